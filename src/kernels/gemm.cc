@@ -1,0 +1,135 @@
+#include "kernels/gemm.h"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/check.h"
+
+namespace seek {
+namespace {
+
+struct Resolved {
+  GemmShape s;
+  bool has_bias;
+  float alpha, beta;
+  auto Key() const {
+    return std::make_tuple(s.trans_a, s.trans_b, s.m, s.n, s.k, s.lda, s.ldb, s.ldc, has_bias,
+                           alpha, beta);
+  }
+};
+
+GemmShape Dense(GemmShape s) {
+  if (s.lda == 0) s.lda = s.trans_a ? s.m : s.k;
+  if (s.ldb == 0) s.ldb = s.trans_b ? s.k : s.n;
+  if (s.ldc == 0) s.ldc = s.n;
+  return s;
+}
+
+struct Cached {
+  dnnl::matmul prim;
+  dnnl::memory::desc a_md, b_md, c_md, bias_md;
+};
+
+class GemmCache {
+ public:
+  static GemmCache& Get() {
+    // Never destroyed: oneDNN's own globals may be gone by the time a static
+    // destructor would release these primitives at exit.
+    static GemmCache* cache = new GemmCache;
+    return *cache;
+  }
+  dnnl::engine& engine() { return engine_; }
+  dnnl::stream& stream() { return stream_; }
+
+  const Cached& Lookup(const Resolved& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto key = r.Key();
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+    using dt = dnnl::memory::data_type;
+    const GemmShape& s = r.s;
+    Cached c;
+    // Logical dims [M,K] x [K,N] -> [M,N]; strides express the transposes.
+    c.a_md = dnnl::memory::desc({s.m, s.k}, dt::f32,
+                                s.trans_a ? dnnl::memory::dims{1, s.lda} : dnnl::memory::dims{s.lda, 1});
+    c.b_md = dnnl::memory::desc({s.k, s.n}, dt::f32,
+                                s.trans_b ? dnnl::memory::dims{1, s.ldb} : dnnl::memory::dims{s.ldb, 1});
+    c.c_md = dnnl::memory::desc({s.m, s.n}, dt::f32, dnnl::memory::dims{s.ldc, 1});
+    if (r.has_bias) c.bias_md = dnnl::memory::desc({1, s.n}, dt::f32, dnnl::memory::dims{s.n, 1});
+    dnnl::primitive_attr attr;
+    if (r.alpha != 1.f) attr.set_output_scales(0, {r.alpha});
+    if (r.beta != 0.f) {
+      dnnl::post_ops po;
+      po.append_sum(r.beta);
+      attr.set_post_ops(po);
+    }
+    auto desc = r.has_bias ? dnnl::matmul::desc(c.a_md, c.b_md, c.bias_md, c.c_md)
+                           : dnnl::matmul::desc(c.a_md, c.b_md, c.c_md);
+    dnnl::matmul::primitive_desc pd(desc, attr, engine_);
+    c.prim = dnnl::matmul(pd);
+    return cache_.emplace(key, std::move(c)).first->second;
+  }
+  int64_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int64_t>(cache_.size());
+  }
+
+ private:
+  GemmCache() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+  std::mutex mu_;
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::map<decltype(Resolved{}.Key()), Cached> cache_;
+};
+
+void CheckShape(const GemmShape& s, float alpha, const float* bias) {
+  CHECK(s.m > 0 && s.n > 0 && s.k > 0);
+  CHECK_MSG(bias == nullptr || alpha == 1.f, "bias with alpha != 1 is ambiguous; scale first");
+  CHECK(s.lda >= (s.trans_a ? s.m : s.k));
+  CHECK(s.ldb >= (s.trans_b ? s.k : s.n));
+  CHECK(s.ldc >= s.n);
+}
+
+}  // namespace
+
+void Gemm(const GemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
+          const float* bias) {
+  Resolved r{Dense(shape), bias != nullptr, alpha, beta};
+  CheckShape(r.s, alpha, bias);
+  GemmCache& cache = GemmCache::Get();
+  const Cached& p = cache.Lookup(r);
+  auto& eng = cache.engine();
+  std::unordered_map<int, dnnl::memory> args;
+  args[DNNL_ARG_SRC] = dnnl::memory(p.a_md, eng, const_cast<float*>(a));
+  args[DNNL_ARG_WEIGHTS] = dnnl::memory(p.b_md, eng, const_cast<float*>(b));
+  args[DNNL_ARG_DST] = dnnl::memory(p.c_md, eng, c);
+  if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias_md, eng, const_cast<float*>(bias));
+  p.prim.execute(cache.stream(), args);
+  cache.stream().wait();
+}
+
+void GemmRef(const GemmShape& shape, float alpha, const float* a, const float* b, float beta,
+             float* c, const float* bias) {
+  GemmShape s = Dense(shape);
+  CheckShape(s, alpha, bias);
+  for (int64_t i = 0; i < s.m; ++i) {
+    for (int64_t j = 0; j < s.n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < s.k; ++p) {
+        float av = s.trans_a ? a[p * s.lda + i] : a[i * s.lda + p];
+        float bv = s.trans_b ? b[j * s.ldb + p] : b[p * s.ldb + j];
+        acc += static_cast<double>(av) * bv;
+      }
+      double out = alpha * acc + (bias ? bias[j] : 0.0);
+      if (beta != 0.f) out += static_cast<double>(beta) * c[i * s.ldc + j];
+      c[i * s.ldc + j] = static_cast<float>(out);
+    }
+  }
+}
+
+int64_t GemmPrimitiveCount() { return GemmCache::Get().size(); }
+
+}  // namespace seek
