@@ -1,0 +1,61 @@
+// kernels/attention.h — fused causal attention with document masks, f32.
+//
+// Flash-attention style: queries and keys are processed in tiles with an
+// online softmax, so the full [Tq, Tk] score matrix is never materialised.
+// Masking: query i of a sequence sits at absolute position p = Tk - Tq + i
+// (Tq == Tk in training; Tq < Tk when a few new queries attend to a longer
+// key/value cache in inference). Key j is visible to query i iff j <= p and
+// j lies in the same document as p. A document is a maximal run of equal ids
+// in doc[b, :]. Tiles whose every (query, key) pair is masked are skipped
+// without computing anything; AttentionStats counts them.
+// Grouped-query attention: n_head query heads share n_kv_head key/value heads
+// (query head h reads kv head h / (n_head / n_kv_head)).
+// Threading: over (batch, head, query tile) with OpenMP; deterministic.
+#pragma once
+
+#include <cstdint>
+
+namespace seek {
+
+struct AttentionShape {
+  int64_t batch = 1;      // B
+  int64_t n_q = 0;        // Tq, queries per sequence
+  int64_t n_kv = 0;       // Tk >= Tq, keys per sequence
+  int64_t n_head = 1;     // H query heads
+  int64_t n_kv_head = 1;  // KVH, divides H
+  int64_t head_dim = 0;   // D
+  // Floats between consecutive tokens' rows; 0 means dense (H*D for q and out,
+  // KVH*D for k and v). Lets q, k, v live inside one fused QKV buffer.
+  int64_t q_stride = 0, k_stride = 0, v_stride = 0, o_stride = 0;
+  float scale = 0;  // 0 means 1/sqrt(D)
+};
+
+struct AttentionStats {
+  int64_t tiles_total = 0;     // (query tile, key tile) pairs in the causal rectangle
+  int64_t tiles_computed = 0;  // pairs with at least one visible (query, key)
+  int64_t tiles_skipped = 0;   // pairs the mask covers entirely
+};
+
+// q: [B, Tq, H, D]; k, v: [B, Tk, KVH, D] (row strides as in AttentionShape);
+// doc: [B, Tk] int32, or null for one document per sequence.
+// out: [B, Tq, H, D] (o_stride); lse: [B, H, Tq] log-sum-exp of the scaled
+// scores, saved for backward (rows with no visible key: out = 0, lse = -inf;
+// this cannot happen causally since every query sees itself).
+void AttentionForward(const AttentionShape& s, float* out, float* lse, const float* q,
+                      const float* k, const float* v, const int32_t* doc,
+                      AttentionStats* stats = nullptr);
+// dq: like q, dk and dv: like k and v (same strides); all OVERWRITTEN.
+// dout, out: [B, Tq, H, D] (o_stride); lse from forward.
+void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv, const float* dout,
+                       const float* out, const float* lse, const float* q, const float* k,
+                       const float* v, const int32_t* doc, AttentionStats* stats = nullptr);
+
+// Reference twins: materialise the full score matrix per (b, h), plain loops,
+// double accumulation.
+void AttentionForwardRef(const AttentionShape& s, float* out, float* lse, const float* q,
+                         const float* k, const float* v, const int32_t* doc);
+void AttentionBackwardRef(const AttentionShape& s, float* dq, float* dk, float* dv,
+                          const float* dout, const float* out, const float* lse, const float* q,
+                          const float* k, const float* v, const int32_t* doc);
+
+}  // namespace seek

@@ -1,0 +1,41 @@
+// kernels/norms.h — LayerNorm and RMSNorm over the last dimension, f32.
+//
+// Forward saves per-row statistics for backward. Backward ACCUMULATES into
+// dinp, dweight and dbias (+=): the residual stream's gradient arrives in dinp
+// already, and weight gradients sum over micro-batches. Callers zero first.
+// All functions thread over rows with ParallelFor; the weight-gradient sums are
+// reduced per thread then combined in a fixed order (deterministic).
+// Each fast kernel has a *Ref twin (plain loops, double accumulation).
+#pragma once
+
+#include <cstdint>
+
+namespace seek {
+
+// out, inp: [N, C]; weight, bias: [C] (bias may be null); mean, rstd: [N].
+// out = (inp - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps), biased variance.
+void LayerNormForward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                      const float* bias, int64_t N, int64_t C, float eps);
+// dinp: [N, C] (+=); dweight, dbias: [C] (+=; dbias may be null); dout, inp: [N, C].
+void LayerNormBackward(float* dinp, float* dweight, float* dbias, const float* dout,
+                       const float* inp, const float* weight, const float* mean, const float* rstd,
+                       int64_t N, int64_t C);
+void LayerNormForwardRef(float* out, float* mean, float* rstd, const float* inp,
+                         const float* weight, const float* bias, int64_t N, int64_t C, float eps);
+void LayerNormBackwardRef(float* dinp, float* dweight, float* dbias, const float* dout,
+                          const float* inp, const float* weight, const float* mean,
+                          const float* rstd, int64_t N, int64_t C);
+
+// RMSNorm as in HF Llama: out = inp * rstd * weight, rstd = 1 / sqrt(mean(inp^2) + eps).
+// out, inp: [N, C]; weight: [C]; rstd: [N].
+void RmsNormForward(float* out, float* rstd, const float* inp, const float* weight, int64_t N,
+                    int64_t C, float eps);
+// dinp: [N, C] (+=); dweight: [C] (+=).
+void RmsNormBackward(float* dinp, float* dweight, const float* dout, const float* inp,
+                     const float* weight, const float* rstd, int64_t N, int64_t C);
+void RmsNormForwardRef(float* out, float* rstd, const float* inp, const float* weight, int64_t N,
+                       int64_t C, float eps);
+void RmsNormBackwardRef(float* dinp, float* dweight, const float* dout, const float* inp,
+                        const float* weight, const float* rstd, int64_t N, int64_t C);
+
+}  // namespace seek
