@@ -1,0 +1,1 @@
+// Placeholder so the io library has a source until safetensors.cc lands; delete it then.
