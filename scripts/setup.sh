@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs every Debian package Seek needs and builds it (Release, plus the
+# sanitizer and fuzzing builds the test suite runs). Idempotent: packages
+# already present are not fetched again and builds are incremental.
+#
+#   bash scripts/setup.sh         # packages, default corpus, Release build
+#   bash scripts/setup.sh --all   # also the ASan+UBSan and libFuzzer builds (tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build git pkg-config
+  clang libclang-rt-14-dev libomp-dev             # libFuzzer build of the parsers
+  libdnnl-dev                                     # GEMM (oneDNN)
+  libfmt-dev nlohmann-json3-dev libcli11-dev      # formatting, JSON, CLI
+  libgtest-dev libgmock-dev libbenchmark-dev      # tests, benchmarks
+  python3 python3-torch python3-numpy             # PyTorch reference oracle (tests, bench)
+  gnuplot-nox                                     # plots
+  bible-kjv                                       # default corpus (data/raw/kjv.txt)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#PACKAGES[@]} packages present"
+fi
+
+# Default corpus: the King James Bible as the bible-kjv package prints it (~4.4 MB).
+if [ ! -s data/raw/kjv.txt ]; then
+  mkdir -p data/raw
+  bible -f Gen1:1-Rev22:21 > data/raw/kjv.txt.tmp && mv data/raw/kjv.txt.tmp data/raw/kjv.txt
+  echo "setup: wrote data/raw/kjv.txt ($(wc -c < data/raw/kjv.txt) bytes)"
+fi
+
+builds=release
+[ "${1:-}" = "--all" ] && builds=all
+jobs=$(nproc)
+
+echo "setup: building Release in build/"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build -j"$jobs"
+
+if [ "$builds" = all ]; then
+  echo "setup: building ASan+UBSan unit tests in build-asan/"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSEEK_SANITIZE=ON >/dev/null
+  ninja -C build-asan -j"$jobs"
+  echo "setup: building libFuzzer targets in build-fuzz/"
+  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEEK_FUZZ=ON >/dev/null
+  ninja -C build-fuzz -j"$jobs" fuzz_targets
+fi
+echo "setup: done"

@@ -1,0 +1,187 @@
+#include "model/block.h"
+
+#include <fmt/format.h>
+
+#include "kernels/activations.h"
+#include "kernels/gemm.h"
+#include "kernels/norms.h"
+
+namespace seek {
+namespace {
+
+int64_t Pad(int64_t n) { return (n + 15) / 16 * 16; }  // keep every piece 64-byte aligned
+
+int64_t UpRows(const ModelConfig& c) {
+  return c.arch.mlp == MlpKind::kSwiGlu ? 2 * c.intermediate : c.intermediate;
+}
+
+// y[N, out] = x[N, in] @ W[out, in]^T (+ b)
+void LinearForward(float* y, const float* x, const float* w, const float* b, int64_t N,
+                   int64_t in, int64_t out) {
+  Gemm(GemmShape{false, true, N, out, in}, 1.f, x, w, 0.f, y, b);
+}
+
+// dx = dy @ W (overwrites, when dx is not null); dW += dy^T @ x; db += colsum(dy).
+void LinearBackward(float* dx, float* dw, float* db, const float* dy, const float* x,
+                    const float* w, int64_t N, int64_t in, int64_t out) {
+  if (dx) Gemm(GemmShape{false, false, N, in, out}, 1.f, dy, w, 0.f, dx);
+  Gemm(GemmShape{true, false, out, in, N}, 1.f, dy, x, 1.f, dw);
+  if (db) BiasBackward(db, dy, N, out);
+}
+
+AttentionShape AttnShape(const BlockContext& ctx) {
+  const ModelConfig& c = *ctx.config;
+  AttentionShape s;
+  s.batch = ctx.B;
+  s.n_q = s.n_kv = ctx.T;
+  s.n_head = c.n_head;
+  s.n_kv_head = c.n_kv_head;
+  s.head_dim = c.head_dim();
+  s.q_stride = s.k_stride = s.v_stride = c.qkv_dim();
+  s.o_stride = c.n_head * c.head_dim();
+  return s;
+}
+
+}  // namespace
+
+BlockParams BlockParamsAt(const ParamStore& store, float* base, int64_t layer) {
+  auto at = [&](const char* suffix) -> float* {
+    const ParamInfo* p = store.Find(fmt::format("layers.{}.{}", layer, suffix));
+    return p ? base + p->offset : nullptr;
+  };
+  return BlockParams{at("norm1.weight"), at("norm1.bias"),   at("attn.qkv.weight"),
+                     at("attn.qkv.bias"), at("attn.out.weight"), at("attn.out.bias"),
+                     at("norm2.weight"), at("norm2.bias"),   at("mlp.up.weight"),
+                     at("mlp.up.bias"),  at("mlp.down.weight"), at("mlp.down.bias")};
+}
+
+int64_t BlockActsSize(const ModelConfig& c, int64_t B, int64_t T) {
+  const int64_t N = B * T, C = c.hidden;
+  return 4 * Pad(N * C) + 4 * Pad(N) + Pad(N * c.qkv_dim()) + Pad(N * c.n_head * c.head_dim()) +
+         Pad(B * c.n_head * T) + Pad(N * UpRows(c)) + Pad(N * c.intermediate);
+}
+
+BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, float* mem) {
+  const int64_t N = B * T, C = c.hidden;
+  auto take = [&](int64_t n) {
+    float* p = mem;
+    mem += Pad(n);
+    return p;
+  };
+  BlockActs a;
+  a.x_in = take(N * C);
+  a.norm1 = take(N * C);
+  a.norm1_mean = take(N);
+  a.norm1_rstd = take(N);
+  a.qkv = take(N * c.qkv_dim());
+  a.attn = take(N * c.n_head * c.head_dim());
+  a.lse = take(B * c.n_head * T);
+  a.x_mid = take(N * C);
+  a.norm2 = take(N * C);
+  a.norm2_mean = take(N);
+  a.norm2_rstd = take(N);
+  a.up = take(N * UpRows(c));
+  a.act = take(N * c.intermediate);
+  return a;
+}
+
+int64_t BlockGradScratchSize(const ModelConfig& c, int64_t B, int64_t T) {
+  const int64_t N = B * T;
+  return Pad(N * c.hidden) + Pad(N * c.qkv_dim()) + Pad(N * c.n_head * c.head_dim()) +
+         Pad(N * UpRows(c)) + Pad(N * c.intermediate);
+}
+
+BlockGradScratch BlockGradScratchAt(const ModelConfig& c, int64_t B, int64_t T, float* mem) {
+  const int64_t N = B * T;
+  auto take = [&](int64_t n) {
+    float* p = mem;
+    mem += Pad(n);
+    return p;
+  };
+  BlockGradScratch s;
+  s.dnorm = take(N * c.hidden);
+  s.dqkv = take(N * c.qkv_dim());
+  s.dattn = take(N * c.n_head * c.head_dim());
+  s.dup = take(N * UpRows(c));
+  s.dact = take(N * c.intermediate);
+  return s;
+}
+
+void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,
+                 const float* w, const float* b, int64_t N) {
+  const float eps = static_cast<float>(c.norm_eps);
+  if (c.arch.norm == NormKind::kLayerNorm)
+    LayerNormForward(out, mean, rstd, inp, w, b, N, c.hidden, eps);
+  else
+    RmsNormForward(out, rstd, inp, w, N, c.hidden, eps);
+}
+
+void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const float* dout,
+                  const float* inp, const float* w, const float* mean, const float* rstd,
+                  int64_t N) {
+  if (c.arch.norm == NormKind::kLayerNorm)
+    LayerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, c.hidden);
+  else
+    RmsNormBackward(dinp, dw, dout, inp, w, rstd, N, c.hidden);
+}
+
+void BlockForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a, float* x_out) {
+  const ModelConfig& c = *ctx.config;
+  const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
+  const int64_t I = c.intermediate, up_rows = UpRows(c);
+
+  NormForward(c, a.norm1, a.norm1_mean, a.norm1_rstd, a.x_in, w.norm1_w, w.norm1_b, N);
+  LinearForward(a.qkv, a.norm1, w.qkv_w, w.qkv_b, N, C, c.qkv_dim());
+  if (c.arch.position == PositionKind::kRope) {
+    // q heads and k heads are adjacent in each qkv row: rotate them in one call.
+    RopeForward(a.qkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
+  }
+  const AttentionShape s = AttnShape(ctx);
+  const float* q = a.qkv;
+  const float* k = q + HD;
+  const float* v = k + c.n_kv_head * c.head_dim();
+  AttentionForward(s, a.attn, a.lse, q, k, v, ctx.doc, ctx.stats);
+  LinearForward(a.x_mid, a.attn, w.out_w, w.out_b, N, HD, C);
+  Add(a.x_mid, a.x_mid, a.x_in, N * C);
+
+  NormForward(c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N);
+  LinearForward(a.up, a.norm2, w.up_w, w.up_b, N, C, up_rows);
+  if (c.arch.mlp == MlpKind::kSwiGlu)
+    SwiGluForward(a.act, a.up, N, I);
+  else
+    GeluForward(a.act, a.up, N * I);
+  LinearForward(x_out, a.act, w.down_w, w.down_b, N, I, C);
+  Add(x_out, x_out, a.x_mid, N * C);
+}
+
+void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockParams& g,
+                   const BlockActs& a, const BlockGradScratch& s, float* dresid) {
+  const ModelConfig& c = *ctx.config;
+  const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
+  const int64_t I = c.intermediate, up_rows = UpRows(c);
+
+  // MLP: x_out = x_mid + Down(Act(Up(Norm2(x_mid)))); dresid holds d x_out.
+  LinearBackward(s.dact, g.down_w, g.down_b, dresid, a.act, w.down_w, N, I, C);
+  if (c.arch.mlp == MlpKind::kSwiGlu)
+    SwiGluBackward(s.dup, s.dact, a.up, N, I);
+  else
+    GeluBackward(s.dup, s.dact, a.up, N * I);
+  LinearBackward(s.dnorm, g.up_w, g.up_b, s.dup, a.norm2, w.up_w, N, C, up_rows);
+  NormBackward(c, dresid, g.norm2_w, g.norm2_b, s.dnorm, a.x_mid, w.norm2_w, a.norm2_mean,
+               a.norm2_rstd, N);  // dresid now holds d x_mid
+
+  // Attention: x_mid = x_in + Out(Attn(...)).
+  LinearBackward(s.dattn, g.out_w, g.out_b, dresid, a.attn, w.out_w, N, HD, C);
+  const AttentionShape as = AttnShape(ctx);
+  const int64_t kv = c.n_kv_head * c.head_dim();
+  const float* q = a.qkv;
+  AttentionBackward(as, s.dqkv, s.dqkv + HD, s.dqkv + HD + kv, s.dattn, a.attn, a.lse, q, q + HD,
+                    q + HD + kv, ctx.doc, nullptr);
+  if (c.arch.position == PositionKind::kRope)
+    RopeBackward(s.dqkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
+  LinearBackward(s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, a.norm1, w.qkv_w, N, C, c.qkv_dim());
+  NormBackward(c, dresid, g.norm1_w, g.norm1_b, s.dnorm, a.x_in, w.norm1_w, a.norm1_mean,
+               a.norm1_rstd, N);  // dresid now holds d x_in
+}
+
+}  // namespace seek

@@ -1,0 +1,87 @@
+// model/block.h — the one composable Transformer block (pre-norm).
+//
+//   x_mid = x_in  + Out(Attention(Rope?(QKV(Norm1(x_in)))))
+//   x_out = x_mid + Down(Act(Up(Norm2(x_mid))))
+//
+// Norm (LayerNorm | RMSNorm), position encoding (learned positions live in
+// the embedding; RoPE is applied here), MLP (GELU | SwiGLU) and biases are
+// chosen by the config's Architecture; nothing here knows a family's name.
+// BlockActs are the activations one block saves for its backward pass; the
+// model owns their memory (allocated once per batch shape, reused each step).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/attention.h"
+#include "kernels/rope.h"
+#include "model/config.h"
+#include "model/params.h"
+
+namespace seek {
+
+// Pointers to one block's parameters (or their gradients); null where the
+// architecture has no such tensor (biases).
+struct BlockParams {
+  float *norm1_w = nullptr, *norm1_b = nullptr, *qkv_w = nullptr, *qkv_b = nullptr;
+  float *out_w = nullptr, *out_b = nullptr, *norm2_w = nullptr, *norm2_b = nullptr;
+  float *up_w = nullptr, *up_b = nullptr, *down_w = nullptr, *down_b = nullptr;
+};
+// `base` is ParamStore::data() or grad(): the same table serves both.
+BlockParams BlockParamsAt(const ParamStore& store, float* base, int64_t layer);
+
+struct BlockActs {
+  float* x_in;       // [N, C] block input (the residual stream)
+  float* norm1;      // [N, C]
+  float* norm1_mean;  // [N] (LayerNorm only)
+  float* norm1_rstd;  // [N]
+  float* qkv;        // [N, (H + 2 KVH) D], after RoPE
+  float* attn;       // [N, H D]
+  float* lse;        // [B, H, T]
+  float* x_mid;      // [N, C]
+  float* norm2;      // [N, C]
+  float* norm2_mean;  // [N]
+  float* norm2_rstd;  // [N]
+  float* up;         // [N, I] (GELU) or [N, 2I] (SwiGLU: gate, up) before the activation
+  float* act;        // [N, I]
+};
+// Floats one block's activations need for N = B*T tokens.
+int64_t BlockActsSize(const ModelConfig& c, int64_t B, int64_t T);
+// Carves BlockActs out of `mem` (BlockActsSize floats, 64-byte aligned pieces).
+BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, float* mem);
+
+// Scratch for backward, shared by all blocks.
+struct BlockGradScratch {
+  float* dnorm;  // [N, C]
+  float* dqkv;   // [N, (H + 2 KVH) D]
+  float* dattn;  // [N, H D]
+  float* dup;    // [N, I or 2I]
+  float* dact;   // [N, I]
+};
+int64_t BlockGradScratchSize(const ModelConfig& c, int64_t B, int64_t T);
+BlockGradScratch BlockGradScratchAt(const ModelConfig& c, int64_t B, int64_t T, float* mem);
+
+struct BlockContext {
+  const ModelConfig* config;
+  int64_t B, T;
+  const int32_t* pos;       // [B*T] position of each token within its document
+  const int32_t* doc;       // [B, T] or null
+  const RopeTable* rope;    // null unless the architecture uses RoPE
+  AttentionStats* stats;    // may be null
+};
+
+// a.x_in must hold the block input; writes every other activation and the
+// block output to x_out ([N, C]; may be the next block's x_in).
+void BlockForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a, float* x_out);
+// dresid [N, C]: in, d x_out; out, d x_in (updated in place). Parameter
+// gradients accumulate (+=) into g.
+void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockParams& g,
+                   const BlockActs& a, const BlockGradScratch& s, float* dresid);
+
+// Shared pieces (also used by the model's final norm).
+void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,
+                 const float* w, const float* b, int64_t N);
+void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const float* dout,
+                  const float* inp, const float* w, const float* mean, const float* rstd,
+                  int64_t N);
+
+}  // namespace seek

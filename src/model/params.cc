@@ -1,0 +1,107 @@
+#include "model/params.h"
+
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/random.h"
+
+namespace seek {
+
+std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
+  std::vector<ParamInfo> out;
+  auto add = [&](std::string name, Shape shape, ParamKind kind, ParamInit init) {
+    out.push_back(ParamInfo{std::move(name), shape, 0, kind, init});
+  };
+  const int64_t C = c.hidden, D = c.head_dim();
+  const bool bias = c.arch.linear_bias;
+  const int64_t up_rows = c.arch.mlp == MlpKind::kSwiGlu ? 2 * c.intermediate : c.intermediate;
+  auto add_norm = [&](const std::string& prefix) {
+    add(prefix + ".weight", {C}, ParamKind::kNormWeight, ParamInit::kOnes);
+    if (c.arch.norm_bias) add(prefix + ".bias", {C}, ParamKind::kBias, ParamInit::kZeros);
+  };
+  add("embed.tokens", {c.vocab_size, C}, ParamKind::kEmbedding, ParamInit::kNormal);
+  if (c.arch.position == PositionKind::kLearned)
+    add("embed.positions", {c.max_positions, C}, ParamKind::kEmbedding, ParamInit::kNormal);
+  for (int64_t i = 0; i < c.n_layer; ++i) {
+    std::string p = fmt::format("layers.{}.", i);
+    add_norm(p + "norm1");
+    add(p + "attn.qkv.weight", {c.qkv_dim(), C}, ParamKind::kMatrix, ParamInit::kNormal);
+    if (bias) add(p + "attn.qkv.bias", {c.qkv_dim()}, ParamKind::kBias, ParamInit::kZeros);
+    add(p + "attn.out.weight", {C, c.n_head * D}, ParamKind::kMatrix, ParamInit::kResidualNormal);
+    if (bias) add(p + "attn.out.bias", {C}, ParamKind::kBias, ParamInit::kZeros);
+    add_norm(p + "norm2");
+    add(p + "mlp.up.weight", {up_rows, C}, ParamKind::kMatrix, ParamInit::kNormal);
+    if (bias) add(p + "mlp.up.bias", {up_rows}, ParamKind::kBias, ParamInit::kZeros);
+    add(p + "mlp.down.weight", {C, c.intermediate}, ParamKind::kMatrix,
+        ParamInit::kResidualNormal);
+    if (bias) add(p + "mlp.down.bias", {C}, ParamKind::kBias, ParamInit::kZeros);
+  }
+  add_norm("norm_f");
+  if (!c.tie_embeddings)
+    add("lm_head.weight", {c.vocab_size, C}, ParamKind::kMatrix, ParamInit::kNormal);
+  int64_t offset = 0;
+  for (ParamInfo& p : out) {
+    p.offset = offset;
+    offset += (p.numel() + 15) / 16 * 16;
+  }
+  return out;
+}
+
+ParamStore::ParamStore(const ModelConfig& config) : infos_(Layout(config)) {
+  for (size_t i = 0; i < infos_.size(); ++i) index_[infos_[i].name] = i;
+  size_ = infos_.empty() ? 0 : infos_.back().offset + (infos_.back().numel() + 15) / 16 * 16;
+  data_ = AlignedBuffer(static_cast<size_t>(size_) * sizeof(float));
+  grad_ = AlignedBuffer(static_cast<size_t>(size_) * sizeof(float));
+}
+
+const ParamInfo* ParamStore::Find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &infos_[it->second];
+}
+
+float* ParamStore::Param(const std::string& name) {
+  const ParamInfo* p = Find(name);
+  CHECK_MSG(p != nullptr, name.c_str());
+  return data() + p->offset;
+}
+const float* ParamStore::Param(const std::string& name) const {
+  const ParamInfo* p = Find(name);
+  CHECK_MSG(p != nullptr, name.c_str());
+  return data() + p->offset;
+}
+float* ParamStore::Grad(const std::string& name) {
+  const ParamInfo* p = Find(name);
+  CHECK_MSG(p != nullptr, name.c_str());
+  return grad() + p->offset;
+}
+
+int64_t ParamStore::num_params() const {
+  int64_t n = 0;
+  for (const ParamInfo& p : infos_) n += p.numel();
+  return n;
+}
+
+void ParamStore::ZeroGrad() { std::memset(grad_.data(), 0, grad_.size()); }
+
+void ParamStore::Initialize(const ModelConfig& config, uint64_t seed) {
+  const double residual_std = config.init_std / std::sqrt(2.0 * config.n_layer);
+  for (size_t i = 0; i < infos_.size(); ++i) {
+    const ParamInfo& p = infos_[i];
+    float* w = data() + p.offset;
+    Rng rng(seed * 1000003ull + i);  // one stream per tensor: adding a tensor moves no other
+    switch (p.init) {
+      case ParamInit::kZeros: std::fill(w, w + p.numel(), 0.f); break;
+      case ParamInit::kOnes: std::fill(w, w + p.numel(), 1.f); break;
+      case ParamInit::kNormal:
+      case ParamInit::kResidualNormal: {
+        float std = static_cast<float>(p.init == ParamInit::kNormal ? config.init_std : residual_std);
+        for (int64_t k = 0; k < p.numel(); ++k) w[k] = rng.Normal() * std;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace seek

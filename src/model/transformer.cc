@@ -1,0 +1,163 @@
+#include "model/transformer.h"
+
+#include <cstring>
+
+#include "kernels/cross_entropy.h"
+#include "kernels/embedding.h"
+#include "kernels/gemm.h"
+
+namespace seek {
+namespace {
+int64_t Pad(int64_t n) { return (n + 15) / 16 * 16; }
+}  // namespace
+
+StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelConfig& config) {
+  RETURN_IF_ERROR(config.Validate("model config"));
+  return std::unique_ptr<Transformer>(new Transformer(config));
+}
+
+Transformer::Transformer(const ModelConfig& config) : config_(config), params_(config) {
+  if (config_.arch.position == PositionKind::kRope)
+    rope_ = MakeRopeTable(config_.max_positions, config_.head_dim(), config_.rope_theta);
+}
+
+Status Transformer::ValidateBatch(const Batch& b) const {
+  if (b.B <= 0 || b.T <= 0)
+    return InvalidArgumentError("batch shape [{}, {}] must be positive", b.B, b.T);
+  if (b.tokens == nullptr) return InvalidArgumentError("batch has no tokens");
+  const int64_t V = config_.vocab_size, N = b.B * b.T;
+  for (int64_t i = 0; i < N; ++i) {
+    if (b.tokens[i] < 0 || b.tokens[i] >= V)
+      return InvalidArgumentError("token id {} at position {} of row {} is outside the vocabulary "
+                                  "[0, {})",
+                                  b.tokens[i], i % b.T, i / b.T, V);
+    if (b.targets && (b.targets[i] < -1 || b.targets[i] >= V))
+      return InvalidArgumentError("target {} at position {} of row {} must be -1 (ignore) or in "
+                                  "[0, {})",
+                                  b.targets[i], i % b.T, i / b.T, V);
+  }
+  if (b.T > config_.max_positions)
+    return InvalidArgumentError("sequence length {} exceeds the model's max positions {}", b.T,
+                                config_.max_positions);
+  return Status::Ok();
+}
+
+void Transformer::EnsureBuffers(int64_t B, int64_t T) {
+  if (B == buf_B_ && T == buf_T_) return;
+  const ModelConfig& c = config_;
+  const int64_t N = B * T, C = c.hidden, L = c.n_layer;
+  const int64_t per_layer = BlockActsSize(c, B, T);
+  const int64_t total = L * per_layer + 3 * Pad(N * C) + 3 * Pad(N) + Pad(N * c.vocab_size) +
+                        BlockGradScratchSize(c, B, T);
+  act_mem_ = AlignedBuffer(static_cast<size_t>(total) * sizeof(float));
+  float* mem = static_cast<float*>(act_mem_.data());
+  auto take = [&](int64_t n) {
+    float* p = mem;
+    mem += Pad(n);
+    return p;
+  };
+  acts_.clear();
+  for (int64_t l = 0; l < L; ++l) acts_.push_back(BlockActsAt(c, B, T, take(per_layer)));
+  embed_out_ = acts_[0].x_in;
+  x_final_ = take(N * C);
+  normf_ = take(N * C);
+  normf_mean_ = take(N);
+  normf_rstd_ = take(N);
+  logits_ = take(N * c.vocab_size);
+  losses_ = take(N);
+  dresid_ = take(N * C);
+  scratch_ = BlockGradScratchAt(c, B, T, take(BlockGradScratchSize(c, B, T)));
+  pos_.assign(N, 0);
+  buf_B_ = B;
+  buf_T_ = T;
+}
+
+void Transformer::ComputePositions(const Batch& b) {
+  for (int64_t r = 0; r < b.B; ++r) {
+    int32_t p = 0;
+    for (int64_t t = 0; t < b.T; ++t) {
+      const int64_t i = r * b.T + t;
+      if (t > 0 && b.doc_ids && b.doc_ids[i] != b.doc_ids[i - 1]) p = 0;
+      pos_[i] = p++;
+    }
+  }
+}
+
+BlockContext Transformer::Context(const Batch& b) {
+  return BlockContext{&config_, b.B, b.T, pos_.data(), b.doc_ids,
+                      config_.arch.position == PositionKind::kRope ? &rope_ : nullptr,
+                      &attn_stats_};
+}
+
+LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float grad_scale) {
+  const ModelConfig& c = config_;
+  const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size, L = c.n_layer;
+  EnsureBuffers(b.B, b.T);
+  ComputePositions(b);
+  attn_stats_ = AttentionStats{};
+
+  const float* wpe = c.arch.position == PositionKind::kLearned
+                         ? params_.Param("embed.positions") : nullptr;
+  EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N, C, V,
+                   c.max_positions);
+  const BlockContext ctx = Context(b);
+  for (int64_t l = 0; l < L; ++l) {
+    float* x_out = l + 1 < L ? acts_[l + 1].x_in : x_final_;
+    BlockForward(ctx, BlockParamsAt(params_, params_.data(), l), acts_[l], x_out);
+  }
+  const float* normf_b = params_.Find("norm_f.bias") ? params_.Param("norm_f.bias") : nullptr;
+  NormForward(c, normf_, normf_mean_, normf_rstd_, x_final_, params_.Param("norm_f.weight"),
+              normf_b, N);
+  const float* head =
+      params_.Param(c.tie_embeddings ? "embed.tokens" : "lm_head.weight");  // [V, C]
+  Gemm(GemmShape{false, true, N, V, C}, 1.f, normf_, head, 0.f, logits_);
+
+  LossResult r;
+  if (b.targets == nullptr) return r;
+  for (int64_t i = 0; i < N; ++i) r.n_targets += b.targets[i] != kIgnoreTarget;
+  if (!backward) {
+    r.loss_sum = CrossEntropyForward(losses_, logits_, b.targets, N, V);
+    return r;
+  }
+  float scale = grad_scale != 0.f ? grad_scale
+                                  : (r.n_targets ? 1.f / static_cast<float>(r.n_targets) : 0.f);
+  r.loss_sum = CrossEntropyForwardBackward(logits_, losses_, logits_, b.targets, N, V, scale);
+  return r;
+}
+
+void Transformer::Backward(const Batch& b) {
+  const ModelConfig& c = config_;
+  const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
+  const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
+  // LM head: logits = normf @ head^T; logits_ now holds d logits.
+  Gemm(GemmShape{false, false, N, C, V}, 1.f, logits_, params_.Param(head_name), 0.f,
+       scratch_.dnorm);
+  Gemm(GemmShape{true, false, V, C, N}, 1.f, logits_, normf_, 1.f, params_.Grad(head_name));
+  std::memset(dresid_, 0, sizeof(float) * N * C);
+  float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
+  NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,
+               params_.Param("norm_f.weight"), normf_mean_, normf_rstd_, N);
+  const BlockContext ctx = Context(b);
+  for (int64_t l = c.n_layer - 1; l >= 0; --l) {
+    BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l),
+                  BlockParamsAt(params_, params_.grad(), l), acts_[l], scratch_, dresid_);
+  }
+  float* dwpe = c.arch.position == PositionKind::kLearned ? params_.Grad("embed.positions")
+                                                         : nullptr;
+  EmbeddingBackward(params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(), N, C);
+}
+
+StatusOr<LossResult> Transformer::Forward(const Batch& b) {
+  RETURN_IF_ERROR(ValidateBatch(b));
+  return ForwardInternal(b, /*backward=*/false, 0.f);
+}
+
+StatusOr<LossResult> Transformer::ForwardBackward(const Batch& b, float grad_scale) {
+  RETURN_IF_ERROR(ValidateBatch(b));
+  if (b.targets == nullptr) return InvalidArgumentError("ForwardBackward needs targets");
+  LossResult r = ForwardInternal(b, /*backward=*/true, grad_scale);
+  Backward(b);
+  return r;
+}
+
+}  // namespace seek

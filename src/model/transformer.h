@@ -1,0 +1,93 @@
+// model/transformer.h — a config-driven decoder-only Transformer LM.
+//
+//   tokens -> Embedding (+ learned positions) -> n_layer x Block -> final norm
+//          -> LM head (tied to the token embedding or its own) -> logits -> loss
+//
+// Forward and an explicit backward. Parameters and gradients live in one
+// ParamStore each (contiguous). Activations are allocated once per (B, T)
+// and reused, so a training step allocates nothing after the first.
+// Positions restart at 0 at each document start of a packed row, so a packed
+// document computes exactly what it would alone.
+// Thread-safety: one call at a time per Transformer (kernels use all threads).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/aligned.h"
+#include "core/status.h"
+#include "kernels/attention.h"
+#include "kernels/rope.h"
+#include "model/block.h"
+#include "model/config.h"
+#include "model/params.h"
+
+namespace seek {
+
+struct Batch {
+  int64_t B = 0, T = 0;
+  const int32_t* tokens = nullptr;   // [B, T] in [0, vocab)
+  const int32_t* targets = nullptr;  // [B, T] in [0, vocab) or -1 (no loss); null: no loss
+  const int32_t* doc_ids = nullptr;  // [B, T] document of each token, or null (one per row)
+};
+
+struct LossResult {
+  double loss_sum = 0;    // summed over target tokens
+  int64_t n_targets = 0;  // tokens with a target != -1
+  double mean() const { return n_targets ? loss_sum / n_targets : 0.0; }
+};
+
+class Transformer {
+ public:
+  static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config);
+
+  const ModelConfig& config() const { return config_; }
+  ParamStore& params() { return params_; }
+  const ParamStore& params() const { return params_; }
+
+  // Checks ids, targets and sizes against the config; Forward* call it.
+  Status ValidateBatch(const Batch& b) const;
+  // Logits for every position ([B*T, vocab], valid until the next call) and
+  // the loss when the batch has targets.
+  StatusOr<LossResult> Forward(const Batch& b);
+  const float* logits() const { return logits_; }
+  // Forward and backward. Gradients ACCUMULATE (+=) into params().grad(), so
+  // micro-batches sum; the trainer zeroes them. d(loss)/d(logit) is scaled by
+  // grad_scale; 0 means 1 / (this batch's target count), i.e. the mean loss.
+  // Afterwards logits() holds the logits' gradient, not the logits.
+  StatusOr<LossResult> ForwardBackward(const Batch& b, float grad_scale = 0.f);
+
+  // Tile counts of the attention calls in the last forward.
+  const AttentionStats& attention_stats() const { return attn_stats_; }
+
+ private:
+  explicit Transformer(const ModelConfig& config);
+  void EnsureBuffers(int64_t B, int64_t T);
+  void ComputePositions(const Batch& b);
+  LossResult ForwardInternal(const Batch& b, bool backward, float grad_scale);
+  void Backward(const Batch& b);
+  BlockContext Context(const Batch& b);
+
+  ModelConfig config_;
+  ParamStore params_;
+  RopeTable rope_;
+  AttentionStats attn_stats_;
+
+  // Activation memory for the current (B, T).
+  int64_t buf_B_ = 0, buf_T_ = 0;
+  AlignedBuffer act_mem_;
+  std::vector<BlockActs> acts_;  // one per layer
+  float* embed_out_ = nullptr;   // [N, C] == acts_[0].x_in
+  float* x_final_ = nullptr;     // [N, C] last block output
+  float* normf_ = nullptr;       // [N, C]
+  float* normf_mean_ = nullptr;  // [N]
+  float* normf_rstd_ = nullptr;  // [N]
+  float* logits_ = nullptr;      // [N, V]
+  float* losses_ = nullptr;      // [N]
+  float* dresid_ = nullptr;      // [N, C]
+  BlockGradScratch scratch_{};
+  std::vector<int32_t> pos_;     // [N]
+};
+
+}  // namespace seek
