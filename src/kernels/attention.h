@@ -10,12 +10,26 @@
 // without computing anything; AttentionStats counts them.
 // Grouped-query attention: n_head query heads share n_kv_head key/value heads
 // (query head h reads kv head h / (n_head / n_kv_head)).
-// Threading: over (batch, head, query tile) with OpenMP; deterministic.
+// Threading: each call spreads itself over the OpenMP threads and keeps no
+// state between calls. Forward runs over (batch, head, query tile).
+// Backward needs no atomics: each thread owns whole dk/dv key tiles and whole
+// dq rows, and every sum is taken in a fixed order, so gradients are bitwise
+// the same for any thread count and from run to run.
+// Work: query tile t (kAttentionQueryTile rows, absolute positions
+// [p_lo, p_hi]) visits key tiles from the one holding doc_start(p_lo) to the
+// one holding p_hi. The union of the visible keys of the tile is exactly that
+// range, so every visited pair has a visible (query, key) and the work is
+// proportional to the unmasked area: d equal documents of a length-T sequence
+// cost about T^2 / (2 d) score entries, not T^2 / 2.
 #pragma once
 
 #include <cstdint>
 
 namespace seek {
+
+// Queries and keys per tile. Tiles are aligned to query row 0 and key 0.
+inline constexpr int64_t kAttentionQueryTile = 64;
+inline constexpr int64_t kAttentionKeyTile = 64;
 
 struct AttentionShape {
   int64_t batch = 1;      // B
@@ -30,22 +44,29 @@ struct AttentionShape {
   float scale = 0;  // 0 means 1/sqrt(D)
 };
 
+// Tile pairs of one call, summed over batch rows and query heads (backward
+// reports the same numbers as forward). A pair is in the causal region when
+// the key tile starts at or before the last query position of the query tile.
 struct AttentionStats {
-  int64_t tiles_total = 0;     // (query tile, key tile) pairs in the causal rectangle
+  int64_t tiles_total = 0;     // (query tile, key tile) pairs in the causal region
   int64_t tiles_computed = 0;  // pairs with at least one visible (query, key)
-  int64_t tiles_skipped = 0;   // pairs the mask covers entirely
+  int64_t tiles_skipped = 0;   // pairs the mask covers entirely: total - computed
 };
 
 // q: [B, Tq, H, D]; k, v: [B, Tk, KVH, D] (row strides as in AttentionShape);
-// doc: [B, Tk] int32, or null for one document per sequence.
+// doc: [B, Tk] int32, or null for one document per sequence (query i has the
+// document of position Tk - Tq + i).
 // out: [B, Tq, H, D] (o_stride); lse: [B, H, Tq] log-sum-exp of the scaled
 // scores, saved for backward (rows with no visible key: out = 0, lse = -inf;
 // this cannot happen causally since every query sees itself).
 void AttentionForward(const AttentionShape& s, float* out, float* lse, const float* q,
                       const float* k, const float* v, const int32_t* doc,
                       AttentionStats* stats = nullptr);
-// dq: like q, dk and dv: like k and v (same strides); all OVERWRITTEN.
+// dq: like q, dk and dv: like k and v (same strides); all OVERWRITTEN, keys
+// no query sees included (they get 0). Only the D floats of each head row are
+// written, so the three may live in one fused dQKV buffer.
 // dout, out: [B, Tq, H, D] (o_stride); lse from forward.
+// Scratch: about three q-sized buffers (packed q, dout, and dq accumulators).
 void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv, const float* dout,
                        const float* out, const float* lse, const float* q, const float* k,
                        const float* v, const int32_t* doc, AttentionStats* stats = nullptr);

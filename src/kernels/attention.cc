@@ -1,0 +1,454 @@
+// kernels/attention.cc — tiled flash attention, forward and backward, f32 CPU.
+//
+// Scores are computed transposed, S^T[key j, query i], for one (key tile,
+// query tile) pair at a time:
+//   S^T = K Q^T   K rows are read in place (one broadcast scalar per FMA) and
+//                 Q^T is a [D, kQ] pack, so the 16-wide vectors run over queries;
+//   the online softmax of each query is then elementwise over vectors of 16
+//   queries (running max, sum) with no horizontal reductions;
+//   O += P V      P^T is read as a transposed A operand, V rows in place.
+// Backward reuses the layout: S^T and dP^T = V dO^T as above, G = P (dP - D_i),
+// then dV += P^T dO, dK += G^T Q, dQ += G K, all with B operands in place.
+// Every product goes through one register-blocked micro-kernel
+// (attention_tile.h).
+// B operands need rows whose width is a multiple of 16; when head_dim is not,
+// they are first copied into a zero-padded buffer.
+#include "kernels/attention.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "core/aligned.h"
+#include "core/check.h"
+#include "kernels/attention_tile.h"
+
+// BackwardPair must be one body for both schedules (see there).
+#if defined(__clang__)
+#define SEEK_ONE_BODY __attribute__((noinline))
+#else
+#define SEEK_ONE_BODY __attribute__((noipa))
+#endif
+
+namespace seek {
+namespace {
+
+using attention_tile::Exp;
+using attention_tile::I16;
+using attention_tile::kLanes;
+using attention_tile::Load;
+using attention_tile::LoadI;
+using attention_tile::Max;
+using attention_tile::PackTransposed;
+using attention_tile::RoundUp16;
+using attention_tile::Splat;
+using attention_tile::Store;
+using attention_tile::TileGemm;
+using attention_tile::V16;
+
+constexpr int64_t kQ = kAttentionQueryTile;
+constexpr int64_t kK = kAttentionKeyTile;
+constexpr float kInf = std::numeric_limits<float>::infinity();
+static_assert(kQ % kLanes == 0, "query tiles are whole vectors");
+
+// Uninitialised aligned floats, for buffers that are written before they are
+// read (AlignedBuffer zero-fills, which costs a pass over memory).
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+using Floats = std::unique_ptr<float[], FreeDeleter>;
+Floats NewFloats(int64_t n) {
+  const size_t bytes =
+      (static_cast<size_t>(n) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+  float* p =
+      static_cast<float*>(std::aligned_alloc(kAlignment, std::max<size_t>(bytes, kAlignment)));
+  CHECK(p != nullptr);
+  return Floats(p);
+}
+
+// Rows of a [B * T, heads, D]-like tensor: head h of row r is at p + r * row + h * head.
+struct Rows {
+  const float* p;
+  int64_t row, head;
+  const float* At(int64_t r, int64_t h) const { return p + r * row + h * head; }
+};
+
+// The tensor itself when D is a multiple of 16, else a copy with each head
+// zero-padded to dp floats, so it can be a B operand of Gemm.
+Rows PaddedRows(const float* src, int64_t rows, int64_t heads, int64_t d, int64_t stride,
+                int64_t dp, AlignedBuffer& store) {
+  if (d == dp) return Rows{src, stride, d};
+  store = AlignedBuffer(static_cast<size_t>(rows * heads * dp) * sizeof(float));
+  float* dst = static_cast<float*>(store.data());
+#pragma omp parallel for schedule(static) if (rows * heads * d >= (1 << 16))
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t h = 0; h < heads; ++h)
+      std::memcpy(dst + (r * heads + h) * dp, src + r * stride + h * d, d * sizeof(float));
+  return Rows{dst, heads * dp, dp};
+}
+
+// One query tile of one sequence: rows [q0, q0 + qn), absolute positions
+// [p_lo, p_hi], key tiles [kt_lo, kt_hi] (all of them hold a visible key).
+struct QueryTile {
+  int64_t q0, qn, p_lo, p_hi, kt_lo, kt_hi;
+};
+
+// Shape, strides and document starts shared by forward and backward.
+struct Plan {
+  int64_t B, Tq, Tk, H, KVH, G, D, dp, nqt, nkt;
+  int64_t qs, ks, vs, os;
+  float scale;
+  std::vector<int32_t> doc_start;  // [B, Tk] first position of each position's document
+
+  Plan(const AttentionShape& s, const int32_t* doc)
+      : B(s.batch), Tq(s.n_q), Tk(s.n_kv), H(s.n_head), KVH(s.n_kv_head), D(s.head_dim) {
+    CHECK(B >= 0 && Tq >= 0 && Tk >= Tq && Tk < INT_MAX && D > 0);
+    CHECK(KVH > 0 && H % KVH == 0);
+    G = H / KVH;
+    dp = RoundUp16(D);
+    nqt = (Tq + kQ - 1) / kQ;
+    nkt = (Tk + kK - 1) / kK;
+    qs = s.q_stride ? s.q_stride : H * D;
+    ks = s.k_stride ? s.k_stride : KVH * D;
+    vs = s.v_stride ? s.v_stride : KVH * D;
+    os = s.o_stride ? s.o_stride : H * D;
+    CHECK(qs >= H * D && ks >= KVH * D && vs >= KVH * D && os >= H * D);
+    scale = s.scale != 0 ? s.scale : 1.0f / std::sqrt(static_cast<float>(D));
+    doc_start.assign(B * Tk, 0);
+    if (doc == nullptr) return;
+    for (int64_t b = 0; b < B; ++b) {
+      const int32_t* id = doc + b * Tk;
+      int32_t* ds = doc_start.data() + b * Tk;
+      for (int64_t j = 1; j < Tk; ++j) ds[j] = id[j] == id[j - 1] ? ds[j - 1] : j;
+    }
+  }
+
+  QueryTile Query(int64_t b, int64_t qt) const {
+    QueryTile t;
+    t.q0 = qt * kQ;
+    t.qn = std::min(kQ, Tq - t.q0);
+    t.p_lo = Tk - Tq + t.q0;
+    t.p_hi = t.p_lo + t.qn - 1;
+    // doc_start is non-decreasing, so the tile's earliest visible key is that of p_lo.
+    t.kt_lo = doc_start[b * Tk + t.p_lo] / kK;
+    t.kt_hi = t.p_hi / kK;
+    return t;
+  }
+
+  // True when every (query, key) pair of the tiles is visible.
+  bool Full(int64_t b, const QueryTile& t, int64_t k0, int64_t kn) const {
+    return doc_start[b * Tk + t.p_hi] <= k0 && k0 + kn - 1 <= t.p_lo;
+  }
+
+  AttentionStats Stats() const {
+    AttentionStats st;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t qt = 0; qt < nqt; ++qt) {
+        QueryTile t = Query(b, qt);
+        st.tiles_total += H * (t.p_hi / kK + 1);
+        st.tiles_computed += H * (t.kt_hi - t.kt_lo + 1);
+      }
+    st.tiles_skipped = st.tiles_total - st.tiles_computed;
+    return st;
+  }
+
+  // Worth waking the other threads for: over ~1M multiply-adds of tile work
+  // (fork and join cost microseconds, much more when cores are shared).
+  bool Parallel(const AttentionStats& st) const {
+    const int64_t rows = std::min(Tq, kQ);
+    return st.tiles_computed * rows * std::min(Tk, kK) * D >= (int64_t{1} << 20);
+  }
+};
+
+// Visibility bounds of a query tile's columns, 16-padded: column i sees keys
+// [lo[i], hi[i]]; padding columns see none.
+struct ColumnBounds {
+  alignas(64) int32_t lo[kQ];
+  alignas(64) int32_t hi[kQ];
+  void Set(const Plan& pl, int64_t b, const QueryTile& t) {
+    for (int64_t i = 0; i < kQ; ++i) {
+      bool real = i < t.qn;
+      lo[i] = real ? pl.doc_start[b * pl.Tk + t.p_lo + i] : INT_MAX;
+      hi[i] = real ? static_cast<int32_t>(t.p_lo + i) : -1;
+    }
+  }
+};
+
+// st[j, i] = -inf for the masked (key k0 + j, query column i) of a [kn, nq] tile.
+void MaskTile(float* st, int64_t kn, int64_t nq, int64_t k0, const ColumnBounds& cb) {
+  const V16 neg_inf = Splat(-kInf);
+  for (int64_t j = 0; j < kn; ++j) {
+    const I16 key = I16{} + static_cast<int32_t>(k0 + j);
+    for (int64_t i = 0; i < nq; i += kLanes) {
+      I16 masked = (key < LoadI(cb.lo + i)) | (key > LoadI(cb.hi + i));
+      Store(st + j * kQ + i, masked ? neg_inf : Load(st + j * kQ + i));
+    }
+  }
+}
+
+struct ForwardScratch {
+  AlignedBuffer buf;
+  float *qt, *st, *o;  // [D, kQ] scaled Q^T; [kK, kQ] S^T then P^T; [kQ, dp] output
+  alignas(64) float m[kQ], l[kQ], alpha[kQ];
+  ColumnBounds cb;
+  explicit ForwardScratch(const Plan& pl)
+      : buf(sizeof(float) * (pl.D * kQ + kK * kQ + kQ * pl.dp)) {
+    qt = static_cast<float*>(buf.data());
+    st = qt + pl.D * kQ;
+    o = st + kK * kQ;
+  }
+};
+
+void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* q, const Rows& k,
+                 const Rows& v, float* out, float* lse, ForwardScratch& w) {
+  const QueryTile t = pl.Query(b, qt);
+  const int64_t nq = RoundUp16(t.qn), kvh = h / pl.G, dp = pl.dp;
+  PackTransposed(q + (b * pl.Tq + t.q0) * pl.qs + h * pl.D, pl.qs, t.qn, pl.D, pl.scale, w.qt, kQ);
+  w.cb.Set(pl, b, t);
+  std::fill(w.o, w.o + t.qn * dp, 0.0f);
+  std::fill(w.m, w.m + kQ, -kInf);
+  std::fill(w.l, w.l + kQ, 0.0f);
+  for (int64_t kt = t.kt_lo; kt <= t.kt_hi; ++kt) {
+    const int64_t k0 = kt * kK, kn = std::min(kK, pl.Tk - k0);
+    TileGemm(kn, nq, pl.D, k.At(b * pl.Tk + k0, kvh), k.row, 1, w.qt, kQ, w.st, kQ, false);
+    if (!pl.Full(b, t, k0, kn)) MaskTile(w.st, kn, nq, k0, w.cb);
+    for (int64_t i = 0; i < nq; i += kLanes) {
+      V16 mx = Splat(-kInf);
+      for (int64_t j = 0; j < kn; ++j) mx = Max(mx, Load(w.st + j * kQ + i));
+      const V16 m_old = Load(w.m + i), m_new = Max(m_old, mx);
+      // A column with nothing visible yet keeps P = 0 instead of exp(-inf + inf).
+      const V16 m_use = m_new == Splat(-kInf) ? V16{} : m_new;
+      const V16 alpha = Exp(m_old - m_use);
+      V16 sum{};
+      for (int64_t j = 0; j < kn; ++j) {
+        V16 p = Exp(Load(w.st + j * kQ + i) - m_use);
+        Store(w.st + j * kQ + i, p);
+        sum += p;
+      }
+      Store(w.l + i, Load(w.l + i) * alpha + sum);
+      Store(w.m + i, m_new);
+      Store(w.alpha + i, alpha);
+    }
+    for (int64_t i = 0; i < t.qn; ++i) {
+      if (w.alpha[i] == 1.0f) continue;
+      for (int64_t c = 0; c < dp; ++c) w.o[i * dp + c] *= w.alpha[i];
+    }
+    TileGemm(t.qn, dp, kn, w.st, 1, kQ, v.At(b * pl.Tk + k0, kvh), v.row, w.o, dp, true);
+  }
+  for (int64_t i = 0; i < t.qn; ++i) {
+    const float inv = w.l[i] > 0 ? 1.0f / w.l[i] : 0.0f;
+    float* dst = out + (b * pl.Tq + t.q0 + i) * pl.os + h * pl.D;
+    for (int64_t c = 0; c < pl.D; ++c) dst[c] = w.o[i * dp + c] * inv;
+    lse[(b * pl.H + h) * pl.Tq + t.q0 + i] = w.l[i] > 0 ? w.m[i] + std::log(w.l[i]) : -kInf;
+  }
+}
+
+// Inputs of the backward pass, packed once per call.
+struct BackwardCtx {
+  Rows k, v, q_b, dout_b, k_b;  // k, v as A operands; q, dout, k as B operands
+  const float* qt;              // [B, H, nqt, D, kQ] scaled Q^T per query tile
+  const float* dot;             // [B, H, nqt, D, kQ] dO^T per query tile
+  const float* lse;             // [B, H, nqt, kQ] lse, 0 in padding columns
+  const float* di;              // [B, H, nqt, kQ] D_i = rowsum(dout * out), 0 in padding
+  float* dq_acc;                // [B, H, Tq, dp] dq / scale
+};
+
+struct BackwardScratch {
+  AlignedBuffer buf;
+  float *st, *gt, *dk, *dv;  // [kK, kQ] S^T then P^T; [kK, kQ] dP^T then G^T; [kK, dp] x2
+  ColumnBounds cb;
+  explicit BackwardScratch(const Plan& pl) : buf(sizeof(float) * (2 * kK * kQ + 2 * kK * pl.dp)) {
+    st = static_cast<float*>(buf.data());
+    gt = st + kK * kQ;
+    dk = gt + kK * kQ;
+    dv = dk + kK * pl.dp;
+  }
+};
+
+// One (query tile, key tile) pair: adds to the dk/dv tile accumulators
+// (want_kv) and to dq_acc (want_dq). Not inlined so that both schedules run
+// the very same code and get bitwise equal sums.
+SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, int64_t b, int64_t h,
+                                int64_t qt, int64_t kt, bool want_kv, bool want_dq,
+                                BackwardScratch& w) {
+  const QueryTile t = pl.Query(b, qt);
+  const int64_t nq = RoundUp16(t.qn), kvh = h / pl.G, dp = pl.dp;
+  const int64_t k0 = kt * kK, kn = std::min(kK, pl.Tk - k0);
+  const int64_t tile = (b * pl.H + h) * pl.nqt + qt;
+  const float* lse = c.lse + tile * kQ;
+  const float* di = c.di + tile * kQ;
+  // S^T = K Q^T, then P^T = exp(S^T - lse).
+  TileGemm(kn, nq, pl.D, c.k.At(b * pl.Tk + k0, kvh), c.k.row, 1, c.qt + tile * pl.D * kQ, kQ, w.st,
+           kQ, false);
+  if (!pl.Full(b, t, k0, kn)) {
+    w.cb.Set(pl, b, t);
+    MaskTile(w.st, kn, nq, k0, w.cb);
+  }
+  for (int64_t j = 0; j < kn; ++j)
+    for (int64_t i = 0; i < nq; i += kLanes)
+      Store(w.st + j * kQ + i, Exp(Load(w.st + j * kQ + i) - Load(lse + i)));
+  // dP^T = V dO^T, then G^T = P^T (dP^T - D).
+  TileGemm(kn, nq, pl.D, c.v.At(b * pl.Tk + k0, kvh), c.v.row, 1, c.dot + tile * pl.D * kQ, kQ,
+           w.gt, kQ, false);
+  for (int64_t j = 0; j < kn; ++j)
+    for (int64_t i = 0; i < nq; i += kLanes) {
+      V16 p = Load(w.st + j * kQ + i), dpv = Load(w.gt + j * kQ + i);
+      Store(w.gt + j * kQ + i, p * (dpv - Load(di + i)));
+    }
+  const int64_t qrow = b * pl.Tq + t.q0;
+  if (want_kv) {
+    TileGemm(kn, dp, t.qn, w.st, kQ, 1, c.dout_b.At(qrow, h), c.dout_b.row, w.dv, dp, true);
+    TileGemm(kn, dp, t.qn, w.gt, kQ, 1, c.q_b.At(qrow, h), c.q_b.row, w.dk, dp, true);
+  }
+  if (want_dq) {
+    TileGemm(t.qn, dp, kn, w.gt, 1, kQ, c.k_b.At(b * pl.Tk + k0, kvh), c.k_b.row,
+             c.dq_acc + ((b * pl.H + h) * pl.Tq + t.q0) * dp, dp, true);
+  }
+}
+
+// All query tiles of kv head kvh's group that see key tile kt, in a fixed
+// order (head, then query tile); then writes the dk, dv tile.
+void KeyTile(const Plan& pl, const BackwardCtx& c, int64_t b, int64_t kvh, int64_t kt, bool want_dq,
+             float* dk, float* dv, BackwardScratch& w) {
+  const int64_t k0 = kt * kK, kn = std::min(kK, pl.Tk - k0), dp = pl.dp;
+  std::fill(w.dk, w.dk + kn * dp, 0.0f);
+  std::fill(w.dv, w.dv + kn * dp, 0.0f);
+  for (int64_t h = kvh * pl.G; h < (kvh + 1) * pl.G; ++h)
+    for (int64_t qt = 0; qt < pl.nqt; ++qt) {
+      QueryTile t = pl.Query(b, qt);
+      if (t.kt_lo <= kt && kt <= t.kt_hi) BackwardPair(pl, c, b, h, qt, kt, true, want_dq, w);
+    }
+  for (int64_t j = 0; j < kn; ++j) {
+    float* dkr = dk + (b * pl.Tk + k0 + j) * pl.ks + kvh * pl.D;
+    float* dvr = dv + (b * pl.Tk + k0 + j) * pl.vs + kvh * pl.D;
+    for (int64_t d = 0; d < pl.D; ++d) {
+      dkr[d] = pl.scale * w.dk[j * dp + d];
+      dvr[d] = w.dv[j * dp + d];
+    }
+  }
+}
+
+}  // namespace
+
+void AttentionForward(const AttentionShape& s, float* out, float* lse, const float* q,
+                      const float* k, const float* v, const int32_t* doc, AttentionStats* stats) {
+  const Plan pl(s, doc);
+  const AttentionStats st = pl.Stats();
+  if (stats) *stats = st;
+  if (pl.B == 0 || pl.Tq == 0) return;
+  const bool parallel = pl.Parallel(st);
+  AlignedBuffer v_pad;
+  const Rows k_rows{k, pl.ks, pl.D};
+  const Rows v_rows = PaddedRows(v, pl.B * pl.Tk, pl.KVH, pl.D, pl.vs, pl.dp, v_pad);
+  const int64_t bh = pl.B * pl.H, items = bh * pl.nqt;
+#pragma omp parallel if (parallel)
+  {
+    ForwardScratch w(pl);
+    // Last query tiles first: they see the most keys.
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t it = 0; it < items; ++it) {
+      const int64_t qt = pl.nqt - 1 - it / bh, b = it % bh / pl.H, h = it % pl.H;
+      ForwardTile(pl, b, h, qt, q, k_rows, v_rows, out, lse, w);
+    }
+  }
+}
+
+void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv, const float* dout,
+                       const float* out, const float* lse, const float* q, const float* k,
+                       const float* v, const int32_t* doc, AttentionStats* stats) {
+  const Plan pl(s, doc);
+  const AttentionStats st = pl.Stats();
+  if (stats) *stats = st;
+  const bool parallel = pl.Parallel(st);
+  const int64_t B = pl.B, H = pl.H, Tq = pl.Tq, D = pl.D, dp = pl.dp, nqt = pl.nqt;
+  const int64_t tiles = B * H * nqt;
+  Floats pack = NewFloats(tiles * (2 * D * kQ + 2 * kQ));
+  AlignedBuffer dq_acc(sizeof(float) * B * H * Tq * dp);  // zero-filled
+  AlignedBuffer q_pad, dout_pad, k_pad;
+  BackwardCtx c;
+  c.k = Rows{k, pl.ks, D};
+  c.v = Rows{v, pl.vs, D};
+  c.q_b = PaddedRows(q, B * Tq, H, D, pl.qs, dp, q_pad);
+  c.dout_b = PaddedRows(dout, B * Tq, H, D, pl.os, dp, dout_pad);
+  c.k_b = PaddedRows(k, B * pl.Tk, pl.KVH, D, pl.ks, dp, k_pad);
+  float* qt_pack = pack.get();
+  float* dot_pack = qt_pack + tiles * D * kQ;
+  float* lse_pack = dot_pack + tiles * D * kQ;
+  float* di_pack = lse_pack + tiles * kQ;
+  c.qt = qt_pack, c.dot = dot_pack, c.lse = lse_pack, c.di = di_pack;
+  c.dq_acc = static_cast<float*>(dq_acc.data());
+
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t tile = 0; tile < tiles; ++tile) {
+    const int64_t b = tile / (H * nqt), h = tile / nqt % H;
+    const QueryTile t = pl.Query(b, tile % nqt);
+    const int64_t row = (b * Tq + t.q0);
+    PackTransposed(q + row * pl.qs + h * D, pl.qs, t.qn, D, pl.scale, qt_pack + tile * D * kQ, kQ);
+    PackTransposed(dout + row * pl.os + h * D, pl.os, t.qn, D, 1.0f, dot_pack + tile * D * kQ, kQ);
+    for (int64_t i = 0; i < t.qn; ++i) {
+      const float* o = out + (row + i) * pl.os + h * D;
+      const float* g = dout + (row + i) * pl.os + h * D;
+      V16 acc{};
+      int64_t d = 0;
+      for (; d + kLanes <= D; d += kLanes) acc += Load(o + d) * Load(g + d);
+      float sum = 0;
+      for (; d < D; ++d) sum += o[d] * g[d];
+      for (int l = 0; l < kLanes; ++l) sum += acc[l];
+      di_pack[tile * kQ + i] = sum;
+      lse_pack[tile * kQ + i] = lse[(b * H + h) * Tq + t.q0 + i];
+    }
+    std::fill(di_pack + tile * kQ + t.qn, di_pack + (tile + 1) * kQ, 0.0f);
+    std::fill(lse_pack + tile * kQ + t.qn, lse_pack + (tile + 1) * kQ, 0.0f);
+  }
+
+  // Two race-free schedules with the same summation order, hence equal bits.
+  // One pass over (b, kv head) when that gives every thread several items: an
+  // item owns its dk, dv rows and the dq rows of its query heads. Else a dk/dv
+  // pass over (b, kv head, key tile) and a dq pass over (b, head, query tile),
+  // which recomputes P and dP (7 tile products per pair instead of 5).
+  const int nt = parallel ? omp_get_max_threads() : 1;
+  const bool one_pass = nt == 1 || B * pl.KVH >= 4 * nt;
+  if (one_pass) {
+#pragma omp parallel if (parallel)
+    {
+      BackwardScratch w(pl);
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t it = 0; it < B * pl.KVH; ++it)
+        for (int64_t kt = 0; kt < pl.nkt; ++kt)
+          KeyTile(pl, c, it / pl.KVH, it % pl.KVH, kt, true, dk, dv, w);
+    }
+  } else {
+#pragma omp parallel
+    {
+      BackwardScratch w(pl);
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t it = 0; it < B * pl.KVH * pl.nkt; ++it) {
+        const int64_t kt = it / (B * pl.KVH), b = it % (B * pl.KVH) / pl.KVH;
+        KeyTile(pl, c, b, it % pl.KVH, kt, false, dk, dv, w);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t it = 0; it < tiles; ++it) {
+        const int64_t b = it / (H * nqt), h = it / nqt % H, qt = nqt - 1 - it % nqt;
+        const QueryTile t = pl.Query(b, qt);
+        for (int64_t kt = t.kt_lo; kt <= t.kt_hi; ++kt)
+          BackwardPair(pl, c, b, h, qt, kt, false, true, w);
+      }
+    }
+  }
+
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t r = 0; r < B * Tq; ++r)
+    for (int64_t h = 0; h < H; ++h) {
+      const float* src = c.dq_acc + ((r / Tq * H + h) * Tq + r % Tq) * dp;
+      float* dst = dq + r * pl.qs + h * D;
+      for (int64_t d = 0; d < D; ++d) dst[d] = pl.scale * src[d];
+    }
+}
+
+}  // namespace seek

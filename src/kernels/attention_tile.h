@@ -1,0 +1,186 @@
+// kernels/attention_tile.h — tile arithmetic of the attention kernels.
+//
+// Internal to attention.cc (include it nowhere else): 16-lane float vectors (GCC vector extensions:
+// one AVX-512 register, two AVX2 ones, plain code elsewhere), a vectorised exp, a register-blocked
+// micro-GEMM for products of one (query tile, key tile) pair, and a 16x16 transpose for packing
+// Q^T. Nothing here allocates or threads.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+// Without AVX-512, GCC notes that 64-byte vector arguments change the ABI; the
+// helpers are inline and internal, so no ABI is involved. (Left on for the
+// includer: GCC checks this when it emits code, after a pop would apply.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+namespace seek::attention_tile {
+
+inline constexpr int64_t kLanes = 16;
+
+typedef float V16 __attribute__((vector_size(64)));
+typedef int32_t I16 __attribute__((vector_size(64)));
+
+inline int64_t RoundUp16(int64_t n) {
+  return (n + kLanes - 1) / kLanes * kLanes;
+}
+
+inline V16 Load(const float* p) {
+  V16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline I16 LoadI(const int32_t* p) {
+  I16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void Store(float* p, V16 v) {
+  std::memcpy(p, &v, sizeof v);
+}
+// x - 0 is x for every x, -0 included, so this compiles to one broadcast.
+inline V16 Splat(float x) {
+  return x - V16{};
+}
+inline V16 Max(V16 a, V16 b) {
+  return a > b ? a : b;
+}
+
+// exp on 16 lanes (Cephes expf: within 2 ulp); inputs below -87, -inf
+// included, give exactly 0, so masked scores drop out of every sum.
+inline V16 Exp(V16 x) {
+  const I16 underflow = x < Splat(-87.0f);
+  x = Max(x, Splat(-87.0f));
+  x = x < Splat(88.0f) ? x : Splat(88.0f);
+  const V16 shifter = Splat(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+  V16 t = x * 1.44269504088896341f + shifter;
+  V16 n = t - shifter;
+  I16 ni = (I16)t - (I16)shifter;
+  V16 r = x - n * 0.693359375f;
+  r = r + n * 2.12194440e-4f;
+  V16 p = Splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  V16 y = p * (r * r) + r + 1.0f;
+  V16 scale = (V16)((ni + 127) << 23);
+  return underflow ? V16{} : y * scale;
+}
+
+// C[MR, 16 NV] (+)= A[MR, k] B[k, 16 NV], A(r, p) = a[r * a_rs + p * a_ks]:
+// A is read one broadcast scalar at a time, so any A layout costs the same.
+template <int MR, int NV>
+inline void MicroTile(int64_t k, const float* __restrict a, int64_t a_rs, int64_t a_ks,
+                      const float* __restrict b, int64_t ldb, float* __restrict c, int64_t ldc,
+                      bool accumulate) {
+  V16 acc[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = accumulate ? Load(c + r * ldc + v * kLanes) : V16{};
+  for (int64_t p = 0; p < k; ++p) {
+    V16 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = Load(b + p * ldb + v * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      V16 av = Splat(a[r * a_rs + p * a_ks]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] += av * bv[v];
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) Store(c + r * ldc + v * kLanes, acc[r][v]);
+}
+
+template <int NV>
+inline void GemmRows(int64_t m, int64_t k, const float* a, int64_t a_rs, int64_t a_ks,
+                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  int64_t i = 0;
+  for (; i + 6 <= m; i += 6)
+    MicroTile<6, NV>(k, a + i * a_rs, a_rs, a_ks, b, ldb, c + i * ldc, ldc, accumulate);
+  a += i * a_rs;
+  c += i * ldc;
+  switch (m - i) {
+    case 5: MicroTile<5, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
+    case 4: MicroTile<4, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
+    case 3: MicroTile<3, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
+    case 2: MicroTile<2, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
+    case 1: MicroTile<1, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
+  }
+}
+
+// C[m, n] (+)= A[m, k] B[k, n] with n a multiple of 16; A as in MicroTile, B
+// and C row-major with leading dimensions ldb and ldc.
+inline void TileGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_ks,
+                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  for (int64_t j = 0; j < n; j += 4 * kLanes) {
+    switch (std::min<int64_t>(4, (n - j) / kLanes)) {
+      case 4: GemmRows<4>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
+      case 3: GemmRows<3>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
+      case 2: GemmRows<2>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
+      case 1: GemmRows<1>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
+    }
+  }
+}
+
+// Lane l of one output of a butterfly step that exchanges bit h of the row
+// index with bit h of the lane index, rows (i, i | h) as shuffle inputs
+// (a: lanes 0..15, b: 16..31): the lower row (high = false) or the upper one.
+constexpr int ButterflyLane(int h, bool high, int l) {
+  if (high) return (l & h) ? 16 + l : l ^ h;
+  return (l & h) ? 16 + (l ^ h) : l;
+}
+template <int H, bool kHigh, size_t... L>
+[[gnu::always_inline]] inline V16 Butterfly(V16 a, V16 b, std::index_sequence<L...>) {
+  return __builtin_shufflevector(a, b, ButterflyLane(H, kHigh, L)...);
+}
+template <int H>
+inline void ButterflyStep(V16* r) {
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) {
+    if (i & H) continue;
+    const V16 a = r[i], b = r[i | H];
+    r[i] = Butterfly<H, false>(a, b, std::make_index_sequence<16>());
+    r[i | H] = Butterfly<H, true>(a, b, std::make_index_sequence<16>());
+  }
+}
+
+// Row c of out (rows ld apart) = scale * column c of the 16x16 block at in
+// (rows in_stride apart): four butterfly steps, 64 two-input shuffles.
+inline void Transpose16(const float* in, int64_t in_stride, float scale, float* out, int64_t ld) {
+  V16 r[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) r[i] = Load(in + i * in_stride) * scale;
+  ButterflyStep<8>(r);
+  ButterflyStep<4>(r);
+  ButterflyStep<2>(r);
+  ButterflyStep<1>(r);
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) Store(out + i * ld, r[i]);
+}
+
+// dst[c, i] = scale * src[i * stride + c] for i < n; columns [n, ld) zero.
+// dst: [d, ld].
+inline void PackTransposed(const float* src, int64_t stride, int64_t n, int64_t d, float scale,
+                           float* dst, int64_t ld) {
+  int64_t i0 = 0, d16 = d / kLanes * kLanes;
+  for (; i0 + kLanes <= n; i0 += kLanes)
+    for (int64_t c0 = 0; c0 < d16; c0 += kLanes)
+      Transpose16(src + i0 * stride + c0, stride, scale, dst + c0 * ld + i0, ld);
+  for (int64_t c = 0; c < d; ++c) {
+    float* row = dst + c * ld;
+    for (int64_t i = c < d16 ? i0 : 0; i < n; ++i) row[i] = scale * src[i * stride + c];
+    std::fill(row + n, row + ld, 0.0f);
+  }
+}
+
+}  // namespace seek::attention_tile
