@@ -103,11 +103,11 @@ TEST_F(CheckpointTest, MissingExtraAndMisshapenTensorsAreNamed) {
   Tensor extra = Tensor::F32({2});
   ExpectLoadError(Dir(), [&](auto* t) { t->push_back({"model.layers.9.foo", extra.view(), DType::kF32}); },
                   StatusCode::kInvalidArgument, "unexpected tensor 'model.layers.9.foo'");
-  Tensor wrong = Tensor::F32({16, 32});  // k_proj must be [2*16, 32]
+  Tensor wrong = Tensor::F32({8, 32});  // k_proj must be [2 kv heads * 8, 32]
   ExpectLoadError(Dir(), [&](auto* t) {
     for (auto& x : *t)
       if (x.name == k1) x.data = wrong.view();
-  }, StatusCode::kInvalidArgument, "has shape [16, 32], but the config implies [32, 32]");
+  }, StatusCode::kInvalidArgument, "has shape [8, 32], but the config implies [16, 32]");
 }
 
 TEST_F(CheckpointTest, BadDirectoriesAndFilesAreClearErrors) {

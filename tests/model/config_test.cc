@@ -73,7 +73,7 @@ TEST(ModelConfig, BadInputGivesClearErrors) {
        "tie_word_embeddings"},
       {R"({"model_type": "gpt2", "activation_function": "relu"})", StatusCode::kUnimplemented,
        "relu"},
-      {R"({"model_type": "gpt2", "n_embd": 131072, "vocab_size": 1000000000})",
+      {R"({"model_type": "gpt2", "n_embd": 131072, "n_head": 16, "vocab_size": 1000000000})",
        StatusCode::kInvalidArgument, "parameters"},
   };
   for (const BadCase& c : cases) {

@@ -59,9 +59,13 @@ def main():
             steps.append(REF + ["compare", "--a", a, "--b", b])
         for cmd in steps:
             rc, out = run(cmd)
-            if cmd[-4:-2] == ["--b", cmd[-1]] or "compare" in cmd:
-                print(f"== {name}: {' '.join(os.path.basename(x) for x in cmd[2:])}")
-                print("\n".join(out.splitlines()[-6:]))
+            if "compare" in cmd:
+                lines = out.splitlines()
+                grads = [l for l in lines if l.startswith("grad.")]
+                worst = max(grads, key=lambda l: float(l.split()[3])) if grads else ""
+                print(f"== {name}: checkpoint from {os.path.basename(cmd[-3]).split('_')[0]}")
+                print("\n".join(l for l in lines[1:4]) + "\nworst gradient:\n" + worst)
+                print(lines[-1])
             if rc != 0:
                 failures.append(f"{name}: {' '.join(cmd[1:3])} exit {rc}")
                 break
