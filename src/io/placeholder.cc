@@ -1,1 +1,0 @@
-// Placeholder so the io library has a source until safetensors.cc lands; delete it then.
