@@ -20,13 +20,13 @@ namespace {
 struct DemoParams {
   std::string text = "data/raw/kjv.txt";  // written by scripts/setup.sh
   std::string family = "gpt2";
-  int steps = 60;
+  int steps = 100;
   int batch = 8;
   int seq = 128;
   int hidden = 128;
   int layers = 2;
   int heads = 4;
-  double lr = 0.5;
+  double lr = 0.05;
   uint64_t seed = 1;
   std::string out;
 };
