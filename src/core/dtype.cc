@@ -62,6 +62,7 @@ uint16_t F32ToF16(float f) {
 }
 
 void ConvertDType(const void* src, DType st, void* dst, DType dt, size_t n) {
+  if (n == 0) return;  // src and dst may be null for empty tensors
   if (st == dt) {
     std::memcpy(dst, src, n * DTypeSize(st));
     return;
