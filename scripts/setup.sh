@@ -13,6 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev libomp-dev             # libFuzzer build of the parsers
   libdnnl-dev                                     # GEMM (oneDNN)
   libfmt-dev nlohmann-json3-dev libcli11-dev      # formatting, JSON, CLI
+  libxxhash-dev                                   # checksums (token shards)
   libgtest-dev libgmock-dev libbenchmark-dev      # tests, benchmarks
   python3 python3-torch python3-numpy             # PyTorch reference oracle (tests, bench)
   gnuplot-nox                                     # plots
