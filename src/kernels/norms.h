@@ -3,8 +3,9 @@
 // Forward saves per-row statistics for backward. Backward ACCUMULATES into
 // dinp, dweight and dbias (+=): the residual stream's gradient arrives in dinp
 // already, and weight gradients sum over micro-batches. Callers zero first.
-// All functions thread over rows with ParallelFor; the weight-gradient sums are
-// reduced per thread then combined in a fixed order (deterministic).
+// All functions thread over rows with ParallelFor. The weight-gradient sums are
+// reduced per block of rows (block size fixed by N alone), then the block sums
+// are added in block order: bitwise deterministic for every thread count.
 // Each fast kernel has a *Ref twin (plain loops, double accumulation).
 #pragma once
 

@@ -1,0 +1,140 @@
+// kernels/cross_entropy.cc — fused softmax cross-entropy forward and logits gradient.
+//
+// Per row (threaded over rows): read the target logit first (the row may be
+// overwritten in place), take the max, then sum exp(x - max) — in the fused
+// form writing each exp into dlogits on the way — and finally scale the row by
+// grad_scale / sum and subtract grad_scale at the target. exp is vec::ExpF so
+// the passes vectorise; the sum of exps is accumulated in f32 over chunks of
+// 256 and in double across chunks. The total loss is summed serially in row
+// order, so it is the same for every thread count.
+#include "kernels/cross_entropy.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/check.h"
+#include "core/threads.h"
+#include "kernels/vec_math.h"
+
+namespace seek {
+namespace {
+
+constexpr int64_t kChunk = 256;
+
+inline void CheckTarget(int32_t t, int64_t V) {
+  CHECK_MSG(t == kIgnoreTarget || (t >= 0 && t < V), "cross-entropy target out of range");
+}
+
+// sum_i exp(x[i] - m); when e is not null also writes e[i] = exp(x[i] - m).
+// e may alias x.
+inline double SumExp(float* e, const float* x, float m, int64_t V) {
+  double total = 0;
+  for (int64_t b = 0; b < V; b += kChunk) {
+    const int64_t end = std::min(V, b + kChunk);
+    float s = 0;
+    if (e) {
+#pragma omp simd reduction(+ : s)
+      for (int64_t i = b; i < end; ++i) {
+        float v = vec::ExpF(x[i] - m);
+        e[i] = v;
+        s += v;
+      }
+    } else {
+#pragma omp simd reduction(+ : s)
+      for (int64_t i = b; i < end; ++i) s += vec::ExpF(x[i] - m);
+    }
+    total += s;
+  }
+  return total;
+}
+
+double SumLosses(const float* losses, int64_t N) {
+  double total = 0;
+  for (int64_t r = 0; r < N; ++r) total += losses[r];
+  return total;
+}
+
+int64_t MinRowsPerThread(int64_t V) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(V, 1));
+}
+
+}  // namespace
+
+double CrossEntropyForward(float* losses, const float* logits, const int32_t* targets, int64_t N,
+                           int64_t V) {
+  CHECK(V > 0);
+  ParallelFor(N, MinRowsPerThread(V), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int32_t t = targets[r];
+      CheckTarget(t, V);
+      if (t == kIgnoreTarget) {
+        losses[r] = 0.f;
+        continue;
+      }
+      const float* x = logits + r * V;
+      const float m = vec::Max(x, V);
+      const double lse = m + std::log(SumExp(nullptr, x, m, V));
+      losses[r] = static_cast<float>(lse - x[t]);
+    }
+  });
+  return SumLosses(losses, N);
+}
+
+double CrossEntropyForwardBackward(float* dlogits, float* losses, const float* logits,
+                                   const int32_t* targets, int64_t N, int64_t V, float grad_scale) {
+  CHECK(V > 0);
+  ParallelFor(N, MinRowsPerThread(V), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int32_t t = targets[r];
+      CheckTarget(t, V);
+      float* dx = dlogits + r * V;
+      if (t == kIgnoreTarget) {
+        losses[r] = 0.f;
+        std::fill(dx, dx + V, 0.f);
+        continue;
+      }
+      const float* x = logits + r * V;
+      const float x_t = x[t];  // before dx (possibly x itself) is overwritten
+      const float m = vec::Max(x, V);
+      const double sum = SumExp(dx, x, m, V);
+      losses[r] = static_cast<float>(m + std::log(sum) - x_t);
+      const float k = static_cast<float>(grad_scale / sum);
+#pragma omp simd
+      for (int64_t i = 0; i < V; ++i) dx[i] *= k;
+      dx[t] -= grad_scale;
+    }
+  });
+  return SumLosses(losses, N);
+}
+
+double CrossEntropyForwardBackwardRef(float* dlogits, float* losses, const float* logits,
+                                      const int32_t* targets, int64_t N, int64_t V,
+                                      float grad_scale) {
+  double total = 0;
+  for (int64_t r = 0; r < N; ++r) {
+    const int32_t t = targets[r];
+    CheckTarget(t, V);
+    const float* x = logits + r * V;
+    float* dx = dlogits + r * V;
+    if (t == kIgnoreTarget) {
+      losses[r] = 0.f;
+      for (int64_t i = 0; i < V; ++i) dx[i] = 0.f;
+      continue;
+    }
+    double m = x[0];
+    for (int64_t i = 1; i < V; ++i) m = std::max(m, static_cast<double>(x[i]));
+    double sum = 0;
+    for (int64_t i = 0; i < V; ++i) sum += std::exp(x[i] - m);
+    const double lse = m + std::log(sum);
+    const double loss = lse - x[t];
+    losses[r] = static_cast<float>(loss);
+    total += loss;
+    for (int64_t i = 0; i < V; ++i) {
+      double p = std::exp(x[i] - lse);  // reads x[i] before dx[i] (maybe the same) is written
+      dx[i] = static_cast<float>((p - (i == t ? 1.0 : 0.0)) * grad_scale);
+    }
+  }
+  return total;
+}
+
+}  // namespace seek
