@@ -60,8 +60,8 @@ TEST(Gemm, StridedLeadingDimensionsAndZeroBetaIgnoresNaN) {
 TEST(Gemm, PrimitivesAreCachedPerShape) {
   Rng rng(FreshSeed());
   GemmShape s{false, false, 13, 11, 7};
-  auto a = RandomVec(rng, 13 * 7), b = RandomVec(rng, 7 * 11);
-  std::vector<float> c(13 * 11);
+  auto a = RandomVec(rng, 14 * 7), b = RandomVec(rng, 7 * 11);  // room for the m = 14 call
+  std::vector<float> c(14 * 11);
   Gemm(s, 1.f, a.data(), b.data(), 0.f, c.data());
   int64_t before = GemmPrimitiveCount();
   for (int i = 0; i < 5; ++i) Gemm(s, 1.f, a.data(), b.data(), 0.f, c.data());
