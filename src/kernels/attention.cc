@@ -41,21 +41,22 @@ namespace {
 
 using attention_tile::Exp;
 using attention_tile::I16;
+using attention_tile::kK;
 using attention_tile::kLanes;
+using attention_tile::kQ;
 using attention_tile::Load;
 using attention_tile::LoadI;
 using attention_tile::Max;
 using attention_tile::PackTransposed;
 using attention_tile::RoundUp16;
+using attention_tile::RowRanges;
 using attention_tile::Splat;
 using attention_tile::Store;
 using attention_tile::TileGemm;
+using attention_tile::TileMask;
 using attention_tile::V16;
 
-constexpr int64_t kQ = kAttentionQueryTile;
-constexpr int64_t kK = kAttentionKeyTile;
 constexpr float kInf = std::numeric_limits<float>::infinity();
-static_assert(kQ % kLanes == 0, "query tiles are whole vectors");
 
 // Uninitialised aligned floats, for buffers that are written before they are
 // read (AlignedBuffer zero-fills, which costs a pass over memory).
@@ -166,37 +167,11 @@ struct Plan {
   }
 };
 
-// Visibility bounds of a query tile's columns, 16-padded: column i sees keys
-// [lo[i], hi[i]]; padding columns see none.
-struct ColumnBounds {
-  alignas(64) int32_t lo[kQ];
-  alignas(64) int32_t hi[kQ];
-  void Set(const Plan& pl, int64_t b, const QueryTile& t) {
-    for (int64_t i = 0; i < kQ; ++i) {
-      bool real = i < t.qn;
-      lo[i] = real ? pl.doc_start[b * pl.Tk + t.p_lo + i] : INT_MAX;
-      hi[i] = real ? static_cast<int32_t>(t.p_lo + i) : -1;
-    }
-  }
-};
-
-// st[j, i] = -inf for the masked (key k0 + j, query column i) of a [kn, nq] tile.
-void MaskTile(float* st, int64_t kn, int64_t nq, int64_t k0, const ColumnBounds& cb) {
-  const V16 neg_inf = Splat(-kInf);
-  for (int64_t j = 0; j < kn; ++j) {
-    const I16 key = I16{} + static_cast<int32_t>(k0 + j);
-    for (int64_t i = 0; i < nq; i += kLanes) {
-      I16 masked = (key < LoadI(cb.lo + i)) | (key > LoadI(cb.hi + i));
-      Store(st + j * kQ + i, masked ? neg_inf : Load(st + j * kQ + i));
-    }
-  }
-}
-
 struct ForwardScratch {
   AlignedBuffer buf;
   float *qt, *st, *o;  // [D, kQ] scaled Q^T; [kK, kQ] S^T then P^T; [kQ, dp] output
   alignas(64) float m[kQ], l[kQ], alpha[kQ];
-  ColumnBounds cb;
+  TileMask mask;
   explicit ForwardScratch(const Plan& pl)
       : buf(sizeof(float) * (pl.D * kQ + kK * kQ + kQ * pl.dp)) {
     qt = static_cast<float*>(buf.data());
@@ -210,14 +185,20 @@ void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* 
   const QueryTile t = pl.Query(b, qt);
   const int64_t nq = RoundUp16(t.qn), kvh = h / pl.G, dp = pl.dp;
   PackTransposed(q + (b * pl.Tq + t.q0) * pl.qs + h * pl.D, pl.qs, t.qn, pl.D, pl.scale, w.qt, kQ);
-  w.cb.Set(pl, b, t);
+  w.mask.SetQueries(&pl.doc_start[b * pl.Tk + t.p_lo], t.p_lo, t.qn);
   std::fill(w.o, w.o + t.qn * dp, 0.0f);
   std::fill(w.m, w.m + kQ, -kInf);
   std::fill(w.l, w.l + kQ, 0.0f);
   for (int64_t kt = t.kt_lo; kt <= t.kt_hi; ++kt) {
     const int64_t k0 = kt * kK, kn = std::min(kK, pl.Tk - k0);
-    TileGemm(kn, nq, pl.D, k.At(b * pl.Tk + k0, kvh), k.row, 1, w.qt, kQ, w.st, kQ, false);
-    if (!pl.Full(b, t, k0, kn)) MaskTile(w.st, kn, nq, k0, w.cb);
+    // A partly masked pair computes only the blocks holding visible pairs.
+    const bool full = pl.Full(b, t, k0, kn);
+    if (!full) w.mask.SetKeys(k0, kn, t.qn);
+    const RowRanges by_key = full ? RowRanges{} : w.mask.ByKey();
+    const RowRanges by_query = full ? RowRanges{} : w.mask.ByQuery();
+    TileGemm(kn, nq, pl.D, k.At(b * pl.Tk + k0, kvh), k.row, 1, w.qt, kQ, w.st, kQ, false, {},
+             by_key);
+    if (!full) w.mask.Apply(w.st, kn, nq, k0);
     for (int64_t i = 0; i < nq; i += kLanes) {
       V16 mx = Splat(-kInf);
       for (int64_t j = 0; j < kn; ++j) mx = Max(mx, Load(w.st + j * kQ + i));
@@ -239,7 +220,7 @@ void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* 
       if (w.alpha[i] == 1.0f) continue;
       for (int64_t c = 0; c < dp; ++c) w.o[i * dp + c] *= w.alpha[i];
     }
-    TileGemm(t.qn, dp, kn, w.st, 1, kQ, v.At(b * pl.Tk + k0, kvh), v.row, w.o, dp, true);
+    TileGemm(t.qn, dp, kn, w.st, 1, kQ, v.At(b * pl.Tk + k0, kvh), v.row, w.o, dp, true, by_query);
   }
   for (int64_t i = 0; i < t.qn; ++i) {
     const float inv = w.l[i] > 0 ? 1.0f / w.l[i] : 0.0f;
@@ -249,53 +230,104 @@ void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* 
   }
 }
 
-// Inputs of the backward pass, packed once per call.
-struct BackwardCtx {
-  Rows k, v, q_b, dout_b, k_b;  // k, v as A operands; q, dout, k as B operands
-  const float* qt;              // [B, H, nqt, D, kQ] scaled Q^T per query tile
-  const float* dot;             // [B, H, nqt, D, kQ] dO^T per query tile
-  const float* lse;             // [B, H, nqt, kQ] lse, 0 in padding columns
-  const float* di;              // [B, H, nqt, kQ] D_i = rowsum(dout * out), 0 in padding
-  float* dq_acc;                // [B, H, Tq, dp] dq / scale
+// Query tiles packed for backward, tile index x: Q^T (scaled) and dO^T as
+// [x, D, kQ]; lse and D_i = rowsum(dout * out) as [x, kQ], 0 in padding.
+struct QueryPack {
+  float *qt, *dot, *lse, *di;
+  static int64_t Floats(const Plan& pl, int64_t tiles) { return tiles * (2 * pl.D * kQ + 2 * kQ); }
+  QueryPack(const Plan& pl, float* p, int64_t tiles)
+      : qt(p), dot(p + tiles * pl.D * kQ), lse(dot + tiles * pl.D * kQ), di(lse + tiles * kQ) {}
 };
 
+// Inputs of the backward pass.
+struct BackwardCtx {
+  const float *q, *k, *v, *dout, *out, *lse;  // the caller's tensors
+  Rows q_b, dout_b, k_b;                      // q, dout, k as B operands (maybe padded)
+};
+
+void PackQueryTile(const Plan& pl, const BackwardCtx& c, int64_t b, int64_t h, int64_t qt,
+                   const QueryPack& pk, int64_t x) {
+  const QueryTile t = pl.Query(b, qt);
+  const int64_t row = b * pl.Tq + t.q0, D = pl.D;
+  PackTransposed(c.q + row * pl.qs + h * D, pl.qs, t.qn, D, pl.scale, pk.qt + x * D * kQ, kQ);
+  PackTransposed(c.dout + row * pl.os + h * D, pl.os, t.qn, D, 1.0f, pk.dot + x * D * kQ, kQ);
+  for (int64_t i = 0; i < t.qn; ++i) {
+    const float* o = c.out + (row + i) * pl.os + h * D;
+    const float* g = c.dout + (row + i) * pl.os + h * D;
+    V16 acc{};
+    int64_t d = 0;
+    for (; d + kLanes <= D; d += kLanes) acc += Load(o + d) * Load(g + d);
+    float sum = 0;
+    for (; d < D; ++d) sum += o[d] * g[d];
+    for (int l = 0; l < kLanes; ++l) sum += acc[l];
+    pk.di[x * kQ + i] = sum;
+    pk.lse[x * kQ + i] = c.lse[(b * pl.H + h) * pl.Tq + t.q0 + i];
+  }
+  std::fill(pk.di + x * kQ + t.qn, pk.di + (x + 1) * kQ, 0.0f);
+  std::fill(pk.lse + x * kQ + t.qn, pk.lse + (x + 1) * kQ, 0.0f);
+}
+
+// dq rows of query tile (b, h, qt) = scale * acc ([qn, dp]).
+void WriteDq(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* acc, float* dq) {
+  const QueryTile t = pl.Query(b, qt);
+  for (int64_t i = 0; i < t.qn; ++i) {
+    float* dst = dq + (b * pl.Tq + t.q0 + i) * pl.qs + h * pl.D;
+    for (int64_t d = 0; d < pl.D; ++d) dst[d] = pl.scale * acc[i * pl.dp + d];
+  }
+}
+
 struct BackwardScratch {
-  AlignedBuffer buf;
+  Floats buf;
   float *st, *gt, *dk, *dv;  // [kK, kQ] S^T then P^T; [kK, kQ] dP^T then G^T; [kK, dp] x2
-  ColumnBounds cb;
-  explicit BackwardScratch(const Plan& pl) : buf(sizeof(float) * (2 * kK * kQ + 2 * kK * pl.dp)) {
-    st = static_cast<float*>(buf.data());
+  float* dq;                 // [G, Tq, dp] one-pass dq, or [kQ, dp] dq pass
+  float* pack;               // one pass: the group's QueryPack, G * nqt tiles
+  TileMask mask;
+  BackwardScratch(const Plan& pl, bool one_pass) {
+    const int64_t dq_size = one_pass ? pl.G * pl.Tq * pl.dp : kQ * pl.dp;
+    const int64_t pack_size = one_pass ? QueryPack::Floats(pl, pl.G * pl.nqt) : 0;
+    buf = NewFloats(2 * kK * kQ + 2 * kK * pl.dp + dq_size + pack_size);
+    st = buf.get();
     gt = st + kK * kQ;
     dk = gt + kK * kQ;
     dv = dk + kK * pl.dp;
+    dq = dv + kK * pl.dp;
+    pack = dq + dq_size;
+    std::fill(st, dk, 0.0f);  // finite stale values: see BackwardPair
   }
 };
 
-// One (query tile, key tile) pair: adds to the dk/dv tile accumulators
-// (want_kv) and to dq_acc (want_dq). Not inlined so that both schedules run
-// the very same code and get bitwise equal sums.
-SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, int64_t b, int64_t h,
-                                int64_t qt, int64_t kt, bool want_kv, bool want_dq,
-                                BackwardScratch& w) {
+// One (query tile, key tile) pair; query tile (b, h, qt) is tile x of pk.
+// Adds to the dk/dv tile accumulators (want_kv) and to dq ([qn, dp], when
+// not null). Not inlined so that both schedules run the very same code and
+// get bitwise equal sums.
+SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, const QueryPack& pk,
+                                int64_t x, int64_t b, int64_t h, int64_t qt, int64_t kt,
+                                bool want_kv, float* dq, BackwardScratch& w) {
   const QueryTile t = pl.Query(b, qt);
   const int64_t nq = RoundUp16(t.qn), kvh = h / pl.G, dp = pl.dp;
-  const int64_t k0 = kt * kK, kn = std::min(kK, pl.Tk - k0);
-  const int64_t tile = (b * pl.H + h) * pl.nqt + qt;
-  const float* lse = c.lse + tile * kQ;
-  const float* di = c.di + tile * kQ;
-  // S^T = K Q^T, then P^T = exp(S^T - lse).
-  TileGemm(kn, nq, pl.D, c.k.At(b * pl.Tk + k0, kvh), c.k.row, 1, c.qt + tile * pl.D * kQ, kQ, w.st,
-           kQ, false);
-  if (!pl.Full(b, t, k0, kn)) {
-    w.cb.Set(pl, b, t);
-    MaskTile(w.st, kn, nq, k0, w.cb);
+  const int64_t k0 = kt * kK, kn = std::min(kK, pl.Tk - k0), krow = b * pl.Tk + k0;
+  const float* lse = pk.lse + x * kQ;
+  const float* di = pk.di + x * kQ;
+  // A partly masked pair computes only the blocks holding visible pairs;
+  // elsewhere P = 0 after the mask, hence G = 0 too.
+  const bool full = pl.Full(b, t, k0, kn);
+  if (!full) {
+    w.mask.SetQueries(&pl.doc_start[b * pl.Tk + t.p_lo], t.p_lo, t.qn);
+    w.mask.SetKeys(k0, kn, t.qn);
   }
+  const RowRanges by_key = full ? RowRanges{} : w.mask.ByKey();
+  const RowRanges by_query = full ? RowRanges{} : w.mask.ByQuery();
+  // S^T = K Q^T, then P^T = exp(S^T - lse).
+  TileGemm(kn, nq, pl.D, c.k + krow * pl.ks + kvh * pl.D, pl.ks, 1, pk.qt + x * pl.D * kQ, kQ, w.st,
+           kQ, false, {}, by_key);
+  if (!full) w.mask.Apply(w.st, kn, nq, k0);
   for (int64_t j = 0; j < kn; ++j)
     for (int64_t i = 0; i < nq; i += kLanes)
       Store(w.st + j * kQ + i, Exp(Load(w.st + j * kQ + i) - Load(lse + i)));
-  // dP^T = V dO^T, then G^T = P^T (dP^T - D).
-  TileGemm(kn, nq, pl.D, c.v.At(b * pl.Tk + k0, kvh), c.v.row, 1, c.dot + tile * pl.D * kQ, kQ,
-           w.gt, kQ, false);
+  // dP^T = V dO^T, then G^T = P^T (dP^T - D); dP^T outside the computed
+  // blocks holds stale finite values that P^T = 0 cancels.
+  TileGemm(kn, nq, pl.D, c.v + krow * pl.vs + kvh * pl.D, pl.vs, 1, pk.dot + x * pl.D * kQ, kQ,
+           w.gt, kQ, false, {}, by_key);
   for (int64_t j = 0; j < kn; ++j)
     for (int64_t i = 0; i < nq; i += kLanes) {
       V16 p = Load(w.st + j * kQ + i), dpv = Load(w.gt + j * kQ + i);
@@ -303,26 +335,31 @@ SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, int64_t b,
     }
   const int64_t qrow = b * pl.Tq + t.q0;
   if (want_kv) {
-    TileGemm(kn, dp, t.qn, w.st, kQ, 1, c.dout_b.At(qrow, h), c.dout_b.row, w.dv, dp, true);
-    TileGemm(kn, dp, t.qn, w.gt, kQ, 1, c.q_b.At(qrow, h), c.q_b.row, w.dk, dp, true);
+    TileGemm(kn, dp, t.qn, w.st, kQ, 1, c.dout_b.At(qrow, h), c.dout_b.row, w.dv, dp, true, by_key);
+    TileGemm(kn, dp, t.qn, w.gt, kQ, 1, c.q_b.At(qrow, h), c.q_b.row, w.dk, dp, true, by_key);
   }
-  if (want_dq) {
-    TileGemm(t.qn, dp, kn, w.gt, 1, kQ, c.k_b.At(b * pl.Tk + k0, kvh), c.k_b.row,
-             c.dq_acc + ((b * pl.H + h) * pl.Tq + t.q0) * dp, dp, true);
+  if (dq != nullptr) {
+    TileGemm(t.qn, dp, kn, w.gt, 1, kQ, c.k_b.At(krow, kvh), c.k_b.row, dq, dp, true, by_query);
   }
 }
 
-// All query tiles of kv head kvh's group that see key tile kt, in a fixed
-// order (head, then query tile); then writes the dk, dv tile.
-void KeyTile(const Plan& pl, const BackwardCtx& c, int64_t b, int64_t kvh, int64_t kt, bool want_dq,
-             float* dk, float* dv, BackwardScratch& w) {
+// Key tile kt of kv head kvh against every query tile of the group that sees
+// it, in a fixed order (head, then query tile); then writes its dk, dv rows.
+// Query tile (b, h, qt) is tile x(h, qt) of pk; with dq, its dq rows are at
+// dq + (h - kvh * G) * Tq * dp.
+template <typename TileIndex>
+void KeyTile(const Plan& pl, const BackwardCtx& c, const QueryPack& pk, TileIndex x, int64_t b,
+             int64_t kvh, int64_t kt, float* dq, float* dk, float* dv, BackwardScratch& w) {
   const int64_t k0 = kt * kK, kn = std::min(kK, pl.Tk - k0), dp = pl.dp;
   std::fill(w.dk, w.dk + kn * dp, 0.0f);
   std::fill(w.dv, w.dv + kn * dp, 0.0f);
-  for (int64_t h = kvh * pl.G; h < (kvh + 1) * pl.G; ++h)
+  for (int64_t g = 0; g < pl.G; ++g)
     for (int64_t qt = 0; qt < pl.nqt; ++qt) {
-      QueryTile t = pl.Query(b, qt);
-      if (t.kt_lo <= kt && kt <= t.kt_hi) BackwardPair(pl, c, b, h, qt, kt, true, want_dq, w);
+      const QueryTile t = pl.Query(b, qt);
+      if (kt < t.kt_lo || kt > t.kt_hi) continue;
+      const int64_t h = kvh * pl.G + g;
+      float* dq_rows = dq ? dq + (g * pl.Tq + t.q0) * dp : nullptr;
+      BackwardPair(pl, c, pk, x(h, qt), b, h, qt, kt, true, dq_rows, w);
     }
   for (int64_t j = 0; j < kn; ++j) {
     float* dkr = dk + (b * pl.Tk + k0 + j) * pl.ks + kvh * pl.D;
@@ -366,89 +403,75 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
   const AttentionStats st = pl.Stats();
   if (stats) *stats = st;
   const bool parallel = pl.Parallel(st);
-  const int64_t B = pl.B, H = pl.H, Tq = pl.Tq, D = pl.D, dp = pl.dp, nqt = pl.nqt;
-  const int64_t tiles = B * H * nqt;
-  Floats pack = NewFloats(tiles * (2 * D * kQ + 2 * kQ));
-  AlignedBuffer dq_acc(sizeof(float) * B * H * Tq * dp);  // zero-filled
+  const int64_t B = pl.B, H = pl.H, G = pl.G, Tq = pl.Tq, dp = pl.dp, nqt = pl.nqt;
   AlignedBuffer q_pad, dout_pad, k_pad;
-  BackwardCtx c;
-  c.k = Rows{k, pl.ks, D};
-  c.v = Rows{v, pl.vs, D};
-  c.q_b = PaddedRows(q, B * Tq, H, D, pl.qs, dp, q_pad);
-  c.dout_b = PaddedRows(dout, B * Tq, H, D, pl.os, dp, dout_pad);
-  c.k_b = PaddedRows(k, B * pl.Tk, pl.KVH, D, pl.ks, dp, k_pad);
-  float* qt_pack = pack.get();
-  float* dot_pack = qt_pack + tiles * D * kQ;
-  float* lse_pack = dot_pack + tiles * D * kQ;
-  float* di_pack = lse_pack + tiles * kQ;
-  c.qt = qt_pack, c.dot = dot_pack, c.lse = lse_pack, c.di = di_pack;
-  c.dq_acc = static_cast<float*>(dq_acc.data());
-
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t tile = 0; tile < tiles; ++tile) {
-    const int64_t b = tile / (H * nqt), h = tile / nqt % H;
-    const QueryTile t = pl.Query(b, tile % nqt);
-    const int64_t row = (b * Tq + t.q0);
-    PackTransposed(q + row * pl.qs + h * D, pl.qs, t.qn, D, pl.scale, qt_pack + tile * D * kQ, kQ);
-    PackTransposed(dout + row * pl.os + h * D, pl.os, t.qn, D, 1.0f, dot_pack + tile * D * kQ, kQ);
-    for (int64_t i = 0; i < t.qn; ++i) {
-      const float* o = out + (row + i) * pl.os + h * D;
-      const float* g = dout + (row + i) * pl.os + h * D;
-      V16 acc{};
-      int64_t d = 0;
-      for (; d + kLanes <= D; d += kLanes) acc += Load(o + d) * Load(g + d);
-      float sum = 0;
-      for (; d < D; ++d) sum += o[d] * g[d];
-      for (int l = 0; l < kLanes; ++l) sum += acc[l];
-      di_pack[tile * kQ + i] = sum;
-      lse_pack[tile * kQ + i] = lse[(b * H + h) * Tq + t.q0 + i];
-    }
-    std::fill(di_pack + tile * kQ + t.qn, di_pack + (tile + 1) * kQ, 0.0f);
-    std::fill(lse_pack + tile * kQ + t.qn, lse_pack + (tile + 1) * kQ, 0.0f);
-  }
+  const BackwardCtx c{q,
+                      k,
+                      v,
+                      dout,
+                      out,
+                      lse,
+                      PaddedRows(q, B * Tq, H, pl.D, pl.qs, dp, q_pad),
+                      PaddedRows(dout, B * Tq, H, pl.D, pl.os, dp, dout_pad),
+                      PaddedRows(k, B * pl.Tk, pl.KVH, pl.D, pl.ks, dp, k_pad)};
 
   // Two race-free schedules with the same summation order, hence equal bits.
-  // One pass over (b, kv head) when that gives every thread several items: an
-  // item owns its dk, dv rows and the dq rows of its query heads. Else a dk/dv
-  // pass over (b, kv head, key tile) and a dq pass over (b, head, query tile),
-  // which recomputes P and dP (7 tile products per pair instead of 5).
+  // One pass over (b, kv head) when that gives every thread several items:
+  // an item packs its group's query tiles, owns its dk, dv rows and its dq
+  // rows, and keeps all of them in thread scratch. Else a dk/dv pass over
+  // (b, kv head, key tile) and a dq pass over (b, head, query tile), which
+  // recomputes P and dP (7 tile products per pair instead of 5).
   const int nt = parallel ? omp_get_max_threads() : 1;
-  const bool one_pass = nt == 1 || B * pl.KVH >= 4 * nt;
+  const int64_t one_pass_floats = G * Tq * dp + QueryPack::Floats(pl, G * nqt);
+  const bool one_pass = (nt == 1 || B * pl.KVH >= 4 * nt) && one_pass_floats <= (int64_t{1} << 24);
   if (one_pass) {
 #pragma omp parallel if (parallel)
     {
-      BackwardScratch w(pl);
+      BackwardScratch w(pl, true);
+      const QueryPack pk(pl, w.pack, G * nqt);
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t it = 0; it < B * pl.KVH; ++it)
-        for (int64_t kt = 0; kt < pl.nkt; ++kt)
-          KeyTile(pl, c, it / pl.KVH, it % pl.KVH, kt, true, dk, dv, w);
+      for (int64_t it = 0; it < B * pl.KVH; ++it) {
+        const int64_t b = it / pl.KVH, kvh = it % pl.KVH;
+        for (int64_t g = 0; g < G; ++g)
+          for (int64_t qt = 0; qt < nqt; ++qt)
+            PackQueryTile(pl, c, b, kvh * G + g, qt, pk, g * nqt + qt);
+        std::fill(w.dq, w.dq + G * Tq * dp, 0.0f);
+        auto x = [&](int64_t h, int64_t qt) { return (h - kvh * G) * nqt + qt; };
+        for (int64_t kt = 0; kt < pl.nkt; ++kt) KeyTile(pl, c, pk, x, b, kvh, kt, w.dq, dk, dv, w);
+        for (int64_t g = 0; g < G; ++g)
+          for (int64_t qt = 0; qt < nqt; ++qt)
+            WriteDq(pl, b, kvh * G + g, qt, w.dq + (g * Tq + qt * kQ) * dp, dq);
+      }
     }
-  } else {
+    return;
+  }
+  const int64_t tiles = B * H * nqt;
+  Floats pack = NewFloats(QueryPack::Floats(pl, tiles));
+  const QueryPack pk(pl, pack.get(), tiles);
 #pragma omp parallel
-    {
-      BackwardScratch w(pl);
+  {
+    BackwardScratch w(pl, false);
+#pragma omp for schedule(static)
+    for (int64_t x = 0; x < tiles; ++x)
+      PackQueryTile(pl, c, x / (H * nqt), x / nqt % H, x % nqt, pk, x);
+      // Early key tiles first: more query tiles see them.
 #pragma omp for schedule(dynamic, 1) nowait
-      for (int64_t it = 0; it < B * pl.KVH * pl.nkt; ++it) {
-        const int64_t kt = it / (B * pl.KVH), b = it % (B * pl.KVH) / pl.KVH;
-        KeyTile(pl, c, b, it % pl.KVH, kt, false, dk, dv, w);
-      }
+    for (int64_t it = 0; it < B * pl.KVH * pl.nkt; ++it) {
+      const int64_t kt = it / (B * pl.KVH), b = it % (B * pl.KVH) / pl.KVH;
+      auto x = [&](int64_t h, int64_t qt) { return (b * H + h) * nqt + qt; };
+      KeyTile(pl, c, pk, x, b, it % pl.KVH, kt, nullptr, dk, dv, w);
+    }
+    // Last query tiles first: they see the most keys.
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t it = 0; it < tiles; ++it) {
-        const int64_t b = it / (H * nqt), h = it / nqt % H, qt = nqt - 1 - it % nqt;
-        const QueryTile t = pl.Query(b, qt);
-        for (int64_t kt = t.kt_lo; kt <= t.kt_hi; ++kt)
-          BackwardPair(pl, c, b, h, qt, kt, false, true, w);
-      }
+    for (int64_t it = 0; it < tiles; ++it) {
+      const int64_t b = it / (H * nqt), h = it / nqt % H, qt = nqt - 1 - it % nqt;
+      const QueryTile t = pl.Query(b, qt);
+      std::fill(w.dq, w.dq + kQ * dp, 0.0f);
+      for (int64_t kt = t.kt_lo; kt <= t.kt_hi; ++kt)
+        BackwardPair(pl, c, pk, (b * H + h) * nqt + qt, b, h, qt, kt, false, w.dq, w);
+      WriteDq(pl, b, h, qt, w.dq, dq);
     }
   }
-
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t r = 0; r < B * Tq; ++r)
-    for (int64_t h = 0; h < H; ++h) {
-      const float* src = c.dq_acc + ((r / Tq * H + h) * Tq + r % Tq) * dp;
-      float* dst = dq + r * pl.qs + h * D;
-      for (int64_t d = 0; d < D; ++d) dst[d] = pl.scale * src[d];
-    }
 }
 
 }  // namespace seek

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "kernels/attention.h"
+
 // Without AVX-512, GCC notes that 64-byte vector arguments change the ABI; the
 // helpers are inline and internal, so no ABI is involved. (Left on for the
 // includer: GCC checks this when it emits code, after a pop would apply.)
@@ -21,6 +23,9 @@
 namespace seek::attention_tile {
 
 inline constexpr int64_t kLanes = 16;
+inline constexpr int64_t kQ = kAttentionQueryTile;
+inline constexpr int64_t kK = kAttentionKeyTile;
+static_assert(kQ % kLanes == 0, "query tiles are whole vectors");
 
 typedef float V16 __attribute__((vector_size(64)));
 typedef int32_t I16 __attribute__((vector_size(64)));
@@ -101,33 +106,45 @@ inline void MicroTile(int64_t k, const float* __restrict a, int64_t a_rs, int64_
     for (int v = 0; v < NV; ++v) Store(c + r * ldc + v * kLanes, acc[r][v]);
 }
 
-template <int NV>
-inline void GemmRows(int64_t m, int64_t k, const float* a, int64_t a_rs, int64_t a_ks,
-                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  int64_t i = 0;
-  for (; i + 6 <= m; i += 6)
-    MicroTile<6, NV>(k, a + i * a_rs, a_rs, a_ks, b, ldb, c + i * ldc, ldc, accumulate);
-  a += i * a_rs;
-  c += i * ldc;
-  switch (m - i) {
-    case 5: MicroTile<5, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
-    case 4: MicroTile<4, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
-    case 3: MicroTile<3, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
-    case 2: MicroTile<2, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
-    case 1: MicroTile<1, NV>(k, a, a_rs, a_ks, b, ldb, c, ldc, accumulate); break;
-  }
-}
+inline constexpr int kRowBlock = 6;  // MR of the full micro-tiles: 24 accumulators
+
+using MicroTileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
+                             int64_t, bool);
+template <int MR>
+inline constexpr MicroTileFn kMicroTileRow[4] = {&MicroTile<MR, 1>, &MicroTile<MR, 2>,
+                                                 &MicroTile<MR, 3>, &MicroTile<MR, 4>};
+inline constexpr const MicroTileFn* kMicroTiles[kRowBlock] = {kMicroTileRow<1>, kMicroTileRow<2>,
+                                                              kMicroTileRow<3>, kMicroTileRow<4>,
+                                                              kMicroTileRow<5>, kMicroTileRow<6>};
+
+// Per-row bounds [lo[r], hi[r]) of the part of a product a row needs, both
+// non-decreasing in r; a block of rows [r0, r1) computes [lo[r0], hi[r1 - 1]).
+struct RowRanges {
+  const int32_t* lo = nullptr;
+  const int32_t* hi = nullptr;
+};
 
 // C[m, n] (+)= A[m, k] B[k, n] with n a multiple of 16; A as in MicroTile, B
 // and C row-major with leading dimensions ldb and ldc.
+// k_ranges: row r's sum runs over p in that range only (the other products
+// are known zeros). n_ranges: row r needs only those columns (widened to
+// whole vectors); the rest of C is left as it was and must be masked later.
 inline void TileGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_ks,
-                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  for (int64_t j = 0; j < n; j += 4 * kLanes) {
-    switch (std::min<int64_t>(4, (n - j) / kLanes)) {
-      case 4: GemmRows<4>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
-      case 3: GemmRows<3>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
-      case 2: GemmRows<2>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
-      case 1: GemmRows<1>(m, k, a, a_rs, a_ks, b + j, ldb, c + j, ldc, accumulate); break;
+                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate,
+                     RowRanges k_ranges = {}, RowRanges n_ranges = {}) {
+  for (int64_t r0 = 0; r0 < m; r0 += kRowBlock) {
+    const int64_t mr = std::min<int64_t>(kRowBlock, m - r0), r1 = r0 + mr - 1;
+    int64_t k0 = 0, k1 = k, n0 = 0, n1 = n;
+    if (k_ranges.lo != nullptr) k0 = k_ranges.lo[r0], k1 = k_ranges.hi[r1];
+    if (n_ranges.lo != nullptr) {
+      n0 = n_ranges.lo[r0] / kLanes * kLanes;
+      n1 = std::min(n, RoundUp16(n_ranges.hi[r1]));
+    }
+    if (k1 < k0) k1 = k0;  // an empty sum still stores C (zero or unchanged)
+    for (int64_t c0 = n0; c0 < n1; c0 += 4 * kLanes) {
+      const int64_t nv = std::min<int64_t>(4, (n1 - c0) / kLanes);
+      kMicroTiles[mr - 1][nv - 1](k1 - k0, a + r0 * a_rs + k0 * a_ks, a_rs, a_ks, b + k0 * ldb + c0,
+                                  ldb, c + r0 * ldc + c0, ldc, accumulate);
     }
   }
 }
@@ -182,5 +199,50 @@ inline void PackTransposed(const float* src, int64_t stride, int64_t n, int64_t 
     std::fill(row + n, row + ld, 0.0f);
   }
 }
+
+// The mask of a query tile against one key tile that is not fully visible.
+// Query column i sees absolute keys [lo[i], hi[i]] (padding columns: none).
+// For the key tile at k0 (kn keys), key row j is seen by query columns
+// [q_lo[j], q_hi[j]) and query row i sees key rows [k_lo[i], k_hi[i]): both
+// contiguous and non-decreasing, so tile products can skip masked blocks.
+struct TileMask {
+  alignas(64) int32_t lo[kQ];
+  alignas(64) int32_t hi[kQ];
+  int32_t q_lo[kK], q_hi[kK], k_lo[kQ], k_hi[kQ];
+
+  // Queries at positions p_lo + i, i < qn; doc_start[i]: that of p_lo + i.
+  void SetQueries(const int32_t* doc_start, int64_t p_lo, int64_t qn) {
+    for (int64_t i = 0; i < kQ; ++i) {
+      lo[i] = i < qn ? doc_start[i] : INT32_MAX;
+      hi[i] = i < qn ? static_cast<int32_t>(p_lo + i) : -1;
+    }
+  }
+  void SetKeys(int64_t k0, int64_t kn, int64_t qn) {
+    auto clamp = [](int64_t x, int64_t n) { return int32_t(std::clamp<int64_t>(x, 0, n)); };
+    for (int64_t j = 0, i = 0; j < kn; ++j) {
+      while (i < qn && lo[i] <= k0 + j) ++i;  // lo is non-decreasing
+      q_lo[j] = clamp(k0 + j - hi[0], qn);
+      q_hi[j] = static_cast<int32_t>(i);
+    }
+    for (int64_t i = 0; i < qn; ++i) {
+      k_lo[i] = clamp(lo[i] - k0, kn);
+      k_hi[i] = clamp(hi[i] - k0 + 1, kn);
+    }
+  }
+  RowRanges ByKey() const { return {q_lo, q_hi}; }
+  RowRanges ByQuery() const { return {k_lo, k_hi}; }
+
+  // st[j, i] = -inf where key k0 + j is masked for query column i; [kn, nq].
+  void Apply(float* st, int64_t kn, int64_t nq, int64_t k0) const {
+    const V16 neg_inf = Splat(-__builtin_inff());
+    for (int64_t j = 0; j < kn; ++j) {
+      const I16 key = I16{} + static_cast<int32_t>(k0 + j);
+      for (int64_t i = 0; i < nq; i += kLanes) {
+        I16 masked = (key < LoadI(lo + i)) | (key > LoadI(hi + i));
+        Store(st + j * kQ + i, masked ? neg_inf : Load(st + j * kQ + i));
+      }
+    }
+  }
+};
 
 }  // namespace seek::attention_tile
