@@ -57,11 +57,10 @@ int main(int argc, char** argv) {
     doc[i] = (i % T) * docs / T;
   }
   Batch batch{B, T, tokens.data(), targets.data(), docs > 1 ? doc.data() : nullptr};
-  // Matmul parameters (everything but the position table; the tied embedding
-  // counts once, as the LM head) and causal attention.
-  int64_t n_matmul = model->params().num_params();
-  if (config->arch.position == PositionKind::kLearned) n_matmul -= config->max_positions * C;
-  const double flops_per_step = 6.0 * n_matmul * B * T + 6.0 * L * B * T * T / docs * C;
+  // Documents shorten attention: count the causal work each document really has.
+  const double attn_full = 6.0 * L * T * C;
+  const double flops_per_step =
+      (TrainingFlopsPerToken(*config, T) - attn_full + attn_full / docs) * B * T;
   const double peak = bench::GemmPeakGflops();
   model->params().ZeroGrad();
   (void)model->ForwardBackward(batch);  // warm up: buffers, oneDNN primitives

@@ -30,6 +30,11 @@ void Gemm(const GemmShape& s, float alpha, const float* a, const float* b, float
 void GemmRef(const GemmShape& s, float alpha, const float* a, const float* b, float beta, float* c,
              const float* bias = nullptr);
 
+// The f32 GEMM rate this machine reaches through oneDNN (GFLOP/s): a
+// 1024^3 multiply, best of several runs, measured once per process. The
+// roofline benchmarks print against and the MFU the trainer reports.
+double MeasuredGemmGflops();
+
 // Number of distinct primitives created so far (tests check the cache).
 int64_t GemmPrimitiveCount();
 

@@ -104,4 +104,13 @@ void ParamStore::Initialize(const ModelConfig& config, uint64_t seed) {
   }
 }
 
+double TrainingFlopsPerToken(const ModelConfig& c, int64_t T) {
+  double matmul = 0;
+  for (const ParamInfo& p : ParamStore::Layout(c))
+    if (p.shape.ndim() == 2 && p.name != "embed.positions" &&
+        (p.name != "embed.tokens" || c.tie_embeddings))
+      matmul += static_cast<double>(p.numel());
+  return 6.0 * matmul + 6.0 * static_cast<double>(c.n_layer) * static_cast<double>(T) * c.hidden;
+}
+
 }  // namespace seek

@@ -69,4 +69,10 @@ class ParamStore {
   AlignedBuffer data_, grad_;
 };
 
+// Model FLOPs of one training token (forward + backward) at sequence length
+// T: 6 per matmul weight (the position table is a lookup, the tied embedding
+// counts once, as the LM head) plus causal attention, 6 * L * T * C. Used
+// for MFU, as nanoGPT/PaLM count it.
+double TrainingFlopsPerToken(const ModelConfig& config, int64_t T);
+
 }  // namespace seek
