@@ -66,7 +66,10 @@ void AttentionForward(const AttentionShape& s, float* out, float* lse, const flo
 // no query sees included (they get 0). Only the D floats of each head row are
 // written, so the three may live in one fused dQKV buffer.
 // dout, out: [B, Tq, H, D] (o_stride); lse from forward.
-// Scratch: about three q-sized buffers (packed q, dout, and dq accumulators).
+// Scratch: each thread keeps packed q, dout and dq of the query heads of one
+// kv head (about 3 * Tq * (H / KVH) * D floats, up to 64 MiB); past that, or
+// with fewer (batch, kv head) items than 4 per thread, q and dout are packed
+// once for the call (2 * B * Tq * H * D floats) instead.
 void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv, const float* dout,
                        const float* out, const float* lse, const float* q, const float* k,
                        const float* v, const int32_t* doc, AttentionStats* stats = nullptr);
