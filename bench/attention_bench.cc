@@ -4,11 +4,13 @@
 // GFLOP/s counts only the unmasked work: 4 * D flops per visible (query, key)
 // pair in the forward (QK^T and PV), with L^2 / 2 pairs per document of
 // length L; forward+backward counts 3.5x that (the backward recomputes QK^T
-// and adds dP, dV, dK, dQ). Tile counters show what the masks let it skip.
+// and adds dP, dV, dK, dQ). Tile counters show what the masks let it skip;
+// peak_GFLOP/s is oneDNN's GEMM rate in the same run (bench_util.h).
 #include <benchmark/benchmark.h>
 
 #include <vector>
 
+#include "bench_util.h"
 #include "core/random.h"
 #include "kernels/attention.h"
 
@@ -50,6 +52,7 @@ void BM_Attention(benchmark::State& state) {
       benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["tiles_computed"] = double(st.tiles_computed);
   state.counters["tiles_skipped"] = double(st.tiles_skipped);
+  state.counters["peak_GFLOP/s"] = bench::GemmPeakGflops();
 }
 // {T, documents (0: one per sequence), backward}
 BENCHMARK(BM_Attention)
