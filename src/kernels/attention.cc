@@ -81,7 +81,7 @@ struct Rows {
 };
 
 // The tensor itself when D is a multiple of 16, else a copy with each head
-// zero-padded to dp floats, so it can be a B operand of Gemm.
+// zero-padded to dp floats, so it can be a B operand of TileGemm.
 Rows PaddedRows(const float* src, int64_t rows, int64_t heads, int64_t d, int64_t stride,
                 int64_t dp, AlignedBuffer& store) {
   if (d == dp) return Rows{src, stride, d};

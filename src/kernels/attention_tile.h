@@ -1,14 +1,16 @@
 // kernels/attention_tile.h — tile arithmetic of the attention kernels.
 //
-// Internal to attention.cc (include it nowhere else): 16-lane float vectors (GCC vector extensions:
-// one AVX-512 register, two AVX2 ones, plain code elsewhere), a vectorised exp, a register-blocked
-// micro-GEMM for products of one (query tile, key tile) pair, and a 16x16 transpose for packing
-// Q^T. Nothing here allocates or threads.
+// Internal to attention.cc (include it nowhere else): 16-lane float vectors
+// (GCC vector extensions: one AVX-512 register, two AVX2 ones, plain code
+// elsewhere), a vectorised exp, a register-blocked micro-GEMM for products of
+// one (query tile, key tile) pair, a 16x16 transpose for packing Q^T, and the
+// mask of one tile pair. Nothing here allocates or threads.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "kernels/attention.h"
@@ -140,7 +142,10 @@ inline void TileGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_
       n0 = n_ranges.lo[r0] / kLanes * kLanes;
       n1 = std::min(n, RoundUp16(n_ranges.hi[r1]));
     }
-    if (k1 < k0) k1 = k0;  // an empty sum still stores C (zero or unchanged)
+    if (k1 <= k0) {  // an empty sum: C unchanged, or zero
+      if (accumulate) continue;
+      k0 = k1 = 0;
+    }
     for (int64_t c0 = n0; c0 < n1; c0 += 4 * kLanes) {
       const int64_t nv = std::min<int64_t>(4, (n1 - c0) / kLanes);
       kMicroTiles[mr - 1][nv - 1](k1 - k0, a + r0 * a_rs + k0 * a_ks, a_rs, a_ks, b + k0 * ldb + c0,
@@ -234,7 +239,7 @@ struct TileMask {
 
   // st[j, i] = -inf where key k0 + j is masked for query column i; [kn, nq].
   void Apply(float* st, int64_t kn, int64_t nq, int64_t k0) const {
-    const V16 neg_inf = Splat(-__builtin_inff());
+    const V16 neg_inf = Splat(-std::numeric_limits<float>::infinity());
     for (int64_t j = 0; j < kn; ++j) {
       const I16 key = I16{} + static_cast<int32_t>(k0 + j);
       for (int64_t i = 0; i < nq; i += kLanes) {
