@@ -1,15 +1,27 @@
 // cli/commands.h — the `seek` subcommands. Each lives in its own file: it
 // declares its flags once on a CLI11 subcommand (which also prints --help)
-// and calls the library. Exit codes: 0 success, 1 runtime failure, 2 bad
-// input (flags, files), with a message saying what is wrong and how to fix it.
+// and calls the library. Exit codes: 0 success, 1 a failure during the work
+// (e.g. a diverging run), 2 bad input (flags, files, configs, disk), with a
+// message saying what is wrong and how to fix it.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "core/status.h"
+
 namespace seek::cli {
 
-// Registers a subcommand on app; *run is set to its action.
-void AddDemoCommand(CLI::App& app, std::function<int()>* run);
+using Action = std::function<int()>;
+
+// Each registers its subcommand on app; when chosen, *run is set to its action.
+void AddTrainCommand(CLI::App& app, Action* run);
+void AddEvalCommand(CLI::App& app, Action* run);
+void AddSampleCommand(CLI::App& app, Action* run);
+void AddShardsCommand(CLI::App& app, Action* run);
+void AddPlotCommand(CLI::App& app, Action* run);
+
+// Prints "seek <command>: <error>" to stderr; returns the exit code for it.
+int Fail(const char* command, const Status& status);
 
 }  // namespace seek::cli

@@ -3,11 +3,24 @@
 
 #include "cli/commands.h"
 
+namespace seek::cli {
+
+int Fail(const char* command, const Status& status) {
+  std::fprintf(stderr, "seek %s: %s\n", command, status.ToString().c_str());
+  return status.code() == StatusCode::kInternal ? 1 : 2;
+}
+
+}  // namespace seek::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"Seek: prepare data, train and serve Transformer language models on CPUs"};
   app.require_subcommand(1);
-  std::function<int()> run;
-  seek::cli::AddDemoCommand(app, &run);
+  seek::cli::Action run;
+  seek::cli::AddShardsCommand(app, &run);
+  seek::cli::AddTrainCommand(app, &run);
+  seek::cli::AddEvalCommand(app, &run);
+  seek::cli::AddSampleCommand(app, &run);
+  seek::cli::AddPlotCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

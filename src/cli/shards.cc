@@ -1,0 +1,32 @@
+// `seek shards --input FILE... --out DIR`: byte-level token shards from text.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "data/text_shards.h"
+
+namespace seek::cli {
+
+void AddShardsCommand(CLI::App& app, Action* run) {
+  auto o = std::make_shared<TextShardOptions>();
+  o->out_dir = "data/shards";
+  CLI::App* c = app.add_subcommand(
+      "shards", "Write token shards from text files with the byte vocabulary (256 bytes + end of text)");
+  c->add_option("--input", o->inputs, "UTF-8 text files")->required()->check(CLI::ExistingFile);
+  c->add_option("--out", o->out_dir, "output folder for shard_NNNNN.bin")->capture_default_str();
+  c->add_option("--doc-lines", o->doc_lines,
+                "lines per document; 0 = documents are paragraphs separated by blank lines")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  c->add_option("--shard-tokens", o->shard_tokens, "about this many tokens per shard")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  c->callback([o, run] {
+    *run = [o] {
+      StatusOr<TextShardResult> r = WriteByteShards(*o);
+      if (!r.ok()) return Fail("shards", r.status());
+      std::printf("wrote %zu shard(s), %lld documents, %lld tokens to %s\n", r->shards.size(),
+                  (long long)r->documents, (long long)r->tokens, o->out_dir.c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace seek::cli

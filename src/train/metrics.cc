@@ -1,0 +1,81 @@
+#include "train/metrics.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "io/file_util.h"
+
+namespace seek {
+
+StatusOr<MetricsLog> MetricsLog::Open(const std::string& run_dir, int64_t keep_up_to_step) {
+  const std::string path = run_dir + "/metrics.jsonl";
+  if (keep_up_to_step >= 0 && std::filesystem::exists(path)) {
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+    std::istringstream in(text);
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.value("step", int64_t{0}) <= keep_up_to_step) kept += line + "\n";
+    }
+    RETURN_IF_ERROR(WriteFileAtomic(path, kept));
+  }
+  FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return IoError("cannot open {} for appending: {}", path, std::strerror(errno));
+  return MetricsLog(path, f);
+}
+
+MetricsLog::~MetricsLog() {
+  if (f_) std::fclose(f_);
+}
+
+Status MetricsLog::Append(const nlohmann::json& line) {
+  std::string s = line.dump() + "\n";
+  if (std::fwrite(s.data(), 1, s.size(), f_) != s.size() || std::fflush(f_) != 0)
+    return IoError("cannot write {}: {}", path_, std::strerror(errno));
+  return Status::Ok();
+}
+
+StatusOr<std::string> PlotLoss(const std::string& run_dir) {
+  const std::string metrics = run_dir + "/metrics.jsonl";
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(metrics));
+  std::string train, val;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("step")) continue;
+    if (j.contains("loss") && j["loss"].is_number())
+      train += std::to_string(j["step"].get<int64_t>()) + " " + j["loss"].dump() + "\n";
+    if (j.contains("val_loss") && j["val_loss"].is_number())
+      val += std::to_string(j["step"].get<int64_t>()) + " " + j["val_loss"].dump() + "\n";
+  }
+  if (train.empty()) return NotFoundError("{} has no training losses to plot", metrics);
+  const std::string train_dat = run_dir + "/.plot_train.dat", val_dat = run_dir + "/.plot_val.dat";
+  const std::string png = run_dir + "/loss.png";
+  RETURN_IF_ERROR(WriteFileAtomic(train_dat, train));
+  RETURN_IF_ERROR(WriteFileAtomic(val_dat, val));
+  std::string script = "set terminal pngcairo size 900,540 enhanced font 'sans,11'\n"
+                       "set output '" + png + ".tmp'\n"
+                       "set title 'Seek training: " + run_dir + "' noenhanced\n"
+                       "set xlabel 'step'\nset ylabel 'loss (nats/token)'\nset grid\n"
+                       "set key top right\n"
+                       "plot '" + train_dat + "' using 1:2 with lines lw 1.5 title 'train'";
+  if (!val.empty()) script += ", '" + val_dat + "' using 1:2 with linespoints lw 2 pt 7 title 'validation'";
+  script += "\n";
+  FILE* p = popen("gnuplot 2>&1", "w");
+  if (p == nullptr) return IoError("cannot run gnuplot: {}", std::strerror(errno));
+  std::fwrite(script.data(), 1, script.size(), p);
+  int rc = pclose(p);
+  std::error_code ec;
+  std::filesystem::remove(train_dat, ec);
+  std::filesystem::remove(val_dat, ec);
+  if (rc != 0)
+    return IoError("gnuplot failed (exit {}); install it with `apt-get install gnuplot-nox`", rc);
+  std::filesystem::rename(png + ".tmp", png, ec);
+  if (ec) return IoError("cannot write {}: {}", png, ec.message());
+  return png;
+}
+
+}  // namespace seek

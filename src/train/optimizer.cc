@@ -1,0 +1,55 @@
+#include "train/optimizer.h"
+
+#include <cmath>
+
+#include "kernels/adamw.h"
+
+namespace seek {
+
+bool AdamWOptimizer::Decays(const ParamInfo& p, const OptimSection& c) {
+  switch (p.kind) {
+    case ParamKind::kMatrix: return true;
+    case ParamKind::kEmbedding: return c.decay_embeddings;
+    case ParamKind::kNormWeight:
+    case ParamKind::kBias: return c.decay_norms_and_biases;
+  }
+  return false;
+}
+
+AdamWOptimizer::AdamWOptimizer(const ParamStore& store, const OptimSection& config)
+    : config_(config),
+      size_(store.size()),
+      m_(static_cast<size_t>(store.size()) * sizeof(float)),
+      v_(static_cast<size_t>(store.size()) * sizeof(float)) {
+  // Adjacent tensors with the same decay merge into one range: a handful of
+  // kernel calls per step instead of one per tensor.
+  for (const ParamInfo& p : store.infos()) {
+    const bool decay = Decays(p, config);
+    if (!ranges_.empty() && ranges_.back().decay == decay) {
+      ranges_.back().end = p.offset + p.numel();
+    } else {
+      ranges_.push_back(Range{p.offset, p.offset + p.numel(), decay});
+    }
+  }
+}
+
+double AdamWOptimizer::ClipGradients(ParamStore* store, double max_norm) const {
+  const double norm = std::sqrt(SumOfSquares(store->grad(), store->size()));
+  if (max_norm > 0) {
+    const double coef = max_norm / (norm + 1e-6);
+    if (coef < 1.0) Scale(store->grad(), store->size(), static_cast<float>(coef));
+  }
+  return norm;
+}
+
+void AdamWOptimizer::Step(ParamStore* store, double lr) {
+  ++step_;
+  for (const Range& r : ranges_) {
+    AdamWParams p{lr, config_.beta1, config_.beta2, config_.eps,
+                  r.decay ? config_.weight_decay : 0.0, step_};
+    AdamWUpdate(store->data() + r.begin, store->grad() + r.begin, m() + r.begin, v() + r.begin,
+                r.end - r.begin, p);
+  }
+}
+
+}  // namespace seek

@@ -1,0 +1,78 @@
+// train/train_config.h — everything `seek train` is told, from one JSON file.
+//
+//   {"model": {HF config.json keys}, "data": {...}, "optim": {...}, "train": {...}}
+//
+// Every field has a default (docs/train_config.md lists them); unknown keys
+// are rejected by name so a typo never silently falls back to a default.
+// The effective config (defaults filled in) is saved in the run directory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "model/config.h"
+#include "train/schedule.h"
+
+namespace seek {
+
+struct DataSection {
+  std::vector<std::string> shards;  // token shard files (relative to the config file's folder)
+  double val_fraction = 0.01;
+  uint64_t split_seed = 0;
+};
+
+struct OptimSection {
+  ScheduleConfig schedule;  // total_steps is filled in from the train section
+  double weight_decay = 0.1;
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
+  double grad_clip = 1.0;  // 0: no clipping
+  bool decay_embeddings = false;
+  bool decay_norms_and_biases = false;
+};
+
+enum class NanPolicy { kStop, kSkip };
+
+struct TrainSection {
+  int64_t batch_size = 8, seq_len = 256, grad_accum = 1;
+  int64_t max_steps = 1000;
+  int64_t max_tokens = 0;  // 0: no token budget
+  uint64_t seed = 1;
+  int64_t log_every = 10;
+  int64_t eval_every = 100, eval_batches = 8;
+  int64_t sample_every = 0, sample_tokens = 200;  // 0: only at the end
+  std::string sample_prompt;
+  double sample_temperature = 0.8;
+  int64_t sample_top_k = 40;
+  int64_t checkpoint_every = 500, keep_checkpoints = 2;
+  NanPolicy nan_policy = NanPolicy::kStop;
+  int64_t threads = 0;  // 0: all cores
+  double time_limit_s = 0;  // 0: none; otherwise stop (with a checkpoint) after this long
+
+  int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
+  // Optimizer steps this run takes: max_steps, cut by max_tokens when set.
+  int64_t total_steps() const;
+};
+
+struct TrainConfig {
+  nlohmann::json model_json;  // as given, with defaults filled in (HF config.json keys)
+  ModelConfig model;          // parsed; vocab_size from the shards when absent
+  DataSection data;
+  OptimSection optim;
+  TrainSection train;
+  nlohmann::json ToJson() const;  // the effective config
+};
+
+// Parses and validates. `source` names the file; relative shard paths are
+// resolved against `base_dir`. vocab_size_from_data fills model.vocab_size
+// when the model section leaves it out (0: unknown, then it is required).
+StatusOr<TrainConfig> ParseTrainConfig(const std::string& json_text, const std::string& source,
+                                       const std::string& base_dir);
+StatusOr<TrainConfig> LoadTrainConfig(const std::string& path);
+// Fills model.vocab_size (when the config left it out) and re-validates.
+Status ResolveModel(TrainConfig* config, int64_t data_vocab_size);
+
+}  // namespace seek

@@ -1,0 +1,228 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/threads.h"
+#include "io/file_util.h"
+#include "kernels/gemm.h"
+#include "train/metrics.h"
+#include "train/run_checkpoint.h"
+#include "train/sample.h"
+#include "tokenizer/bytes.h"
+
+namespace seek {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const int64_t t = static_cast<int64_t>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
+  if (t >= 60) return fmt::format("{}m{:02d}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig config, TrainOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {}
+
+StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOptions options) {
+  std::unique_ptr<Trainer> t(new Trainer(std::move(config), std::move(options)));
+  TrainConfig& c = t->config_;
+  SetNumThreads(static_cast<int>(c.train.threads));
+  LoaderOptions lo{c.data.shards, c.train.batch_size, c.train.seq_len, c.train.seed,
+                   c.data.val_fraction, c.data.split_seed};
+  ASSIGN_OR_RETURN(DataLoader train, DataLoader::Open(lo, Split::kTrain));
+  t->train_ = std::make_unique<DataLoader>(std::move(train));
+  if (c.data.val_fraction > 0) {
+    ASSIGN_OR_RETURN(DataLoader val, DataLoader::Open(lo, Split::kValidation));
+    t->val_ = std::make_unique<DataLoader>(std::move(val));
+  }
+  RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size()));
+  ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
+  t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim);
+
+  const std::string& run = t->options_.run_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(run, ec);
+  if (ec) return IoError("cannot create run directory {}: {}", run, ec.message());
+  if (t->options_.resume) {
+    ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(run));
+    ASSIGN_OR_RETURN(TrainerState st, LoadCheckpoint(dir, t->model_.get(), t->optimizer_.get()));
+    ASSIGN_OR_RETURN(LoaderPosition pos, LoaderPositionFromJson(st.loader));
+    RETURN_IF_ERROR(t->train_->Seek(pos));
+    t->step_ = st.step;
+    t->tokens_seen_ = st.tokens_seen;
+    t->last_checkpoint_ = dir;
+    if (!t->options_.quiet) std::printf("resuming from %s (step %lld)\n", dir.c_str(), (long long)st.step);
+  } else {
+    if (LatestCheckpoint(run).ok())
+      return InvalidArgumentError("{} already holds checkpoints; pass --resume to continue that "
+                                  "run or choose another --out",
+                                  run);
+    t->model_->params().Initialize(c.model, c.train.seed);
+  }
+  RETURN_IF_ERROR(WriteFileAtomic(run + "/train_config.json", c.ToJson().dump(2) + "\n"));
+  const int64_t n = c.train.grad_accum * c.train.batch_size * c.train.seq_len;
+  t->tokens_.resize(n);
+  t->targets_.resize(n);
+  t->docs_.resize(n);
+  return t;
+}
+
+Status Trainer::TrainStep(StepRecord* rec) {
+  const TrainSection& tc = config_.train;
+  const int64_t B = tc.batch_size, T = tc.seq_len, per = B * T;
+  // Fetch every micro-batch first: the loss is normalised by the target count of the whole step.
+  int64_t n_targets = 0;
+  for (int64_t a = 0; a < tc.grad_accum; ++a) {
+    train_->Next(tokens_.data() + a * per, targets_.data() + a * per, docs_.data() + a * per);
+  }
+  for (int64_t i = 0; i < tc.grad_accum * per; ++i) n_targets += targets_[i] != -1;
+  ParamStore& params = model_->params();
+  params.ZeroGrad();
+  double loss_sum = 0;
+  const float scale = n_targets ? 1.f / static_cast<float>(n_targets) : 0.f;
+  for (int64_t a = 0; a < tc.grad_accum; ++a) {
+    Batch b{B, T, tokens_.data() + a * per, targets_.data() + a * per, docs_.data() + a * per};
+    ASSIGN_OR_RETURN(LossResult r, model_->ForwardBackward(b, scale));
+    loss_sum += r.loss_sum;
+  }
+  tokens_seen_ += tc.grad_accum * per;
+  const double loss = n_targets ? loss_sum / n_targets : 0.0;
+  const double norm = optimizer_->ClipGradients(&params, config_.optim.grad_clip);
+  const double lr = LrAt(config_.optim.schedule, step_);
+  *rec = StepRecord{step_ + 1, loss, lr, norm, false};
+  if (!std::isfinite(loss) || !std::isfinite(norm)) {
+    if (config_.train.nan_policy == NanPolicy::kStop)
+      return Status(StatusCode::kInternal,
+                    fmt::format("step {}: the loss is {} and the gradient norm {}; stopping. Lower "
+                                "optim.lr, raise optim.warmup_steps, or set train.nan_policy to "
+                                "\"skip\" to skip such steps",
+                                step_ + 1, loss, norm));
+    rec->skipped = true;
+    ++skipped_;
+  } else {
+    optimizer_->Step(&params, lr);
+  }
+  ++step_;
+  return Status::Ok();
+}
+
+StatusOr<double> Trainer::Evaluate() {
+  if (!val_) return InvalidArgumentError("no validation split (data.val_fraction is 0)");
+  val_->Reset();
+  const int64_t B = config_.train.batch_size, T = config_.train.seq_len;
+  std::vector<int32_t> tok(B * T), tgt(B * T), doc(B * T);
+  double sum = 0;
+  int64_t n = 0;
+  for (int64_t i = 0; i < std::max<int64_t>(1, config_.train.eval_batches); ++i) {
+    val_->Next(tok.data(), tgt.data(), doc.data());
+    ASSIGN_OR_RETURN(LossResult r, model_->Forward(Batch{B, T, tok.data(), tgt.data(), doc.data()}));
+    sum += r.loss_sum;
+    n += r.n_targets;
+  }
+  return n ? sum / n : 0.0;
+}
+
+void Trainer::Sample() {
+  const TrainSection& tc = config_.train;
+  if (tc.sample_tokens <= 0) return;
+  const bool bytes = config_.model.vocab_size == ByteTokenizer::kVocabSize;
+  std::vector<int32_t> prompt = bytes && !tc.sample_prompt.empty()
+                                    ? ByteTokenizer::Encode(tc.sample_prompt)
+                                    : std::vector<int32_t>{bytes ? int32_t{'\n'} : 0};
+  Rng rng(tc.seed * 7919 + static_cast<uint64_t>(step_));  // stateless: resume-safe
+  SampleOptions so{tc.sample_tokens, tc.sample_temperature, tc.sample_top_k,
+                   bytes ? ByteTokenizer::kEndOfText : -1};
+  StatusOr<std::vector<int32_t>> out = SampleTokens(model_.get(), prompt, so, &rng);
+  if (!out.ok() || options_.quiet) return;
+  if (bytes) {
+    std::printf("---- sample at step %lld ----\n%s%s\n----\n", (long long)step_,
+                tc.sample_prompt.c_str(), ByteTokenizer::Decode(*out).c_str());
+  } else {
+    std::printf("---- sample at step %lld (token ids) ----\n%s\n", (long long)step_,
+                fmt::format("{}", fmt::join(*out, " ")).c_str());
+  }
+}
+
+Status Trainer::Checkpoint() {
+  TrainerState st{step_, tokens_seen_, ToJson(train_->position()), config_.ToJson()};
+  ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model_, *optimizer_, st,
+                                                    config_.train.keep_checkpoints));
+  if (!options_.quiet) std::printf("saved checkpoint %s\n", last_checkpoint_.c_str());
+  return Status::Ok();
+}
+
+Status Trainer::Run() {
+  const TrainSection& tc = config_.train;
+  const int64_t total = tc.total_steps();
+  ASSIGN_OR_RETURN(MetricsLog metrics, MetricsLog::Open(options_.run_dir, options_.resume ? step_ : 0));
+  const double flops_per_token = TrainingFlopsPerToken(config_.model, tc.seq_len);
+  const double peak = MeasuredGemmGflops() * 1e9;
+  if (!options_.quiet)
+    std::printf("seek train: %s, %lld parameters, %lld steps of %lld tokens, %d threads -> %s\n",
+                config_.model.family.c_str(), (long long)model_->params().num_params(),
+                (long long)total, (long long)tc.tokens_per_step(), NumThreads(),
+                options_.run_dir.c_str());
+  const auto start = Clock::now();
+  auto window_start = start;
+  int64_t window_tokens = 0, steps_this_run = 0;
+  while (step_ < total) {
+    StepRecord rec;
+    RETURN_IF_ERROR(TrainStep(&rec));
+    history_.push_back(rec);
+    window_tokens += tc.tokens_per_step();
+    ++steps_this_run;
+    const bool last = step_ == total;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const bool out_of_time = tc.time_limit_s > 0 && elapsed >= tc.time_limit_s;
+    const bool stop_here = (options_.max_steps_this_run > 0 &&
+                            steps_this_run >= options_.max_steps_this_run) || out_of_time;
+    if (step_ % tc.log_every == 0 || last || stop_here) {
+      const double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
+      const double tps = window_tokens / std::max(secs, 1e-9);
+      const double mfu = tps * flops_per_token / peak;
+      const double eta = (total - step_) * tc.tokens_per_step() / std::max(tps, 1e-9);
+      RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"loss", rec.loss}, {"lr", rec.lr},
+                                      {"grad_norm", rec.grad_norm}, {"tokens", tokens_seen_},
+                                      {"tokens_per_s", tps}, {"mfu", mfu},
+                                      {"skipped_steps", skipped_}, {"elapsed_s", elapsed}}));
+      if (!options_.quiet)
+        std::printf("step %6lld/%lld | loss %.4f | lr %.2e | grad %.3f | %.0f tok/s | MFU %.1f%% | "
+                    "ETA %s%s\n",
+                    (long long)step_, (long long)total, rec.loss, rec.lr, rec.grad_norm, tps,
+                    100 * mfu, Duration(eta).c_str(), rec.skipped ? " | skipped (non-finite)" : "");
+      std::fflush(stdout);
+      window_start = Clock::now();
+      window_tokens = 0;
+    }
+    if (val_ && ((tc.eval_every > 0 && step_ % tc.eval_every == 0) || last || stop_here)) {
+      ASSIGN_OR_RETURN(double vl, Evaluate());
+      RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"val_loss", vl}, {"val_ppl", std::exp(vl)}}));
+      if (!options_.quiet) std::printf("step %6lld | validation loss %.4f | perplexity %.2f\n",
+                                       (long long)step_, vl, std::exp(vl));
+    }
+    if ((tc.sample_every > 0 && step_ % tc.sample_every == 0) || last) Sample();
+    if ((tc.checkpoint_every > 0 && step_ % tc.checkpoint_every == 0) || last || stop_here)
+      RETURN_IF_ERROR(Checkpoint());
+    if (stop_here) break;
+  }
+  StatusOr<std::string> png = PlotLoss(options_.run_dir);
+  if (!options_.quiet) {
+    if (png.ok())
+      std::printf("loss plot: %s\n", png->c_str());
+    else
+      std::printf("loss plot not drawn: %s\n", png.status().ToString().c_str());
+  }
+  return Status::Ok();
+}
+
+}  // namespace seek

@@ -1,0 +1,69 @@
+// train/trainer.h — the training loop.
+//
+// Trainer owns a model, its AdamW state, train and validation loaders and a
+// run directory (RUN/train_config.json, metrics.jsonl, loss.png,
+// checkpoints/). Run() takes optimizer steps until the step or token budget
+// (or the time limit) is reached: gradient accumulation with the loss
+// normalised by the true number of target tokens of the whole step, global-
+// norm clipping, the LR schedule, evaluation, samples and checkpoints every N
+// steps and at the end. A NaN/inf loss or gradient stops the run with an
+// error (or skips the step with nan_policy "skip"). Resume continues from the
+// newest checkpoint bit for bit. Thread-safety: none; one Run at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "data/loader.h"
+#include "model/transformer.h"
+#include "train/optimizer.h"
+#include "train/train_config.h"
+
+namespace seek {
+
+struct TrainOptions {
+  std::string run_dir;
+  bool resume = false;
+  int64_t max_steps_this_run = 0;  // stop (with a checkpoint) after this many steps; 0: no limit
+  bool quiet = false;              // no progress lines (tests)
+};
+
+struct StepRecord {
+  int64_t step;  // 1-based, after the update
+  double loss, lr, grad_norm;
+  bool skipped;
+};
+
+class Trainer {
+ public:
+  static StatusOr<std::unique_ptr<Trainer>> Create(TrainConfig config, TrainOptions options);
+  Status Run();
+
+  const std::vector<StepRecord>& history() const { return history_; }
+  int64_t step() const { return step_; }
+  Transformer& model() { return *model_; }
+  // Mean validation loss over eval_batches batches from the split's start.
+  StatusOr<double> Evaluate();
+  std::string last_checkpoint() const { return last_checkpoint_; }
+
+ private:
+  Trainer(TrainConfig config, TrainOptions options);
+  Status TrainStep(StepRecord* record);
+  Status Checkpoint();
+  void Sample();
+
+  TrainConfig config_;
+  TrainOptions options_;
+  std::unique_ptr<Transformer> model_;
+  std::unique_ptr<AdamWOptimizer> optimizer_;
+  std::unique_ptr<DataLoader> train_, val_;
+  int64_t step_ = 0, tokens_seen_ = 0, skipped_ = 0;
+  std::vector<StepRecord> history_;
+  std::string last_checkpoint_;
+  std::vector<int32_t> tokens_, targets_, docs_;  // [grad_accum, B, T]
+};
+
+}  // namespace seek
