@@ -6,6 +6,12 @@
   compare --a A.safetensors --b B.safetensors [--logits-atol 1e-4] [--loss-atol 1e-5]
           [--grad-rtol 1e-4]
   batch   --config CFG.json --seed S --batch-size B --seq-len T --out BATCH.json [--docs]
+  batches --config CFG.json --seed S --batch-size B --seq-len T --count N --out BATCHES.json
+          [--docs]
+  train   --model DIR --batches BATCHES.json --opt OPT.json --out RESULT.json
+          [--dtype float32|float64] [--save DIR]
+  compare-train --a A.json --b B.json [--loss-atol 1e-4] [--lr-rtol 1e-9]
+          [--grad-norm-rtol 1e-3]
 
 Exit status: 0 success / all within tolerance, 1 compare found values out of
 tolerance, 2 bad input (missing file, tensor sets or shapes differ, bad config).
@@ -24,6 +30,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch_models  # noqa: E402
+import torch_train  # noqa: E402
 
 from safetensors_io import load_file, save_file  # noqa: E402  (shared reader/writer)
 
@@ -254,6 +261,145 @@ def cmd_batch(args):
 
 
 # ----------------------------------------------------------------------------
+# batches, train, compare-train (training oracle: torch_train.py)
+
+
+def cmd_batches(args):
+    config = _read_json(args.config, "config")
+    if args.count < 1 or args.seed < 0:
+        raise UsageError("--count must be >= 1 and --seed >= 0")
+    # Micro-batch i is `batch` drawn with numpy seed [S, i] (independent streams).
+    micro = [make_batch(config, [args.seed, i], args.batch_size, args.seq_len, args.docs)
+             for i in range(args.count)]
+    with open(args.out, "w") as f:
+        json.dump({"micro_batches": micro}, f)
+        f.write("\n")
+    n_tgt = [sum(t != -1 for r in m["targets"] for t in r) for m in micro]
+    print(f"batches: {args.count} x B={args.batch_size} T={args.seq_len} targets={n_tgt} "
+          f"-> {args.out}")
+    return 0
+
+
+def load_micro_batches(path):
+    data = _read_json(path, "batches")
+    if not isinstance(data, dict) or not isinstance(data.get("micro_batches"), list):
+        raise UsageError(f"batches {path}: expected {{\"micro_batches\": [{{input_ids, targets, "
+                         "doc_ids?}, ...]}")
+    out = []
+    for i, b in enumerate(data["micro_batches"]):
+        try:
+            input_ids = torch.tensor(b["input_ids"], dtype=torch.int64)
+            targets = torch.tensor(b["targets"], dtype=torch.int64)
+            doc_ids = (torch.tensor(b["doc_ids"], dtype=torch.int64) if "doc_ids" in b
+                       else torch.zeros_like(input_ids))
+        except (KeyError, ValueError, TypeError) as e:
+            raise UsageError(f"batches {path}: micro_batches[{i}]: {e!r}")
+        if (input_ids.dim() != 2 or targets.shape != input_ids.shape
+                or doc_ids.shape != input_ids.shape):
+            raise UsageError(f"batches {path}: micro_batches[{i}]: input_ids "
+                             f"{tuple(input_ids.shape)}, targets {tuple(targets.shape)}, doc_ids "
+                             f"{tuple(doc_ids.shape)}: want equal [B,T]")
+        out.append((input_ids, targets, doc_ids))
+    if not out:
+        raise UsageError(f"batches {path}: no micro-batch")
+    return out
+
+
+def cmd_train(args):
+    dtype = DTYPES[args.dtype]
+    model = load_model(args.model, dtype)
+    micro = load_micro_batches(args.batches)
+    opt = _read_json(args.opt, "opt") if args.opt else {}
+    if not isinstance(opt, dict):
+        raise UsageError(f"opt {args.opt}: expected a JSON object")
+    try:
+        res = torch_train.train(model, micro, opt)
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"train: {e}")
+    result = {"loss": res["loss"], "lr": res["lr"], "grad_norm": res["grad_norm"],
+              "targets": res["targets"], "opt": res["opt"], "dtype": args.dtype,
+              "family": model.family}
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    if args.save:
+        os.makedirs(args.save, exist_ok=True)
+        with open(os.path.join(args.save, "config.json"), "w") as f:
+            json.dump(model.config, f, indent=2)
+            f.write("\n")
+        weights = {n: t.float().contiguous() for n, t in torch_models.hf_state_dict(model).items()}
+        save_file(weights, os.path.join(args.save, "model.safetensors"),
+                  metadata={"format": "pt"})
+    o = res["opt"]
+    print(f"train: {model.family} {args.dtype} steps={len(res['loss'])} A={o['grad_accum']} "
+          f"{o['schedule']} loss {res['loss'][0]:.7f} -> {res['loss'][-1]:.7f} -> {args.out}"
+          + (f" (weights -> {args.save})" if args.save else ""))
+    return 0
+
+
+def _rel_close(a, b, rtol):
+    """|a-b| <= rtol * max(|a|, |b|); False for NaN/Inf."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return False
+    return abs(a - b) <= rtol * max(abs(a), abs(b))
+
+
+def compare_train(a, b, loss_atol, lr_rtol, grad_norm_rtol, out=None):
+    """Returns the list of failing 0-based steps (UsageError on malformed input)."""
+    out = out or sys.stdout
+    for k in ("loss", "lr", "grad_norm"):
+        for name, r in (("a", a), ("b", b)):
+            if not isinstance(r.get(k), list):
+                raise UsageError(f"{name}: no list {k!r}")
+            try:
+                r[k] = [float(x) for x in r[k]]
+            except (TypeError, ValueError) as e:
+                raise UsageError(f"{name}: {k}: {e}")
+    lens = {(n, k): len(r[k]) for n, r in (("a", a), ("b", b)) for k in ("loss", "lr", "grad_norm")}
+    if len(set(lens.values())) != 1:
+        raise UsageError("step counts differ: " + ", ".join(f"{n}.{k}={v}"
+                                                            for (n, k), v in lens.items()))
+    print(f"checks: |loss a-b| <= {loss_atol:g}; lr rel <= {lr_rtol:g}; grad_norm rel <= "
+          f"{grad_norm_rtol:g}  (rel = |a-b| / max(|a|,|b|))", file=out)
+    print(f"{'step':>4} {'loss a':>12} {'loss b':>12} {'|diff|':>9} {'lr a':>11} {'lr b':>11} "
+          f"{'gnorm a':>11} {'gnorm b':>11}  status", file=out)
+    failures = []
+    for s in range(len(a["loss"])):
+        la, lb = a["loss"][s], b["loss"][s]
+        d = abs(la - lb)
+        bad = []
+        if not (d <= loss_atol):  # NaN fails
+            bad.append("loss")
+        if not _rel_close(a["lr"][s], b["lr"][s], lr_rtol):
+            bad.append("lr")
+        if not _rel_close(a["grad_norm"][s], b["grad_norm"][s], grad_norm_rtol):
+            bad.append("grad_norm")
+        if bad:
+            failures.append(s)
+        print(f"{s:>4} {la:12.7f} {lb:12.7f} {d:9.2e} {a['lr'][s]:11.4e} {b['lr'][s]:11.4e} "
+              f"{a['grad_norm'][s]:11.4e} {b['grad_norm'][s]:11.4e}  "
+              + ("ok" if not bad else "FAIL " + ",".join(bad)), file=out)
+    return failures
+
+
+def cmd_compare_train(args):
+    for p in (args.a, args.b):
+        if not os.path.exists(p):
+            raise UsageError(f"no such file: {p}")
+    a, b = _read_json(args.a, "result"), _read_json(args.b, "result")
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        raise UsageError("results must be JSON objects {loss, lr, grad_norm}")
+    failures = compare_train(a, b, args.loss_atol, args.lr_rtol, args.grad_norm_rtol)
+    n = len(a["loss"])
+    if failures:
+        print(f"FAIL: {len(failures)} of {n} steps out of tolerance: "
+              + ", ".join(map(str, failures)))
+        return 1
+    print(f"PASS: all {n} steps within tolerance")
+    return 0
+
+
+# ----------------------------------------------------------------------------
 
 
 def build_parser():
@@ -290,6 +436,36 @@ def build_parser():
     s.add_argument("--out", required=True)
     s.add_argument("--docs", action="store_true", help="several documents per row")
     s.set_defaults(fn=cmd_batch)
+
+    s = sub.add_parser("batches", help="N random micro-batches (BATCHES.json for train)")
+    s.add_argument("--config", required=True)
+    s.add_argument("--seed", required=True, type=int)
+    s.add_argument("--batch-size", required=True, type=int)
+    s.add_argument("--seq-len", required=True, type=int)
+    s.add_argument("--count", required=True, type=int, help="number of micro-batches")
+    s.add_argument("--out", required=True)
+    s.add_argument("--docs", action="store_true", help="several documents per row")
+    s.set_defaults(fn=cmd_batches)
+
+    s = sub.add_parser("train", help="AdamW steps with schedule, grad accumulation, clipping; "
+                                     "writes per-step loss, lr, grad_norm")
+    s.add_argument("--model", required=True, help="dir with config.json and model.safetensors")
+    s.add_argument("--batches", required=True, help='BATCHES.json {"micro_batches": [...]}')
+    s.add_argument("--opt", required=True, help="OPT.json (optimizer settings; {} = defaults)")
+    s.add_argument("--out", required=True, help="RESULT.json")
+    s.add_argument("--dtype", choices=sorted(DTYPES), default="float32",
+                   help="compute and optimizer-state dtype")
+    s.add_argument("--save", help="write the final weights (F32) as an HF model dir here")
+    s.set_defaults(fn=cmd_train)
+
+    s = sub.add_parser("compare-train", help="compare two train results; exit 0 iff within "
+                                             "tolerance")
+    s.add_argument("--a", required=True, help="result under test")
+    s.add_argument("--b", required=True, help="reference result")
+    s.add_argument("--loss-atol", type=float, default=1e-4)
+    s.add_argument("--lr-rtol", type=float, default=1e-9)
+    s.add_argument("--grad-norm-rtol", type=float, default=1e-3)
+    s.set_defaults(fn=cmd_compare_train)
     return p
 
 
