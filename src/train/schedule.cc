@@ -41,7 +41,7 @@ double LrAt(const ScheduleConfig& c, int64_t s) {
       if (s < decay_start) return c.max_lr;
       double progress = static_cast<double>(s - decay_start) /
                         static_cast<double>(std::max<int64_t>(1, total - decay_start));
-      return c.max_lr - (c.max_lr - c.min_lr) * progress;
+      return c.max_lr - (c.max_lr - c.min_lr) * std::min(progress, 1.0);
     }
     case ScheduleKind::kMultiStep: {
       double lr = c.max_lr;

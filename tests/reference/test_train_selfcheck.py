@@ -133,11 +133,11 @@ class Schedules(unittest.TestCase):
     def test_multistep(self):
         base = {"lr": 1e-3, "warmup_steps": 2, "total_steps": 10, "schedule": "multistep"}
         # milestones round(0.8*10) = 8, round(0.9*10) = 9
-        self.check(base, {0: 5e-4, 1: 1e-3, 7: 1e-3, 8: 1e-3 * 0.316, 9: 1e-3 * 0.316 * 0.1,
-                          20: 1e-3 * 0.316 * 0.1})
+        self.check(base, {0: 5e-4, 1: 1e-3, 7: 1e-3, 8: 1e-3 * 0.316, 9: 1e-3 * 0.1,
+                          20: 1e-3 * 0.1})
         # total 15: round(12.0) = 12, round(13.5) = 14 (half up)
         self.check({**base, "total_steps": 15}, {11: 1e-3, 12: 3.16e-4, 13: 3.16e-4,
-                                                 14: 1e-3 * 0.316 * 0.1})
+                                                 14: 1e-3 * 0.1})
         self.check({**base, "milestones": [0.5], "factors": [0.5]}, {4: 1e-3, 5: 5e-4})
         # a milestone inside warmup does not touch the warmup lr
         self.check({**base, "milestones": [0.1], "factors": [0.5]}, {0: 5e-4, 1: 5e-4 * 2,

@@ -1,0 +1,70 @@
+#include "train/train_config.h"
+
+#include <gtest/gtest.h>
+
+namespace seek {
+namespace {
+
+StatusOr<TrainConfig> Parse(const std::string& json) {
+  return ParseTrainConfig(json, "cfg.json", "/data");
+}
+
+TEST(TrainConfig, DefaultsFillEverythingButTheShards) {
+  auto c = Parse(R"({"data": {"shards": ["a.bin"]}})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->data.shards[0], "/data/a.bin");
+  EXPECT_EQ(c->train.batch_size, 8);
+  EXPECT_EQ(c->train.seq_len, 256);
+  EXPECT_EQ(c->optim.schedule.kind, ScheduleKind::kCosine);
+  EXPECT_DOUBLE_EQ(c->optim.beta2, 0.95);
+  EXPECT_EQ(c->optim.schedule.total_steps, 1000);
+  EXPECT_EQ(c->model_json["model_type"], "gpt2");
+  ASSERT_TRUE(ResolveModel(&*c, 257).ok());
+  EXPECT_EQ(c->model.vocab_size, 257);
+  EXPECT_EQ(c->model.max_positions, 256);
+  EXPECT_EQ(c->model.extra["seek_tokenizer"], "bytes");
+  // The effective config parses back to the same thing.
+  auto again = ParseTrainConfig(c->ToJson().dump(), "again", "");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->ToJson(), c->ToJson());
+}
+
+TEST(TrainConfig, TokenBudgetCutsTheSteps) {
+  auto c = Parse(R"({"data": {"shards": ["a.bin"]}, "train": {"batch_size": 2, "seq_len": 10,
+                   "grad_accum": 3, "max_steps": 100, "max_tokens": 601}})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->train.tokens_per_step(), 60);
+  EXPECT_EQ(c->train.total_steps(), 11);
+  EXPECT_EQ(c->optim.schedule.total_steps, 11);
+}
+
+TEST(TrainConfig, BadConfigsNameTheField) {
+  struct Case { const char* json; const char* mention; };
+  const Case cases[] = {
+      {R"({"data": {"shards": ["a"]}, "train": {"batch_sise": 4}})", "unknown key 'batch_sise' in section 'train'"},
+      {R"({"data": {"shards": ["a"]}, "optimizer": {}})", "unknown section 'optimizer'"},
+      {R"({"data": {"shards": ["a"]}, "train": {"batch_size": "8"}})", "'batch_size' must be an integer"},
+      {R"({"data": {"shards": ["a"]}, "train": {"batch_size": 0}})", "train.batch_size = 0"},
+      {R"({"data": {"shards": ["a"]}, "optim": {"lr": -1}})", "optim.lr = -1"},
+      {R"({"data": {"shards": ["a"]}, "optim": {"schedule": "linear"}})", "'linear'"},
+      {R"({"data": {"shards": []}})", "data.shards"},
+      {R"({"data": {"shards": ["a"], "val_fraction": 0.9}})", "data.val_fraction"},
+      {R"({"data": {"shards": ["a"]}, "train": {"nan_policy": "ignore"}})", "nan_policy"},
+      {R"({"data": {"shards": ["a"]}, "optim": {"milestones": [0.5]}})", "same length"},
+      {R"({"data": {"shards": ["a"]}, "train": 5})", "section 'train' must be a JSON object"},
+      {"{\"data\": ", "not valid JSON"},
+  };
+  for (const Case& c : cases) {
+    auto r = Parse(c.json);
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_NE(r.status().message().find(c.mention), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("cfg.json"), std::string::npos) << r.status().ToString();
+  }
+  auto c = Parse(R"({"data": {"shards": ["a"]}, "model": {"model_type": "llama", "vocab_size": 100}})");
+  ASSERT_TRUE(c.ok());
+  Status s = ResolveModel(&*c, 257);
+  EXPECT_NE(s.message().find("smaller than the data's vocabulary 257"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace seek

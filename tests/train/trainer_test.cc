@@ -1,0 +1,210 @@
+#include "train/trainer.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "core/random.h"
+#include "io/shard.h"
+#include "model/checkpoint.h"
+#include "train/run_checkpoint.h"
+
+namespace seek {
+namespace {
+namespace fs = std::filesystem;
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    seed_ = std::random_device{}();
+    root_ = fs::temp_directory_path() / ("seek_trainer_" + std::to_string(::getpid()) + "_" +
+                                         std::to_string(seed_ % 100000));
+    fs::create_directories(root_);
+    // Documents over a 64-token vocabulary that a model can learn: each is an
+    // arithmetic progression mod 64 with a random start and a stride of 1-3.
+    Rng rng(seed_);
+    ShardWriter w((root_ / "data.bin").string(), 64);
+    for (int d = 0; d < 60; ++d) {
+      std::vector<int32_t> doc(3 + rng.Below(40));
+      int32_t x = static_cast<int32_t>(rng.Below(64)), stride = 1 + static_cast<int32_t>(rng.Below(3));
+      for (auto& t : doc) t = (x += stride) % 64;
+      ASSERT_TRUE(w.AddDocument(doc).ok());
+    }
+    ASSERT_TRUE(w.Finish().ok());
+  }
+  void TearDown() override {
+    ::umount((root_ / "small_disk").c_str());  // the full-disk test's tmpfs, if mounted
+    fs::remove_all(root_);
+  }
+
+  TrainConfig Config(const std::string& family, int64_t steps, int64_t accum = 2) {
+    nlohmann::json model = family == "gpt2"
+        ? nlohmann::json{{"model_type", "gpt2"}, {"n_layer", 2}, {"n_head", 2}, {"n_embd", 32}}
+        : nlohmann::json{{"model_type", "llama"}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+                         {"num_key_value_heads", 2}, {"hidden_size", 32}, {"intermediate_size", 64}};
+    nlohmann::json j = {
+        {"model", model},
+        {"data", {{"shards", {(root_ / "data.bin").string()}}, {"val_fraction", 0.1}}},
+        {"optim", {{"lr", 3e-3}, {"warmup_steps", 3}}},
+        {"train", {{"batch_size", 2}, {"seq_len", 16}, {"grad_accum", accum}, {"max_steps", steps},
+                   {"seed", static_cast<int64_t>(seed_ % 1000)}, {"eval_every", 4},
+                   {"eval_batches", 2}, {"sample_tokens", 5}, {"checkpoint_every", 4},
+                   {"keep_checkpoints", 3}, {"log_every", 1}}}};
+    return ParseTrainConfig(j.dump(), "test config", "").value();
+  }
+  std::string Run(const char* name) const { return (root_ / name).string(); }
+
+  static std::unique_ptr<Trainer> Make(TrainConfig c, const std::string& dir, bool resume,
+                                       int64_t steps_this_run = 0) {
+    auto t = Trainer::Create(std::move(c), TrainOptions{dir, resume, steps_this_run, true});
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? std::move(*t) : nullptr;
+  }
+
+  uint64_t seed_ = 0;
+  fs::path root_;
+};
+
+std::vector<float> Weights(Trainer& t) {
+  const ParamStore& p = t.model().params();
+  return std::vector<float>(p.data(), p.data() + p.size());
+}
+
+// N steps straight == k steps, stop, resume, N - k steps: losses and weights to the last bit.
+TEST_F(TrainerTest, ResumeIsBitIdentical) {
+  for (const char* family : {"gpt2", "llama"}) {
+    auto straight = Make(Config(family, 11), Run("straight") + family, false);
+    ASSERT_TRUE(straight->Run().ok());
+    auto first = Make(Config(family, 11), Run("split") + family, false, /*steps_this_run=*/5);
+    ASSERT_TRUE(first->Run().ok());
+    ASSERT_EQ(first->step(), 5);
+    auto second = Make(Config(family, 11), Run("split") + family, true);
+    ASSERT_EQ(second->step(), 5);
+    ASSERT_TRUE(second->Run().ok());
+    ASSERT_EQ(second->history().size(), 6u);
+    for (size_t i = 0; i < 6; ++i) {
+      EXPECT_EQ(second->history()[i].loss, straight->history()[5 + i].loss)
+          << family << " step " << 6 + i << " seed " << seed_;
+      EXPECT_EQ(second->history()[i].grad_norm, straight->history()[5 + i].grad_norm);
+    }
+    EXPECT_EQ(Weights(*second), Weights(*straight)) << family << " seed " << seed_;
+    // And the run learned something: loss fell.
+    EXPECT_LT(straight->history().back().loss, straight->history().front().loss);
+  }
+}
+
+TEST_F(TrainerTest, RetentionKeepsTheNewestCheckpoints) {
+  TrainConfig c = Config("gpt2", 12, 1);
+  c.train.keep_checkpoints = 2;
+  auto t = Make(c, Run("keep"), false);
+  ASSERT_TRUE(t->Run().ok());
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(Run("keep") + "/checkpoints"))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"step_00000008", "step_00000012"}));
+  EXPECT_TRUE(fs::exists(Run("keep") + "/metrics.jsonl"));
+  EXPECT_TRUE(fs::exists(Run("keep") + "/train_config.json"));
+  // The checkpoint is an HF model dir that loads on its own.
+  auto m = LoadModelDir(Run("keep") + "/checkpoints/step_00000012");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(Weights(*t), std::vector<float>((*m)->params().data(),
+                                            (*m)->params().data() + (*m)->params().size()));
+}
+
+// A kill at any point of a checkpoint write leaves the previous checkpoint
+// loadable, and resuming from it reproduces the uninterrupted run. The kill
+// is real: `seek train --resume` runs as a child process told to die (exit
+// 137, no cleanup) at a point inside the step-8 save.
+TEST_F(TrainerTest, KillDuringCheckpointWriteKeepsTheLastGoodOne) {
+  auto straight = Make(Config("llama", 8), Run("ref"), false);
+  ASSERT_TRUE(straight->Run().ok());
+  const std::string cfg = Run("config.json");
+  {
+    std::ofstream out(cfg);
+    out << Config("llama", 8).ToJson().dump(2);
+  }
+  for (const char* point : {"after_weights", "before_rename", "after_rename"}) {
+    const std::string dir = Run("crash_") + point;
+    ASSERT_TRUE(Make(Config("llama", 8), dir, false, 4)->Run().ok());  // checkpoint at step 4
+    const std::string cmd = std::string("SEEK_TEST_CRASH_POINT=") + point + " " + SEEK_BINARY +
+                            " train --config " + cfg + " --out " + dir + " --resume >/dev/null 2>&1";
+    const int rc = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(rc)) << cmd;
+    ASSERT_EQ(WEXITSTATUS(rc), 137) << cmd;
+    auto latest = LatestCheckpoint(dir);
+    ASSERT_TRUE(latest.ok());
+    const std::string want = std::string(point) == "after_rename" ? "step_00000008" : "step_00000004";
+    EXPECT_EQ(fs::path(*latest).filename().string(), want) << point;
+    auto resumed = Make(Config("llama", 8), dir, true);
+    ASSERT_NE(resumed, nullptr);
+    ASSERT_TRUE(resumed->Run().ok());
+    EXPECT_EQ(Weights(*resumed), Weights(*straight)) << point << " seed " << seed_;
+  }
+}
+
+TEST_F(TrainerTest, NonFiniteLossStopsOrSkips) {
+  auto t = Make(Config("gpt2", 4), Run("nan"), false);
+  t->model().params().data()[0] = NAN;  // token 0's embedding
+  t->model().params().Param("norm_f.weight")[0] = NAN;
+  Status s = t->Run();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("step 1: the loss is nan"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("nan_policy"), std::string::npos);
+
+  TrainConfig c = Config("gpt2", 3);
+  c.train.nan_policy = NanPolicy::kSkip;
+  auto skip = Make(c, Run("nan_skip"), false);
+  skip->model().params().Param("norm_f.weight")[0] = NAN;
+  std::vector<float> before = Weights(*skip);
+  ASSERT_TRUE(skip->Run().ok());
+  for (const StepRecord& r : skip->history()) EXPECT_TRUE(r.skipped);
+  std::vector<float> after = Weights(*skip);
+  ASSERT_EQ(before.size(), after.size());
+  EXPECT_EQ(0, std::memcmp(before.data(), after.data(), before.size() * 4)) << "skipped steps moved weights";
+}
+
+TEST_F(TrainerTest, ResumeRejectsAnotherModelAndFreshRunRefusesToOverwrite) {
+  ASSERT_TRUE(Make(Config("gpt2", 4), Run("a"), false)->Run().ok());
+  auto other = Trainer::Create(Config("llama", 4), TrainOptions{Run("a"), true, 0, true});
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("different model"), std::string::npos)
+      << other.status().ToString();
+  auto again = Trainer::Create(Config("gpt2", 4), TrainOptions{Run("a"), false, 0, true});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("--resume"), std::string::npos);
+  auto none = Trainer::Create(Config("gpt2", 4), TrainOptions{Run("empty"), true, 0, true});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no checkpoint"), std::string::npos);
+}
+
+// A disk that fills up during a checkpoint: a clear error naming the file,
+// and the previous checkpoint intact. Needs root to mount a small tmpfs.
+TEST_F(TrainerTest, FullDiskDuringCheckpointKeepsThePreviousOne) {
+  const std::string mnt = Run("small_disk");
+  fs::create_directories(mnt);
+  // One checkpoint of this model is ~0.34 MB (weights + two moments); room for about 1.5.
+  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=512k") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+  TrainConfig c = Config("gpt2", 8, 1);
+  c.train.eval_every = 0;
+  auto t = Make(c, mnt + "/run", false);
+  Status s = t->Run();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kIoError) << s.ToString();
+  EXPECT_NE(s.message().find("No space left"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find(mnt), std::string::npos) << s.ToString();
+  auto latest = LatestCheckpoint(mnt + "/run");
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_EQ(fs::path(*latest).filename(), "step_00000004");
+  EXPECT_TRUE(LoadModelDir(*latest).ok());
+  ::umount(mnt.c_str());
+}
+
+}  // namespace
+}  // namespace seek
