@@ -13,6 +13,7 @@
 #include "train/metrics.h"
 #include "train/run_checkpoint.h"
 #include "train/sample.h"
+#include "train/step.h"
 #include "tokenizer/bytes.h"
 
 namespace seek {
@@ -80,37 +81,25 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
 Status Trainer::TrainStep(StepRecord* rec) {
   const TrainSection& tc = config_.train;
   const int64_t B = tc.batch_size, T = tc.seq_len, per = B * T;
-  // Fetch every micro-batch first: the loss is normalised by the target count of the whole step.
-  int64_t n_targets = 0;
+  std::vector<Batch> micro;
   for (int64_t a = 0; a < tc.grad_accum; ++a) {
     train_->Next(tokens_.data() + a * per, targets_.data() + a * per, docs_.data() + a * per);
-  }
-  for (int64_t i = 0; i < tc.grad_accum * per; ++i) n_targets += targets_[i] != -1;
-  ParamStore& params = model_->params();
-  params.ZeroGrad();
-  double loss_sum = 0;
-  const float scale = n_targets ? 1.f / static_cast<float>(n_targets) : 0.f;
-  for (int64_t a = 0; a < tc.grad_accum; ++a) {
-    Batch b{B, T, tokens_.data() + a * per, targets_.data() + a * per, docs_.data() + a * per};
-    ASSIGN_OR_RETURN(LossResult r, model_->ForwardBackward(b, scale));
-    loss_sum += r.loss_sum;
+    micro.push_back(Batch{B, T, tokens_.data() + a * per, targets_.data() + a * per,
+                          docs_.data() + a * per});
   }
   tokens_seen_ += tc.grad_accum * per;
-  const double loss = n_targets ? loss_sum / n_targets : 0.0;
-  const double norm = optimizer_->ClipGradients(&params, config_.optim.grad_clip);
   const double lr = LrAt(config_.optim.schedule, step_);
-  *rec = StepRecord{step_ + 1, loss, lr, norm, false};
-  if (!std::isfinite(loss) || !std::isfinite(norm)) {
+  ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model_.get(), optimizer_.get(), micro,
+                                                   config_.optim.grad_clip, lr));
+  *rec = StepRecord{step_ + 1, r.loss, lr, r.grad_norm, !r.finite};
+  if (!r.finite) {
     if (config_.train.nan_policy == NanPolicy::kStop)
       return Status(StatusCode::kInternal,
                     fmt::format("step {}: the loss is {} and the gradient norm {}; stopping. Lower "
                                 "optim.lr, raise optim.warmup_steps, or set train.nan_policy to "
                                 "\"skip\" to skip such steps",
-                                step_ + 1, loss, norm));
-    rec->skipped = true;
+                                step_ + 1, r.loss, r.grad_norm));
     ++skipped_;
-  } else {
-    optimizer_->Step(&params, lr);
   }
   ++step_;
   return Status::Ok();

@@ -5,6 +5,10 @@
 //   seek_ref_driver run --model DIR --batch BATCH.json --out OUT.safetensors
 //       Forward + backward on the batch; writes "logits" [B, T, V], "loss" [1]
 //       and "grad.<hf name>" for every tensor, as reference_cli.py run does.
+//   seek_ref_driver train --model DIR --batches BATCHES.json --opt OPT.json --out RESULT.json
+//       AdamW steps over the micro-batches (grad_accum per step) with Seek's
+//       trainer step and schedule; RESULT.json {"loss", "lr", "grad_norm"} per
+//       step, as reference_cli.py train writes.
 // parity_test.py drives both sides and compares with reference_cli.py compare.
 #include <cstdio>
 #include <string>
@@ -15,6 +19,8 @@
 #include "io/file_util.h"
 #include "io/safetensors.h"
 #include "model/checkpoint.h"
+#include "train/schedule.h"
+#include "train/step.h"
 
 namespace seek {
 namespace {
@@ -69,6 +75,63 @@ Status Run(const std::string& dir, const std::string& batch_path, const std::str
   return WriteSafetensors(out, tensors);
 }
 
+struct MicroBatch {
+  int64_t B = 0, T = 0;
+  std::vector<int32_t> tokens, targets, docs;
+  Batch batch() const { return Batch{B, T, tokens.data(), targets.data(), docs.empty() ? nullptr : docs.data()}; }
+};
+
+Status ReadBatch(const nlohmann::json& j, MicroBatch* m) {
+  int64_t B2, T2;
+  RETURN_IF_ERROR(ReadMatrix(j, "input_ids", &m->B, &m->T, &m->tokens));
+  RETURN_IF_ERROR(ReadMatrix(j, "targets", &B2, &T2, &m->targets));
+  if (j.contains("doc_ids") && !j["doc_ids"].is_null())
+    RETURN_IF_ERROR(ReadMatrix(j, "doc_ids", &B2, &T2, &m->docs));
+  return Status::Ok();
+}
+
+Status Train(const std::string& dir, const std::string& batches_path, const std::string& opt_path,
+             const std::string& out) {
+  ASSIGN_OR_RETURN(auto model, LoadModelDir(dir));
+  ASSIGN_OR_RETURN(std::string batches_text, ReadFileToString(batches_path));
+  ASSIGN_OR_RETURN(std::string opt_text, ReadFileToString(opt_path));
+  nlohmann::json bj = nlohmann::json::parse(batches_text), o = nlohmann::json::parse(opt_text);
+  std::vector<MicroBatch> micro(bj["micro_batches"].size());
+  for (size_t i = 0; i < micro.size(); ++i) RETURN_IF_ERROR(ReadBatch(bj["micro_batches"][i], &micro[i]));
+  const int64_t accum = o.value("grad_accum", 2);
+  const int64_t steps = static_cast<int64_t>(micro.size()) / accum;
+  OptimSection opt;
+  ScheduleConfig& s = opt.schedule;
+  s.max_lr = o.value("lr", 1e-3);
+  s.min_lr = o.value("min_lr", 1e-4);
+  s.warmup_steps = o.value("warmup_steps", 2);
+  s.total_steps = o.value("total_steps", steps);
+  ASSIGN_OR_RETURN(s.kind, ParseScheduleKind(o.value("schedule", "cosine")));
+  s.decay_fraction = o.value("decay_fraction", 0.2);
+  s.milestones = o.value("milestones", s.milestones);
+  s.factors = o.value("factors", s.factors);
+  opt.weight_decay = o.value("weight_decay", 0.1);
+  opt.beta1 = o.value("beta1", 0.9);
+  opt.beta2 = o.value("beta2", 0.95);
+  opt.eps = o.value("eps", 1e-8);
+  opt.grad_clip = o.contains("grad_clip") && o["grad_clip"].is_null() ? 0.0 : o.value("grad_clip", 1.0);
+  opt.decay_embeddings = o.value("decay_embeddings", false);
+  opt.decay_norms_and_biases = o.value("decay_norms_and_biases", false);
+  AdamWOptimizer optimizer(model->params(), opt);
+  nlohmann::json result = {{"loss", nlohmann::json::array()}, {"lr", nlohmann::json::array()},
+                           {"grad_norm", nlohmann::json::array()}};
+  for (int64_t step = 0; step < steps; ++step) {
+    std::vector<Batch> group;
+    for (int64_t a = 0; a < accum; ++a) group.push_back(micro[step * accum + a].batch());
+    const double lr = LrAt(s, step);
+    ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model.get(), &optimizer, group, opt.grad_clip, lr));
+    result["loss"].push_back(r.loss);
+    result["lr"].push_back(lr);
+    result["grad_norm"].push_back(r.grad_norm);
+  }
+  return WriteFileAtomic(out, result.dump(1) + "\n");
+}
+
 }  // namespace
 }  // namespace seek
 
@@ -82,10 +145,12 @@ int main(int argc, char** argv) {
   seek::Status s;
   if (!a.empty() && a[0] == "init") {
     s = seek::Init(flag("--config"), std::stoull(flag("--seed")), flag("--out"));
+  } else if (!a.empty() && a[0] == "train") {
+    s = seek::Train(flag("--model"), flag("--batches"), flag("--opt"), flag("--out"));
   } else if (!a.empty() && a[0] == "run") {
     s = seek::Run(flag("--model"), flag("--batch"), flag("--out"));
   } else {
-    std::fprintf(stderr, "usage: seek_ref_driver init|run ...\n");
+    std::fprintf(stderr, "usage: seek_ref_driver init|run|train ...\n");
     return 2;
   }
   if (!s.ok()) {

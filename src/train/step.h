@@ -1,0 +1,29 @@
+// train/step.h — one optimizer step over a group of micro-batches.
+//
+// Gradient accumulation: the step's loss is the sum of every micro-batch's
+// token losses divided by the number of target tokens in ALL of them, so a
+// step over A micro-batches equals one step over their union. Then global-norm
+// clipping and one AdamW update at `lr` — unless the loss or the gradient is
+// not finite, in which case nothing is updated and the result says so.
+#pragma once
+
+#include <vector>
+
+#include "core/status.h"
+#include "model/transformer.h"
+#include "train/optimizer.h"
+
+namespace seek {
+
+struct StepResult {
+  double loss = 0;       // mean over the step's target tokens
+  double grad_norm = 0;  // before clipping
+  int64_t n_targets = 0;
+  bool finite = true;    // false: the update was not applied
+};
+
+StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
+                                       const std::vector<Batch>& micro_batches, double grad_clip,
+                                       double lr);
+
+}  // namespace seek
