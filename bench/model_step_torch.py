@@ -40,6 +40,11 @@ class GPT(nn.Module):
         self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
         self.blocks = nn.ModuleList(Block(C, H, T) for _ in range(L))
         self.ln_f = nn.LayerNorm(C)
+        for m in self.modules():  # nanoGPT's init: N(0, 0.02), zero biases
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+            if isinstance(m, nn.Linear) and m.bias is not None:
+                nn.init.zeros_(m.bias)
 
     def forward(self, idx, targets):
         T = idx.size(1)
@@ -55,6 +60,7 @@ def main():
     for k, v in dict(vocab=8192, hidden=384, layers=6, heads=6, seq=256, batch=8, steps=5,
                      threads=0).items():
         ap.add_argument("--" + k, type=int, default=v)
+    ap.add_argument("--adamw", action="store_true", help="time full training steps (AdamW)")
     a = ap.parse_args()
     torch.manual_seed(0)
     if a.threads:
@@ -62,18 +68,25 @@ def main():
     m = GPT(a.vocab, a.hidden, a.layers, a.heads, a.seq)
     idx = torch.randint(0, a.vocab, (a.batch, a.seq))
     tgt = torch.randint(0, a.vocab, (a.batch, a.seq))
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
     m(idx, tgt).backward()  # warm up
+    if a.adamw:
+        opt.step()
     times = []
     for _ in range(a.steps):
         m.zero_grad(set_to_none=True)
         t0 = time.perf_counter()
         loss = m(idx, tgt)
         loss.backward()
+        if a.adamw:
+            torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+            opt.step()
         times.append(time.perf_counter() - t0)
     times.sort()
     med = times[len(times) // 2]
     tok = a.batch * a.seq
-    print(f"torch {torch.__version__} threads={torch.get_num_threads()} fwd+bwd {med*1e3:.1f} ms/step "
+    what = "train step (fwd+bwd+clip+AdamW)" if a.adamw else "fwd+bwd"
+    print(f"torch {torch.__version__} threads={torch.get_num_threads()} {what} {med*1e3:.1f} ms/step "
           f"(median of {a.steps})  {tok/med:.0f} tokens/s  loss {loss.item():.3f}")
     print(f"RESULT torch_tokens_per_s={tok/med:.1f}")
 

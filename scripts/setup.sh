@@ -16,6 +16,7 @@ PACKAGES=(
   libxxhash-dev                                   # checksums (token shards)
   libgtest-dev libgmock-dev libbenchmark-dev      # tests, benchmarks
   python3 python3-torch python3-numpy             # PyTorch reference oracle (tests, bench)
+  libopenblas0-openmp                             # a real BLAS for PyTorch (netlib's is ~50x slower)
   gnuplot-nox                                     # plots
   bible-kjv                                       # default corpus (data/raw/kjv.txt)
 )
