@@ -46,8 +46,10 @@ StatusOr<std::string> PlotLoss(const std::string& run_dir) {
   while (std::getline(in, line)) {
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_object() || !j.contains("step")) continue;
-    if (j.contains("loss") && j["loss"].is_number())
-      train += std::to_string(j["step"].get<int64_t>()) + " " + j["loss"].dump() + "\n";
+    // The mean over each logging window: single steps are noisy.
+    const char* key = j.contains("loss_avg") ? "loss_avg" : "loss";
+    if (j.contains(key) && j[key].is_number())
+      train += std::to_string(j["step"].get<int64_t>()) + " " + j[key].dump() + "\n";
     if (j.contains("val_loss") && j["val_loss"].is_number())
       val += std::to_string(j["step"].get<int64_t>()) + " " + j["val_loss"].dump() + "\n";
   }
@@ -61,7 +63,7 @@ StatusOr<std::string> PlotLoss(const std::string& run_dir) {
                        "set title 'Seek training: " + run_dir + "' noenhanced\n"
                        "set xlabel 'step'\nset ylabel 'loss (nats/token)'\nset grid\n"
                        "set key top right\n"
-                       "plot '" + train_dat + "' using 1:2 with lines lw 1.5 title 'train'";
+                       "plot '" + train_dat + "' using 1:2 with lines lw 1.5 title 'train (mean over each logging window)'";
   if (!val.empty()) script += ", '" + val_dat + "' using 1:2 with linespoints lw 2 pt 7 title 'validation'";
   script += "\n";
   FILE* p = popen("gnuplot 2>&1", "w");

@@ -1,7 +1,8 @@
 // train/metrics.h — the run's metrics file and its loss plot.
 //
 // RUN/metrics.jsonl holds one JSON object per line: training lines
-// {"step", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "mfu", ...}
+// {"step", "loss" (this step's), "loss_avg" (mean since the last line), "lr",
+// "grad_norm", "tokens", "tokens_per_s", "mfu", ...}
 // and evaluation lines {"step", "val_loss", "val_ppl"}. RUN/loss.png is drawn
 // from it with gnuplot (train loss and validation loss against step).
 #pragma once

@@ -163,12 +163,17 @@ Status Trainer::Run() {
                 options_.run_dir.c_str());
   const auto start = Clock::now();
   auto window_start = start;
-  int64_t window_tokens = 0, steps_this_run = 0;
+  int64_t window_tokens = 0, window_steps = 0, steps_this_run = 0;
+  double window_loss = 0;
   while (step_ < total) {
     StepRecord rec;
     RETURN_IF_ERROR(TrainStep(&rec));
     history_.push_back(rec);
     window_tokens += tc.tokens_per_step();
+    if (!rec.skipped) {
+      window_loss += rec.loss;
+      ++window_steps;
+    }
     ++steps_this_run;
     const bool last = step_ == total;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -180,18 +185,21 @@ Status Trainer::Run() {
       const double tps = window_tokens / std::max(secs, 1e-9);
       const double mfu = tps * flops_per_token / peak;
       const double eta = (total - step_) * tc.tokens_per_step() / std::max(tps, 1e-9);
-      RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"loss", rec.loss}, {"lr", rec.lr},
+      const double loss_avg = window_steps ? window_loss / window_steps : rec.loss;
+      RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"loss", rec.loss}, {"loss_avg", loss_avg},
+                                      {"lr", rec.lr},
                                       {"grad_norm", rec.grad_norm}, {"tokens", tokens_seen_},
                                       {"tokens_per_s", tps}, {"mfu", mfu},
                                       {"skipped_steps", skipped_}, {"elapsed_s", elapsed}}));
       if (!options_.quiet)
-        std::printf("step %6lld/%lld | loss %.4f | lr %.2e | grad %.3f | %.0f tok/s | MFU %.1f%% | "
+        std::printf("step %6lld/%lld | loss %.4f | avg %.4f | lr %.2e | grad %.3f | %.0f tok/s | MFU %.1f%% | "
                     "ETA %s%s\n",
-                    (long long)step_, (long long)total, rec.loss, rec.lr, rec.grad_norm, tps,
+                    (long long)step_, (long long)total, rec.loss, loss_avg, rec.lr, rec.grad_norm, tps,
                     100 * mfu, Duration(eta).c_str(), rec.skipped ? " | skipped (non-finite)" : "");
       std::fflush(stdout);
       window_start = Clock::now();
-      window_tokens = 0;
+      window_tokens = window_steps = 0;
+      window_loss = 0;
     }
     if (val_ && ((tc.eval_every > 0 && step_ % tc.eval_every == 0) || last || stop_here)) {
       ASSIGN_OR_RETURN(double vl, Evaluate());
