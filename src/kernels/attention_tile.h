@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "kernels/attention.h"
+#include "kernels/vec_math.h"
 
 // Without AVX-512, GCC notes that 64-byte vector arguments change the ABI; the
 // helpers are inline and internal, so no ABI is involved. (Left on for the
@@ -69,13 +70,7 @@ inline V16 Exp(V16 x) {
   I16 ni = (I16)t - (I16)shifter;
   V16 r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
-  V16 p = Splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  V16 y = p * (r * r) + r + 1.0f;
+  V16 y = vec::ExpReducedPolynomial(r);
   V16 scale = (V16)((ni + 127) << 23);
   return underflow ? V16{} : y * scale;
 }

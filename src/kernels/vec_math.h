@@ -21,6 +21,19 @@
 
 namespace seek::vec {
 
+// exp(r) for |r| <= ln(2) / 2: Cephes' degree-6 minimax polynomial. V is
+// float or a GCC vector of floats (attention_tile.h uses it on 16 lanes).
+template <typename V>
+inline V ExpReducedPolynomial(V r) {
+  V p = V{} + 1.9875691500e-4f;  // a constant: c for floats, a broadcast for vectors
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  return p * (r * r) + r + 1.0f;
+}
+
 inline float ExpF(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
   // n = round(x / ln 2): adding 1.5 * 2^23 rounds to an integer, which then
@@ -32,13 +45,7 @@ inline float ExpF(float x) {
   // r = x - n * ln 2 with ln 2 split in two so that n * hi is exact.
   float r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = p * (r * r) + r + 1.0f;
+  float y = ExpReducedPolynomial(r);
   float scale = std::bit_cast<float>((ni + 127) << 23);  // 2^n, n in [-126, 127]
   return y * scale;
 }

@@ -15,8 +15,9 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
+
+import ref_common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REF = [sys.executable, os.path.join(HERE, "reference_cli.py")]
@@ -24,10 +25,10 @@ CONFIGS = ["gpt2_tiny.json", "llama_tiny.json", "llama_tiny_tied.json"]
 
 
 def run(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if p.returncode != 0:
-        print(f"$ {' '.join(cmd)}\n{p.stdout}")
-    return p.returncode, p.stdout
+    rc, out = ref_common.run(cmd)
+    if rc != 0:
+        print(f"$ {' '.join(cmd)}\n{out}")
+    return rc, out
 
 
 def main():

@@ -6,7 +6,6 @@ Fresh random seed each run; it is printed, and SEEK_REF_SEED=<n> replays it.
 """
 
 import contextlib
-import copy
 import io
 import json
 import math
@@ -25,27 +24,12 @@ sys.path.insert(0, HERE)
 
 import reference_cli  # noqa: E402
 import torch_models  # noqa: E402
+from ref_common import MICRO, SEED, load_config  # noqa: E402
 
-SEED = int(os.environ.get("SEEK_REF_SEED") or int.from_bytes(os.urandom(4), "little"))
 CONFIGS = ("gpt2_tiny", "llama_tiny", "llama_tiny_tied")
 
-# Smaller models for the float64 finite-difference check.
-MICRO = {
-    "gpt2": {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": 37,
-             "n_positions": 16, "n_embd": 16, "n_layer": 2, "n_head": 2, "n_inner": None,
-             "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new",
-             "tie_word_embeddings": True},
-    "llama": {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 37,
-              "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 2,
-              "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-5,
-              "rope_theta": 10000.0, "max_position_embeddings": 16,
-              "tie_word_embeddings": False, "hidden_act": "silu"},
-}
 
 
-def load_config(name):
-    with open(os.path.join(HERE, "configs", name + ".json")) as f:
-        return json.load(f)
 
 
 def gen_for(tag):

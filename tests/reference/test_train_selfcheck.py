@@ -24,28 +24,14 @@ sys.path.insert(0, HERE)
 
 import reference_cli  # noqa: E402
 import torch_models  # noqa: E402
+from ref_common import MICRO, SEED, load_config  # noqa: E402
 import torch_train  # noqa: E402
 from safetensors_io import load_file  # noqa: E402
 
-SEED = int(os.environ.get("SEEK_REF_SEED") or int.from_bytes(os.urandom(4), "little"))
 CLI = os.path.join(HERE, "reference_cli.py")
 
-MICRO = {
-    "gpt2": {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": 37,
-             "n_positions": 16, "n_embd": 16, "n_layer": 2, "n_head": 2, "n_inner": None,
-             "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new",
-             "tie_word_embeddings": True},
-    "llama": {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 37,
-              "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 2,
-              "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-5,
-              "rope_theta": 10000.0, "max_position_embeddings": 16,
-              "tie_word_embeddings": False, "hidden_act": "silu"},
-}
 
 
-def load_config(name):
-    with open(os.path.join(HERE, "configs", name + ".json")) as f:
-        return json.load(f)
 
 
 def seed_for(tag):

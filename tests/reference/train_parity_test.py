@@ -15,7 +15,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,9 +25,7 @@ OPT = {"lr": 5e-3, "min_lr": 5e-4, "warmup_steps": 3, "total_steps": 10, "schedu
        "grad_accum": 2}
 
 
-def run(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return p.returncode, p.stdout
+from ref_common import run
 
 
 def main():
