@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bench_util.h"
 #include "core/random.h"
 #include "kernels/norms.h"
 
@@ -22,9 +23,9 @@ std::vector<float> Random(Rng& rng, int64_t n) {
 }
 
 void SetBandwidth(benchmark::State& state, double bytes_per_iteration) {
-  state.counters["bw"] =
-      benchmark::Counter(bytes_per_iteration * state.iterations(), benchmark::Counter::kIsRate,
-                         benchmark::Counter::OneK::kIs1024);
+  state.counters["GB/s"] = benchmark::Counter(bytes_per_iteration * state.iterations() / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["copy_peak_GB/s"] = bench::CopyPeakGBps();
 }
 
 template <bool kRef>
