@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End-to-end test of the `seek` CLI: shards -> train -> resume -> eval -> sample -> plot,
+# and the bad inputs a user meets, each with exit code 2 and a message naming the problem.
+#   cli_test.sh PATH/TO/seek
+set -uo pipefail
+seek=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+# expect CODE PATTERN NAME -- command...: exit code and a line of output matching PATTERN.
+expect() {
+  local code=$1 pattern=$2 name=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -eq "$code" ] && grep -qE -- "$pattern" <<<"$out"; then ok "$name"; else
+    bad "$name (exit $rc, wanted $code and /$pattern/)"; echo "$out" | tail -5 | sed 's/^/     | /'; fi
+}
+
+# A small corpus: 400 lines of varied English-ish text.
+for i in $(seq 1 400); do echo "line $i: the quick brown fox $((i * 7 % 13)) jumps over the lazy dog."; done > "$work/text.txt"
+expect 0 "wrote 1 shard" "shards from text" -- "$seek" shards --input "$work/text.txt" --out "$work/shards" --doc-lines 8
+cat > "$work/cfg.json" <<JSON
+{"model": {"model_type": "llama", "num_hidden_layers": 1, "num_attention_heads": 2, "hidden_size": 32,
+           "intermediate_size": 64},
+ "data": {"shards": ["shards/shard_00000.bin"], "val_fraction": 0.1},
+ "optim": {"lr": 3e-3, "warmup_steps": 5},
+ "train": {"batch_size": 4, "seq_len": 32, "max_steps": 30, "eval_every": 10, "eval_batches": 2,
+           "sample_tokens": 20, "checkpoint_every": 10, "log_every": 5}}
+JSON
+expect 0 "saved checkpoint .*step_00000020" "train part 1 (--steps-this-run 20)" -- "$seek" train --config "$work/cfg.json" --out "$work/run" --steps-this-run 20
+expect 0 "resuming from .*step_00000020" "train resumes" -- "$seek" train --config "$work/cfg.json" --out "$work/run" --resume
+expect 2 "already holds checkpoints" "fresh run refuses a used run dir" -- "$seek" train --config "$work/cfg.json" --out "$work/run"
+[ -s "$work/run/loss.png" ] && ok "loss.png drawn" || bad "loss.png drawn"
+[ -s "$work/run/train_config.json" ] && ok "effective config saved" || bad "effective config saved"
+grep -q '"val_loss"' "$work/run/metrics.jsonl" && ok "metrics has validation" || bad "metrics has validation"
+model="$work/run/checkpoints/step_00000030"
+expect 0 '^\{"loss":[0-9.]+,"perplexity":[0-9.]+,"tokens":[0-9]+\}$' "eval --json on a shard" -- "$seek" eval --model "$model" --data "$work/shards/shard_00000.bin" --json
+echo "[1, 2, 3, 4, 5]" > "$work/ids.txt"
+expect 0 "perplexity" "eval on token-id lines" -- "$seek" eval --model "$model" --data "$work/ids.txt"
+expect 0 "^the" "sample from a text prompt" -- "$seek" sample --model "$model" --prompt "the" --tokens 10
+expect 0 "loss.png" "plot" -- "$seek" plot "$work/run"
+
+# Bad input: exit code 2 and a message naming the file or field.
+expect 2 "does not exist|File does not exist" "missing config file" -- "$seek" train --config "$work/nope.json"
+sed 's/"batch_size": 4/"batch_size": "four"/' "$work/cfg.json" > "$work/bad_type.json"
+expect 2 "'batch_size' must be an integer" "config with a wrong type" -- "$seek" train --config "$work/bad_type.json" --out "$work/r2"
+sed 's/"max_steps": 30/"max_step": 30/' "$work/cfg.json" > "$work/typo.json"
+expect 2 "unknown key 'max_step' in section 'train'" "config with a typo" -- "$seek" train --config "$work/typo.json" --out "$work/r3"
+mkdir -p "$work/trunc/shards"
+head -c 300 "$work/shards/shard_00000.bin" > "$work/trunc/shards/shard_00000.bin"
+cp "$work/cfg.json" "$work/trunc/cfg.json"
+expect 2 "shard_00000.bin.*(truncated|corrupt)" "truncated shard" -- "$seek" train --config "$work/trunc/cfg.json" --out "$work/r4"
+sed 's/"hidden_size": 32/"hidden_size": 48/' "$work/cfg.json" > "$work/other.json"
+expect 2 "different model" "resume with another model" -- "$seek" train --config "$work/other.json" --out "$work/run" --resume
+expect 2 "config.json" "eval of a folder without a model" -- "$seek" eval --model "$work" --data "$work/ids.txt"
+echo "[1, -4]" > "$work/bad_ids.txt"
+expect 2 "bad_ids.txt:1: -4 is not a token id" "eval with a bad id line" -- "$seek" eval --model "$model" --data "$work/bad_ids.txt"
+expect 2 "outside the vocabulary" "sample with an id out of range" -- "$seek" sample --model "$model" --prompt-ids "1 999"
+expect 2 "" "unknown flag" -- "$seek" train --config "$work/cfg.json" --bogus
+expect 0 "Usage" "--help" -- "$seek" train --help
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
