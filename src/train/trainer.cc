@@ -197,10 +197,10 @@ Status Trainer::Run() {
                     (long long)step_, (long long)total, rec.loss, loss_avg, rec.lr, rec.grad_norm, tps,
                     100 * mfu, Duration(eta).c_str(), rec.skipped ? " | skipped (non-finite)" : "");
       std::fflush(stdout);
-      window_start = Clock::now();
       window_tokens = window_steps = 0;
       window_loss = 0;
     }
+    const bool logged = window_tokens == 0;
     if (val_ && ((tc.eval_every > 0 && step_ % tc.eval_every == 0) || last || stop_here)) {
       ASSIGN_OR_RETURN(double vl, Evaluate());
       RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"val_loss", vl}, {"val_ppl", std::exp(vl)}}));
@@ -211,6 +211,9 @@ Status Trainer::Run() {
     if ((tc.checkpoint_every > 0 && step_ % tc.checkpoint_every == 0) || last || stop_here)
       RETURN_IF_ERROR(Checkpoint());
     if (stop_here) break;
+    // Evaluation, samples and checkpoints are not training: the next window's
+    // tokens/s starts after them.
+    if (logged) window_start = Clock::now();
   }
   StatusOr<std::string> png = PlotLoss(options_.run_dir);
   if (!options_.quiet) {
