@@ -10,16 +10,22 @@
 
 namespace seek {
 
+// One splitmix64 step: a fixed, platform-independent 64-bit mixer (hashing
+// seeds and indices into well-spread values).
+inline uint64_t SplitMix64(uint64_t x) {
+  uint64_t z = x + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 class Rng {
  public:
   explicit Rng(uint64_t seed = 0) { Seed(seed); }
   void Seed(uint64_t seed) {
     for (auto& s : s_) {
+      s = SplitMix64(seed);
       seed += 0x9e3779b97f4a7c15ull;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      s = z ^ (z >> 31);
     }
   }
   uint64_t NextU64() {

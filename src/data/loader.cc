@@ -10,13 +10,6 @@
 namespace seek {
 namespace {
 
-// One splitmix64 step: a fixed, platform-independent 64-bit mixer.
-uint64_t Mix(uint64_t x) {
-  uint64_t z = x + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 Status ReadUnsignedField(const nlohmann::json& json, const char* name, uint64_t* out) {
   auto it = json.find(name);
@@ -40,7 +33,7 @@ const char* SplitName(Split split) {
 }
 
 bool IsValidationDocByHash(uint64_t split_seed, uint64_t g, double val_fraction) {
-  const double u = static_cast<double>(Mix(Mix(split_seed) ^ g) >> 11) * 0x1.0p-53;  // [0, 1)
+  const double u = static_cast<double>(SplitMix64(SplitMix64(split_seed) ^ g) >> 11) * 0x1.0p-53;  // [0, 1)
   return u < val_fraction;
 }
 
@@ -131,7 +124,7 @@ void DataLoader::ComputeOrder(uint64_t epoch, std::vector<int64_t>* order) const
   order->resize(docs_.size());
   std::iota(order->begin(), order->end(), int64_t{0});
   if (split_ != Split::kTrain) return;
-  Rng rng(Mix(Mix(seed_) ^ epoch));
+  Rng rng(SplitMix64(SplitMix64(seed_) ^ epoch));
   for (size_t i = order->size() - 1; i > 0; --i) {  // Fisher-Yates
     const size_t j = rng.Below(i + 1);
     std::swap((*order)[i], (*order)[j]);
