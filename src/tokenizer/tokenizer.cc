@@ -1,0 +1,332 @@
+// tokenizer/tokenizer.cc — see tokenizer.h.
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "io/file_util.h"
+#include "tokenizer/unicode.h"
+
+namespace seek {
+
+struct Tokenizer::TrieNode {
+  std::map<char, std::unique_ptr<TrieNode>> children;
+  int added = -1;  // index into added_ of the token ending here
+};
+
+namespace {
+
+std::string TypeOf(const nlohmann::json& j) {
+  return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
+}
+
+// JavaScript's String.prototype.trim whitespace (what transformers.js uses
+// for lstrip/rstrip).
+bool IsJsSpace(uint32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+         cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+}
+
+uint32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
+  const auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(s[k])); };
+  *len = std::min<size_t>(Utf8SequenceLength(static_cast<uint8_t>(s[i])), s.size() - i);
+  uint32_t cp = *len == 1 ? b(i) : b(i) & (0x7F >> *len);
+  for (size_t k = 1; k < *len; ++k) cp = (cp << 6) | (b(i + k) & 0x3F);
+  return cp;
+}
+
+std::string_view TrimStart(std::string_view s) {
+  size_t len;
+  while (!s.empty() && IsJsSpace(DecodeAt(s, 0, &len))) s.remove_prefix(len);
+  return s;
+}
+
+std::string_view TrimEnd(std::string_view s) {
+  while (!s.empty()) {
+    size_t start = s.size() - 1;
+    while (start > 0 && (static_cast<uint8_t>(s[start]) & 0xC0) == 0x80) --start;
+    size_t len;
+    if (!IsJsSpace(DecodeAt(s, start, &len))) break;
+    s.remove_suffix(s.size() - start);
+  }
+  return s;
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer() : trie_(std::make_unique<TrieNode>()) {}
+Tokenizer::~Tokenizer() = default;
+
+StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromFile(const std::string& path) {
+  std::error_code ec;
+  std::string file = path;
+  if (std::filesystem::is_directory(path, ec)) file = (std::filesystem::path(path) / "tokenizer.json").string();
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
+  return FromJsonString(text, file);
+}
+
+StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJsonString(std::string_view json_text, const std::string& name) {
+  nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return DataLossError("{}: not valid JSON", name);
+  if (!j.is_object()) return DataLossError("{}: top level must be a JSON object", name);
+  std::unique_ptr<Tokenizer> t(new Tokenizer());
+  t->file_ = name;
+  try {
+    const nlohmann::json null;
+    const auto field = [&](const char* key) -> const nlohmann::json& { return j.contains(key) ? j[key] : null; };
+    for (const char* key : {"truncation", "padding"}) {
+      if (!field(key).is_null())
+        return UnimplementedError("{}: {} = {} is not supported (only null)", name, key, field(key).dump());
+    }
+    const nlohmann::json& model = field("model");
+    if (!model.is_object()) return DataLossError("{}: \"model\" must be an object", name);
+    const std::string model_type = model.value("type", std::string("BPE"));
+    if (model_type != "BPE")
+      return UnimplementedError("{}: model type {:?} is not supported (only BPE)", name, model_type);
+    ASSIGN_OR_RETURN(t->model_, BpeModel::FromJson(model, name));
+    ASSIGN_OR_RETURN(t->normalizer_, Normalizer::FromJson(field("normalizer"), name));
+    ASSIGN_OR_RETURN(t->pre_tokenizer_, PreTokenizer::FromJson(field("pre_tokenizer"), name));
+    RETURN_IF_ERROR(t->ParseAddedTokens(field("added_tokens"), name));
+    RETURN_IF_ERROR(t->ParsePostProcessor(field("post_processor"), name));
+    RETURN_IF_ERROR(t->ParseDecoder(field("decoder"), name));
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong JSON type deep in a component.
+    return DataLossError("{}: malformed field: {}", name, e.what());
+  }
+  return t;
+}
+
+Status Tokenizer::ParseAddedTokens(const nlohmann::json& j, const std::string& file) {
+  if (j.is_null()) return Status::Ok();
+  if (!j.is_array()) return DataLossError("{}: added_tokens must be an array", file);
+  for (size_t i = 0; i < j.size(); ++i) {
+    const auto& e = j[i];
+    if (!e.is_object() || !e.contains("id") || !e["id"].is_number_integer() || !e.contains("content") ||
+        !e["content"].is_string() || e["content"].get<std::string>().empty() || e["id"].get<int64_t>() < 0)
+      return DataLossError("{}: added_tokens[{}] needs a non-empty \"content\" and an id >= 0, got {}", file, i,
+                           e.dump());
+    if (e.value("single_word", false))
+      return UnimplementedError("{}: added_tokens[{}] ({}) single_word = true is not supported", file, i,
+                                e["content"].dump());
+    AddedToken token{e["content"].get<std::string>(), e["id"].get<int32_t>(), e.value("special", false),
+                     e.value("lstrip", false), e.value("rstrip", false)};
+    if (!IsValidUtf8(token.content))
+      return DataLossError("{}: added_tokens[{}] content is not valid UTF-8", file, i);
+    // "normalized" is not consulted: like transformers.js, added tokens are
+    // matched on the raw text.
+    TrieNode* node = trie_.get();
+    for (char c : token.content) {
+      auto& child = node->children[c];
+      if (!child) child = std::make_unique<TrieNode>();
+      node = child.get();
+    }
+    node->added = static_cast<int>(added_.size());
+    added_by_id_[token.id] = added_.size();
+    added_.push_back(std::move(token));
+  }
+  return Status::Ok();
+}
+
+Status Tokenizer::ParsePostProcessor(const nlohmann::json& j, const std::string& file) {
+  if (j.is_null()) return Status::Ok();
+  const std::string type = TypeOf(j);
+  if (type == "ByteLevel") return Status::Ok();  // adds no tokens; offsets are not tracked
+  if (type == "Sequence") {
+    if (!j.contains("processors") || !j["processors"].is_array())
+      return DataLossError("{}: post_processor Sequence needs a \"processors\" array", file);
+    for (const auto& p : j["processors"]) RETURN_IF_ERROR(ParsePostProcessor(p, file));
+    return Status::Ok();
+  }
+  if (type != "TemplateProcessing")
+    return UnimplementedError("{}: post_processor type {:?} is not supported (TemplateProcessing, ByteLevel, "
+                              "Sequence)",
+                              file, type.empty() ? j.dump() : type);
+  if (!prefix_ids_.empty() || !suffix_ids_.empty())
+    return UnimplementedError("{}: more than one TemplateProcessing post_processor is not supported", file);
+  if (!j.contains("single") || !j["single"].is_array())
+    return DataLossError("{}: post_processor TemplateProcessing needs a \"single\" array", file);
+  bool seen_sequence = false;
+  for (const auto& piece : j["single"]) {
+    if (piece.contains("Sequence")) {
+      if (piece["Sequence"].value("id", std::string()) != "A" || seen_sequence)
+        return UnimplementedError("{}: post_processor TemplateProcessing single {} is not supported (one "
+                                  "Sequence A)",
+                                  file, j["single"].dump());
+      seen_sequence = true;
+      continue;
+    }
+    if (!piece.contains("SpecialToken") || !piece["SpecialToken"].contains("id"))
+      return DataLossError("{}: post_processor TemplateProcessing single item {} is neither Sequence nor "
+                           "SpecialToken",
+                           file, piece.dump());
+    const std::string name = piece["SpecialToken"]["id"].get<std::string>();
+    std::vector<int32_t> ids;
+    if (j.contains("special_tokens") && j["special_tokens"].contains(name)) {
+      ids = j["special_tokens"][name]["ids"].get<std::vector<int32_t>>();
+    } else if (const auto id = TokenToId(name)) {
+      ids = {*id};
+    } else {
+      return DataLossError("{}: post_processor special token {:?} is neither in special_tokens nor the "
+                           "vocabulary",
+                           file, name);
+    }
+    auto& dest = seen_sequence ? suffix_ids_ : prefix_ids_;
+    dest.insert(dest.end(), ids.begin(), ids.end());
+  }
+  return Status::Ok();
+}
+
+Status Tokenizer::ParseDecoder(const nlohmann::json& j, const std::string& file) {
+  const std::string type = TypeOf(j);
+  if (type != "ByteLevel")
+    return UnimplementedError("{}: decoder type {:?} is not supported (only ByteLevel)", file,
+                              type.empty() ? j.dump() : type);
+  byte_level_decoder_ = true;
+  return Status::Ok();
+}
+
+void Tokenizer::SplitAddedTokens(std::string_view text, std::vector<std::string_view>* sections,
+                                 std::vector<int>* added) const {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size();) {
+    const TrieNode* node = trie_.get();
+    int match = -1;
+    for (size_t k = i; k < text.size(); ++k) {
+      const auto it = node->children.find(text[k]);
+      if (it == node->children.end()) break;
+      node = it->second.get();
+      if (node->added >= 0) match = node->added;  // keep the longest
+    }
+    if (match < 0) {
+      ++i;
+      continue;
+    }
+    if (i > start) {
+      sections->push_back(text.substr(start, i - start));
+      added->push_back(-1);
+    }
+    sections->push_back(text.substr(i, added_[match].content.size()));
+    added->push_back(match);
+    i += added_[match].content.size();
+    start = i;
+  }
+  if (start < text.size()) {
+    sections->push_back(text.substr(start));
+    added->push_back(-1);
+  }
+}
+
+StatusOr<std::vector<int32_t>> Tokenizer::EncodeOrError(std::string_view raw, bool add_special_tokens) const {
+  std::string repaired;
+  std::string_view text = raw;
+  if (!IsValidUtf8(raw)) {
+    repaired = RepairUtf8(raw);
+    text = repaired;
+  }
+  std::vector<std::string_view> sections;
+  std::vector<int> added;
+  if (!added_.empty()) {
+    SplitAddedTokens(text, &sections, &added);
+  } else if (!text.empty()) {
+    sections.push_back(text);
+    added.push_back(-1);
+  }
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (added[i] < 0) continue;
+    if (added_[added[i]].lstrip && i > 0 && added[i - 1] < 0) sections[i - 1] = TrimEnd(sections[i - 1]);
+    if (added_[added[i]].rstrip && i + 1 < sections.size() && added[i + 1] < 0)
+      sections[i + 1] = TrimStart(sections[i + 1]);
+  }
+  std::vector<int32_t> ids;
+  if (add_special_tokens) ids = prefix_ids_;
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (added[i] >= 0) {
+      ids.push_back(added_[added[i]].id);
+      continue;
+    }
+    if (sections[i].empty()) continue;
+    ASSIGN_OR_RETURN(std::string normalized, normalizer_.Apply(std::string(sections[i])));
+    if (normalized.empty()) continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> words, pre_tokenizer_->Split(normalized));
+    for (const std::string& word : words) model_->EncodeWord(word, &ids);
+  }
+  if (add_special_tokens) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
+  return ids;
+}
+
+std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special_tokens) const {
+  StatusOr<std::vector<int32_t>> ids = EncodeOrError(text, add_special_tokens);
+  return ids.ok() ? std::move(ids).value() : std::vector<int32_t>();
+}
+
+std::vector<std::vector<int32_t>> Tokenizer::EncodeBatch(const std::vector<std::string>& texts,
+                                                         bool add_special_tokens, int threads) const {
+  std::vector<std::vector<int32_t>> out(texts.size());
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(texts.size(), 1)));
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < texts.size();) out[i] = Encode(texts[i], add_special_tokens);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  return out;
+}
+
+const Tokenizer::AddedToken* Tokenizer::FindAdded(int32_t id) const {
+  const auto it = added_by_id_.find(id);
+  return it == added_by_id_.end() ? nullptr : &added_[it->second];
+}
+
+std::string Tokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const {
+  const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();
+  std::string out, bytes;
+  const auto flush = [&] {
+    out += RepairUtf8(bytes);
+    bytes.clear();
+  };
+  for (int32_t id : ids) {
+    if (const AddedToken* t = FindAdded(id)) {
+      if (skip_special_tokens && t->special) continue;
+      flush();
+      out += t->content;
+      continue;
+    }
+    const std::string* token = model_->IdToToken(id);
+    if (token == nullptr || token->empty()) continue;
+    for (size_t i = 0, len; i < token->size(); i += len) {
+      const uint32_t cp = DecodeAt(*token, i, &len);
+      const int b = alphabet.Decode(cp);
+      if (b >= 0) bytes.push_back(static_cast<char>(b));
+      else bytes.append(*token, i, len);
+    }
+  }
+  flush();
+  return out;
+}
+
+std::optional<int32_t> Tokenizer::TokenToId(std::string_view token) const {
+  for (const AddedToken& t : added_)
+    if (t.content == token) return t.id;
+  return model_->TokenToId(token);
+}
+
+std::optional<std::string> Tokenizer::IdToToken(int32_t id) const {
+  if (const AddedToken* t = FindAdded(id)) return t->content;
+  const std::string* token = model_->IdToToken(id);
+  if (token == nullptr || token->empty()) return std::nullopt;
+  return *token;
+}
+
+int32_t Tokenizer::vocab_size() const {
+  int32_t n = model_->vocab_size();
+  for (const AddedToken& t : added_) n = std::max(n, t.id + 1);
+  return n;
+}
+
+}  // namespace seek
