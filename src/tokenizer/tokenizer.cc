@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "core/log.h"
 #include "io/file_util.h"
 #include "tokenizer/unicode.h"
 
@@ -259,7 +260,9 @@ StatusOr<std::vector<int32_t>> Tokenizer::EncodeOrError(std::string_view raw, bo
 
 std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special_tokens) const {
   StatusOr<std::vector<int32_t>> ids = EncodeOrError(text, add_special_tokens);
-  return ids.ok() ? std::move(ids).value() : std::vector<int32_t>();
+  if (ids.ok()) return std::move(ids).value();
+  SEEK_LOG(kError, "tokenizer {}: encoding a {}-byte text failed: {}", file_, text.size(), ids.status().ToString());
+  return {};
 }
 
 std::vector<std::vector<int32_t>> Tokenizer::EncodeBatch(const std::vector<std::string>& texts,

@@ -46,9 +46,9 @@ class Tokenizer {
                                                              const std::string& name);
   ~Tokenizer();
 
+  // Returns an empty vector (and logs the error) if an internal limit is hit
+  // (PCRE2's 64 MiB JIT stack, ICU data missing); EncodeOrError reports it.
   std::vector<int32_t> Encode(std::string_view text, bool add_special_tokens) const;
-  // As Encode, but reports internal failures (PCRE2 or ICU resource limits)
-  // instead of returning the ids encoded up to them.
   StatusOr<std::vector<int32_t>> EncodeOrError(std::string_view text, bool add_special_tokens) const;
   // Encodes `texts` on `threads` threads (0: hardware concurrency); the
   // result is the same as calling Encode on each text in turn.
