@@ -12,6 +12,7 @@
 
 #include "core/check.h"
 #include "core/random.h"
+#include "io/io_test_util.h"
 #include "tokenizer/regex.h"
 #include "tokenizer/tokenizer_test_util.h"
 #include "tokenizer/unicode.h"
@@ -226,6 +227,36 @@ TEST(TokenizerErrors, CorruptOrUnsupportedFilesNameTheProblem) {
   j = ok;
   j["normalizer"] = {{"type", "Sequence"}, {"normalizers", 7}};
   ExpectError(j, StatusCode::kDataLoss, "normalizers");
+}
+
+// Replaces one random value anywhere in `j` by a value of a random JSON type.
+void Mutate(json& j, Rng& rng) {
+  json* node = &j;
+  while ((node->is_object() || node->is_array()) && !node->empty() && rng.Below(4) != 0) {
+    auto it = node->begin();
+    std::advance(it, rng.Below(node->size()));
+    node = &*it;
+  }
+  const json choices[] = {nullptr, 7, -1, 2.5, "x", "", json::array(), json::object(), true,
+                          json::array({"a", "b"}), json{{"type", "Sequence"}}};
+  *node = choices[rng.Below(std::size(choices))];
+}
+
+TEST(TokenizerErrors, RandomlyBrokenFilesFailCleanlyOrLoad) {
+  json base = TinyTokenizer({"ab", "abc"}, json::array({"a b", "ab c"}));
+  base["added_tokens"] = json::array({{{"id", 300}, {"content", "<s>"}, {"special", true}}});
+  base["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "NFC"}}}}};
+  Rng rng(seek::testing::FreshSeed());
+  for (int i = 0; i < 300; ++i) {
+    json j = base;
+    for (int k = 0, n = 1 + static_cast<int>(rng.Below(3)); k < n; ++k) Mutate(j, rng);
+    auto t = Tokenizer::FromJsonString(j.dump(), "test.json");
+    if (!t.ok()) {
+      EXPECT_NE(t.status().message().find("test.json"), std::string::npos) << t.status().ToString();
+      continue;
+    }
+    (*t)->Decode((*t)->Encode("abc <s> x\xFF", true));  // must not crash
+  }
 }
 
 TEST(TokenizerErrors, FromFileNamesMissingPathsAndAcceptsDirectories) {
