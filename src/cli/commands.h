@@ -20,6 +20,7 @@ void AddEvalCommand(CLI::App& app, Action* run);
 void AddSampleCommand(CLI::App& app, Action* run);
 void AddShardsCommand(CLI::App& app, Action* run);
 void AddPlotCommand(CLI::App& app, Action* run);
+void AddTokenizerCommand(CLI::App& app, Action* run);
 
 // Prints "seek <command>: <error>" to stderr; returns the exit code for it.
 int Fail(const char* command, const Status& status);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   seek::cli::AddEvalCommand(app, &run);
   seek::cli::AddSampleCommand(app, &run);
   seek::cli::AddPlotCommand(app, &run);
+  seek::cli::AddTokenizerCommand(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -42,6 +42,15 @@ expect 0 "perplexity" "eval on token-id lines" -- "$seek" eval --model "$model" 
 expect 0 "^the" "sample from a text prompt" -- "$seek" sample --model "$model" --prompt "the" --tokens 10
 expect 0 "loss.png" "plot" -- "$seek" plot "$work/run"
 
+# Tokenizer round trip through the CLI (a small byte-level BPE tokenizer.json).
+tok="$(dirname "$0")/../fuzz/corpus/tokenizer/tiny_tokenizer.json"
+printf 'the thin band <s> 漢字 🙂\n  two  spaces\n' > "$work/text2.txt"
+expect 0 '^\[259,' "tokenizer encode --special" -- "$seek" tokenizer encode --tokenizer "$tok" --special < "$work/text2.txt"
+"$seek" tokenizer encode --tokenizer "$tok" < "$work/text2.txt" > "$work/ids2.txt"
+if "$seek" tokenizer decode --tokenizer "$tok" < "$work/ids2.txt" | cmp -s - "$work/text2.txt"; then
+  ok "tokenizer decode(encode(x)) == x"; else bad "tokenizer decode(encode(x)) == x"; fi
+expect 2 "stdin line 1: expected a JSON array" "tokenizer decode of a bad line" -- bash -c "echo '[1, \"x\"]' | '$seek' tokenizer decode --tokenizer '$tok'"
+
 # Bad input: exit code 2 and a message naming the file or field.
 expect 2 "does not exist|File does not exist" "missing config file" -- "$seek" train --config "$work/nope.json"
 sed 's/"batch_size": 4/"batch_size": "four"/' "$work/cfg.json" > "$work/bad_type.json"
