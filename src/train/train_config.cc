@@ -159,6 +159,11 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
                             IntRange{"train.threads", t->threads, 0, 4096}})
     if (r.v < r.lo || r.v > r.hi)
       return InvalidArgumentError("{}: {} = {} must be in [{}, {}]", source, r.name, r.v, r.lo, r.hi);
+  // Guards the products computed from these (tokens per step, tokens per run).
+  if (static_cast<double>(t->batch_size) * t->seq_len * t->grad_accum > 1e12)
+    return InvalidArgumentError("{}: train.batch_size * seq_len * grad_accum = {} * {} * {} is more "
+                                "than 10^12 tokens per step; check the sizes",
+                                source, t->batch_size, t->seq_len, t->grad_accum);
   RETURN_IF_ERROR(Range(source, "train.sample_temperature", t->sample_temperature, 0, 100));
   RETURN_IF_ERROR(Range(source, "train.time_limit_s", t->time_limit_s, 0, 1e9));
   return RejectUnknown(f, "train");
@@ -217,7 +222,9 @@ Status ResolveModel(TrainConfig* c, int64_t data_vocab_size) {
       !m.contains(ByteTokenizer::kConfigKey))
     m[ByteTokenizer::kConfigKey] = ByteTokenizer::kConfigValue;
   // The position table defaults to the training sequence length.
-  const char* pos_key = m.value("model_type", "") == "gpt2" ? "n_positions" : "max_position_embeddings";
+  auto type = m.find("model_type");
+  const bool gpt2 = type != m.end() && type->is_string() && *type == "gpt2";
+  const char* pos_key = gpt2 ? "n_positions" : "max_position_embeddings";
   if (!m.contains(pos_key)) m[pos_key] = c->train.seq_len;
   ASSIGN_OR_RETURN(c->model, ParseModelConfig(m.dump(), "model section"));
   if (c->model.max_positions < c->train.seq_len)

@@ -184,7 +184,7 @@ Status Trainer::Run() {
       const double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
       const double tps = window_tokens / std::max(secs, 1e-9);
       const double mfu = tps * flops_per_token / peak;
-      const double eta = (total - step_) * tc.tokens_per_step() / std::max(tps, 1e-9);
+      const double eta = static_cast<double>(total - step_) * tc.tokens_per_step() / std::max(tps, 1e-9);
       const double loss_avg = window_steps ? window_loss / window_steps : rec.loss;
       RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"loss", rec.loss}, {"loss_avg", loss_avg},
                                       {"lr", rec.lr},

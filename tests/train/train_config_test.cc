@@ -53,6 +53,8 @@ TEST(TrainConfig, BadConfigsNameTheField) {
       {R"({"data": {"shards": ["a"]}, "optim": {"milestones": [0.5]}})", "same length"},
       {R"({"data": {"shards": ["a"]}, "train": 5})", "section 'train' must be a JSON object"},
       {"{\"data\": ", "not valid JSON"},
+      {R"({"data": {"shards": ["a"]}, "train": {"batch_size": 1048576, "seq_len": 16777216,
+           "grad_accum": 1048576}})", "tokens per step"},
   };
   for (const Case& c : cases) {
     auto r = Parse(c.json);
@@ -64,6 +66,11 @@ TEST(TrainConfig, BadConfigsNameTheField) {
   ASSERT_TRUE(c.ok());
   Status s = ResolveModel(&*c, 257);
   EXPECT_NE(s.message().find("smaller than the data's vocabulary 257"), std::string::npos) << s.ToString();
+  // A model_type of the wrong type is an error from the model parser, not an exception.
+  c = Parse(R"({"data": {"shards": ["a"]}, "model": {"model_type": 5}})");
+  ASSERT_TRUE(c.ok());
+  s = ResolveModel(&*c, 257);
+  EXPECT_NE(s.message().find("model_type"), std::string::npos) << s.ToString();
 }
 
 }  // namespace
