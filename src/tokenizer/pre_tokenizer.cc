@@ -1,6 +1,8 @@
 // tokenizer/pre_tokenizer.cc — see pre_tokenizer.h.
 #include "tokenizer/pre_tokenizer.h"
 
+#include "tokenizer/pattern.h"
+
 namespace seek {
 namespace {
 
@@ -12,46 +14,7 @@ std::string TypeOf(const nlohmann::json& j) {
   return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
 }
 
-std::string EscapeRegex(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
-
-StatusOr<Normalizer> Normalizer::FromJson(const nlohmann::json& config, const std::string& file) {
-  Normalizer n;
-  if (config.is_null()) return n;
-  const std::string type = TypeOf(config);
-  if (type == "Sequence") {
-    if (!config.contains("normalizers") || !config["normalizers"].is_array())
-      return DataLossError("{}: normalizer Sequence needs a \"normalizers\" array", file);
-    for (const auto& child : config["normalizers"]) {
-      ASSIGN_OR_RETURN(Normalizer c, FromJson(child, file));
-      n.forms_.insert(n.forms_.end(), c.forms_.begin(), c.forms_.end());
-    }
-    return n;
-  }
-  if (type == "NFC") n.forms_.push_back(NormalForm::kNfc);
-  else if (type == "NFD") n.forms_.push_back(NormalForm::kNfd);
-  else if (type == "NFKC") n.forms_.push_back(NormalForm::kNfkc);
-  else if (type == "NFKD") n.forms_.push_back(NormalForm::kNfkd);
-  else
-    return UnimplementedError("{}: normalizer type {:?} is not supported (NFC, NFD, NFKC, NFKD, Sequence)", file,
-                              type.empty() ? config.dump() : type);
-  return n;
-}
-
-StatusOr<std::string> Normalizer::Apply(std::string text) const {
-  for (NormalForm form : forms_) {
-    ASSIGN_OR_RETURN(text, Normalize(form, text));
-  }
-  return text;
-}
 
 struct PreTokenizer::Step {
   enum Kind { kSplitIsolated, kSplitRemoved, kByteLevel } kind;
@@ -91,17 +54,7 @@ StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::FromJson(const nlohmann::j
     else if (behavior == "Removed") step.kind = Step::kSplitRemoved;
     else
       return UnimplementedError("{}: behavior {:?} is not supported (Isolated, Removed)", where, behavior);
-    const auto& pattern = config.contains("pattern") ? config["pattern"] : nlohmann::json();
-    std::string regex;
-    if (pattern.contains("Regex") && pattern["Regex"].is_string()) {
-      regex = pattern["Regex"].get<std::string>();
-    } else if (pattern.contains("String") && pattern["String"].is_string()) {
-      regex = EscapeRegex(pattern["String"].get<std::string>());
-    } else {
-      return DataLossError("{}: pattern must be {{\"Regex\": ...}} or {{\"String\": ...}}, got {}", where,
-                           pattern.dump());
-    }
-    ASSIGN_OR_RETURN(step.regex, Regex::Compile(regex, where));
+    ASSIGN_OR_RETURN(step.regex, CompilePattern(config.value("pattern", nlohmann::json()), where));
   } else if (type == "ByteLevel") {
     step.kind = Step::kByteLevel;
     step.add_prefix_space = config.value("add_prefix_space", false);

@@ -1,8 +1,6 @@
-// tokenizer/pre_tokenizer.h — tokenizer.json "normalizer" and
-// "pre_tokenizer" sections.
+// tokenizer/pre_tokenizer.h — the "pre_tokenizer" section of tokenizer.json.
 //
-// Supported normalizers: null, NFC, NFD, NFKC, NFKD, Sequence of these.
-// Supported pre-tokenizers: null, Split (Regex or String pattern, behavior
+// Supported: null, Split (Regex or String pattern, behavior
 // Isolated or Removed, invert false), ByteLevel (add_prefix_space, use_regex),
 // Sequence of these. Anything else is rejected with UnimplementedError naming
 // the component and value, never approximated.
@@ -21,18 +19,6 @@
 #include "tokenizer/unicode.h"
 
 namespace seek {
-
-class Normalizer {
- public:
-  // `config` may be null (no normalizer). `file` names the source in errors.
-  static StatusOr<Normalizer> FromJson(const nlohmann::json& config, const std::string& file);
-  // `text` must be valid UTF-8.
-  StatusOr<std::string> Apply(std::string text) const;
-  bool empty() const { return forms_.empty(); }
-
- private:
-  std::vector<NormalForm> forms_;  // applied in order
-};
 
 class PreTokenizer {
  public:

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "io/file_util.h"
+#include "tokenizer/js_text.h"
 #include "tokenizer/unicode.h"
 
 namespace seek {
@@ -22,38 +23,6 @@ namespace {
 
 std::string TypeOf(const nlohmann::json& j) {
   return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
-}
-
-// JavaScript's String.prototype.trim whitespace (what transformers.js uses
-// for lstrip/rstrip).
-bool IsJsSpace(uint32_t cp) {
-  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
-         cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
-}
-
-uint32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
-  const auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(s[k])); };
-  *len = std::min<size_t>(Utf8SequenceLength(static_cast<uint8_t>(s[i])), s.size() - i);
-  uint32_t cp = *len == 1 ? b(i) : b(i) & (0x7F >> *len);
-  for (size_t k = 1; k < *len; ++k) cp = (cp << 6) | (b(i + k) & 0x3F);
-  return cp;
-}
-
-std::string_view TrimStart(std::string_view s) {
-  size_t len;
-  while (!s.empty() && IsJsSpace(DecodeAt(s, 0, &len))) s.remove_prefix(len);
-  return s;
-}
-
-std::string_view TrimEnd(std::string_view s) {
-  while (!s.empty()) {
-    size_t start = s.size() - 1;
-    while (start > 0 && (static_cast<uint8_t>(s[start]) & 0xC0) == 0x80) --start;
-    size_t len;
-    if (!IsJsSpace(DecodeAt(s, start, &len))) break;
-    s.remove_suffix(s.size() - start);
-  }
-  return s;
 }
 
 }  // namespace
@@ -92,7 +61,7 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJsonString(std::string_view 
     ASSIGN_OR_RETURN(t->pre_tokenizer_, PreTokenizer::FromJson(field("pre_tokenizer"), name));
     RETURN_IF_ERROR(t->ParseAddedTokens(field("added_tokens"), name));
     RETURN_IF_ERROR(t->ParsePostProcessor(field("post_processor"), name));
-    RETURN_IF_ERROR(t->ParseDecoder(field("decoder"), name));
+    ASSIGN_OR_RETURN(t->decoder_, Decoder::FromJson(field("decoder"), name));
   } catch (const nlohmann::json::exception& e) {
     // A field of the wrong JSON type deep in a component.
     return DataLossError("{}: malformed field: {}", name, e.what());
@@ -180,15 +149,6 @@ Status Tokenizer::ParsePostProcessor(const nlohmann::json& j, const std::string&
   return Status::Ok();
 }
 
-Status Tokenizer::ParseDecoder(const nlohmann::json& j, const std::string& file) {
-  const std::string type = TypeOf(j);
-  if (type != "ByteLevel")
-    return UnimplementedError("{}: decoder type {:?} is not supported (only ByteLevel)", file,
-                              type.empty() ? j.dump() : type);
-  byte_level_decoder_ = true;
-  return Status::Ok();
-}
-
 void Tokenizer::SplitAddedTokens(std::string_view text, std::vector<std::string_view>* sections,
                                  std::vector<int>* added) const {
   size_t start = 0;
@@ -237,9 +197,9 @@ StatusOr<std::vector<int32_t>> Tokenizer::EncodeOrError(std::string_view raw, bo
   }
   for (size_t i = 0; i < sections.size(); ++i) {
     if (added[i] < 0) continue;
-    if (added_[added[i]].lstrip && i > 0 && added[i - 1] < 0) sections[i - 1] = TrimEnd(sections[i - 1]);
+    if (added_[added[i]].lstrip && i > 0 && added[i - 1] < 0) sections[i - 1] = JsTrimEnd(sections[i - 1]);
     if (added_[added[i]].rstrip && i + 1 < sections.size() && added[i + 1] < 0)
-      sections[i + 1] = TrimStart(sections[i + 1]);
+      sections[i + 1] = JsTrimStart(sections[i + 1]);
   }
   std::vector<int32_t> ids;
   if (add_special_tokens) ids = prefix_ids_;
@@ -287,35 +247,39 @@ const Tokenizer::AddedToken* Tokenizer::FindAdded(int32_t id) const {
 }
 
 std::string Tokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const {
-  const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();
-  std::string out, bytes;
-  const auto flush = [&] {
-    out += RepairUtf8(bytes);
-    bytes.clear();
-  };
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
   for (int32_t id : ids) {
     if (const AddedToken* t = FindAdded(id)) {
-      if (skip_special_tokens && t->special) continue;
-      flush();
-      out += t->content;
+      if (!(skip_special_tokens && t->special)) tokens.push_back(t->content);
       continue;
     }
     const std::string* token = model_->IdToToken(id);
     if (token == nullptr || token->empty()) continue;
-    for (size_t i = 0, len; i < token->size(); i += len) {
-      const uint32_t cp = DecodeAt(*token, i, &len);
-      const int b = alphabet.Decode(cp);
-      if (b >= 0) bytes.push_back(static_cast<char>(b));
-      else bytes.append(*token, i, len);
-    }
+    // The reference filters special tokens by their text, whatever id made it.
+    if (skip_special_tokens && IsSpecialContent(*token)) continue;
+    tokens.push_back(*token);
   }
-  flush();
-  return out;
+  return decoder_->Decode(std::move(tokens), [this](std::string_view s) { return FindAddedContent(s) != nullptr; });
+}
+
+const Tokenizer::AddedToken* Tokenizer::FindAddedContent(std::string_view content) const {
+  const TrieNode* node = trie_.get();
+  for (char c : content) {
+    const auto it = node->children.find(c);
+    if (it == node->children.end()) return nullptr;
+    node = it->second.get();
+  }
+  return node->added >= 0 ? &added_[node->added] : nullptr;
+}
+
+bool Tokenizer::IsSpecialContent(std::string_view content) const {
+  const AddedToken* t = FindAddedContent(content);
+  return t != nullptr && t->special;
 }
 
 std::optional<int32_t> Tokenizer::TokenToId(std::string_view token) const {
-  for (const AddedToken& t : added_)
-    if (t.content == token) return t.id;
+  if (const AddedToken* t = FindAddedContent(token)) return t->id;
   return model_->TokenToId(token);
 }
 

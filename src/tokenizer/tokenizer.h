@@ -33,6 +33,8 @@
 
 #include "core/status.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/decoder.h"
+#include "tokenizer/normalizer.h"
 #include "tokenizer/pre_tokenizer.h"
 
 namespace seek {
@@ -76,12 +78,14 @@ class Tokenizer {
   Tokenizer();
   Status ParseAddedTokens(const nlohmann::json& j, const std::string& file);
   Status ParsePostProcessor(const nlohmann::json& j, const std::string& file);
-  Status ParseDecoder(const nlohmann::json& j, const std::string& file);
   // Cuts `text` into sections; `added` holds the added-token index for a
   // section that is an added token, -1 otherwise.
   void SplitAddedTokens(std::string_view text, std::vector<std::string_view>* sections,
                         std::vector<int>* added) const;
   const AddedToken* FindAdded(int32_t id) const;
+  // The added token whose content is exactly `content`, or null.
+  const AddedToken* FindAddedContent(std::string_view content) const;
+  bool IsSpecialContent(std::string_view content) const;
 
   std::string file_;
   Normalizer normalizer_;
@@ -91,7 +95,7 @@ class Tokenizer {
   std::unordered_map<int32_t, size_t> added_by_id_;  // id -> index into added_
   std::unique_ptr<TrieNode> trie_;
   std::vector<int32_t> prefix_ids_, suffix_ids_;  // post_processor, single sequence
-  bool byte_level_decoder_ = false;
+  std::unique_ptr<Decoder> decoder_;
 };
 
 }  // namespace seek

