@@ -31,8 +31,12 @@ namespace {
 uint64_t PairKey(int32_t a, int32_t b) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
 }
-int32_t Left(uint64_t key) { return static_cast<int32_t>(key >> 32); }
-int32_t Right(uint64_t key) { return static_cast<int32_t>(key & 0xFFFFFFFFu); }
+int32_t Left(uint64_t key) {
+  return static_cast<int32_t>(key >> 32);
+}
+int32_t Right(uint64_t key) {
+  return static_cast<int32_t>(key & 0xFFFFFFFFu);
+}
 
 struct PairInfo {
   int64_t count = 0;
@@ -44,7 +48,9 @@ struct HeapEntry {
   uint64_t key;
   // std::priority_queue pops the largest: the highest count, then the
   // smallest (left, right).
-  bool operator<(const HeapEntry& o) const { return count != o.count ? count < o.count : key > o.key; }
+  bool operator<(const HeapEntry& o) const {
+    return count != o.count ? count < o.count : key > o.key;
+  }
 };
 
 struct Change {
@@ -101,7 +107,8 @@ class MergeLoop {
   }
 
   int32_t AddToken(const std::string& token) {
-    const auto [it, added] = token_to_id_.emplace(token, static_cast<int32_t>(result_->vocab.size()));
+    const auto [it, added] =
+        token_to_id_.emplace(token, static_cast<int32_t>(result_->vocab.size()));
     if (added) result_->vocab.push_back(token);
     return it->second;
   }
@@ -130,7 +137,8 @@ class MergeLoop {
       for (int32_t i = 0; i + 1 < len_[w]; ++i) {
         PairInfo& p = pairs_[PairKey(s[i], s[i + 1])];
         p.count += count_[w];
-        if (p.words.empty() || p.words.back() != static_cast<int32_t>(w)) p.words.push_back(static_cast<int32_t>(w));
+        if (p.words.empty() || p.words.back() != static_cast<int32_t>(w))
+          p.words.push_back(static_cast<int32_t>(w));
       }
     }
     std::vector<HeapEntry> entries;
@@ -173,7 +181,8 @@ class MergeLoop {
 
     std::sort(words.begin(), words.end());
     words.erase(std::unique(words.begin(), words.end()), words.end());
-    const int threads = words.size() < 4096 ? 1 : (options_.threads > 0 ? options_.threads : NumThreads());
+    const int threads =
+        words.size() < 4096 ? 1 : (options_.threads > 0 ? options_.threads : NumThreads());
     std::vector<std::vector<Change>> changes(threads);
 #pragma omp parallel num_threads(threads)
     {
@@ -229,39 +238,48 @@ Status ValidateBpeTrainerOptions(const BpeTrainerOptions& o) {
   const int64_t min_vocab = 256 + specials;
   constexpr int64_t kMaxVocab = int64_t{1} << 31;
   if (o.vocab_size < min_vocab)
-    return InvalidArgumentError("--vocab-size {} is smaller than the 256 byte tokens + {} special tokens; use at "
-                                "least {}",
-                                o.vocab_size, specials, min_vocab);
+    return InvalidArgumentError(
+        "--vocab-size {} is smaller than the 256 byte tokens + {} special tokens; use at "
+        "least {}",
+        o.vocab_size, specials, min_vocab);
   if (o.vocab_size > kMaxVocab)
-    return InvalidArgumentError("--vocab-size {} is larger than 2^31 = {} (token ids are int32)", o.vocab_size,
-                                kMaxVocab);
+    return InvalidArgumentError("--vocab-size {} is larger than 2^31 = {} (token ids are int32)",
+                                o.vocab_size, kMaxVocab);
   if (o.min_frequency < 0)
     return InvalidArgumentError("--min-frequency {} is negative; use 0 or more", o.min_frequency);
-  if (o.threads < 0) return InvalidArgumentError("--threads {} is negative; use 0 (all cores) or more", o.threads);
+  if (o.threads < 0)
+    return InvalidArgumentError("--threads {} is negative; use 0 (all cores) or more", o.threads);
   if (o.model_max_length <= 0)
     return InvalidArgumentError("--model-max-length {} must be positive", o.model_max_length);
   const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();
   for (size_t i = 0; i < o.special_tokens.size(); ++i) {
     const std::string& s = o.special_tokens[i];
-    if (s.empty()) return InvalidArgumentError("--special-tokens: token {} is empty; use non-empty strings", i + 1);
-    if (!IsValidUtf8(s)) return InvalidArgumentError("--special-tokens: token {} is not valid UTF-8", i + 1);
+    if (s.empty())
+      return InvalidArgumentError("--special-tokens: token {} is empty; use non-empty strings",
+                                  i + 1);
+    if (!IsValidUtf8(s))
+      return InvalidArgumentError("--special-tokens: token {} is not valid UTF-8", i + 1);
     for (size_t j = 0; j < i; ++j)
       if (o.special_tokens[j] == s)
-        return InvalidArgumentError("--special-tokens: {:?} is given twice; each token must be distinct", s);
+        return InvalidArgumentError(
+            "--special-tokens: {:?} is given twice; each token must be distinct", s);
     for (int b = 0; b < 256; ++b)
       if (alphabet.Encode(static_cast<uint8_t>(b)) == s)
-        return InvalidArgumentError("--special-tokens: {:?} is a byte-level character (a base token); use a "
-                                    "longer string such as <|name|>",
-                                    s);
+        return InvalidArgumentError(
+            "--special-tokens: {:?} is a byte-level character (a base token); use a "
+            "longer string such as <|name|>",
+            s);
   }
   auto regex = Regex::Compile(o.split_regex, "--regex");
   if (!regex.ok()) return regex.status();
   return Status::Ok();
 }
 
-StatusOr<BpeTrainingResult> TrainBpeFromCounts(const WordCounts& words, const BpeTrainerOptions& options) {
+StatusOr<BpeTrainingResult> TrainBpeFromCounts(const WordCounts& words,
+                                               const BpeTrainerOptions& options) {
   RETURN_IF_ERROR(ValidateBpeTrainerOptions(options));
-  if (words.empty()) return InvalidArgumentError("the training text holds no words (empty corpus?)");
+  if (words.empty())
+    return InvalidArgumentError("the training text holds no words (empty corpus?)");
   BpeTrainingResult result;
   bpe_internal::ProgressLine clock(false, "", 1, "");
   MergeLoop loop(words, options, &result);
@@ -276,8 +294,9 @@ StatusOr<BpeTrainingResult> TrainBpe(const BpeTrainerOptions& options) {
   ASSIGN_OR_RETURN(WordCounts words, CountWords(options, &stats));
   const double count_seconds = clock.Seconds();
   if (words.empty())
-    return InvalidArgumentError("--input: the {} input file(s) hold no text to learn from ({} bytes, {} lines)",
-                                options.inputs.size(), stats.bytes, stats.lines);
+    return InvalidArgumentError(
+        "--input: the {} input file(s) hold no text to learn from ({} bytes, {} lines)",
+        options.inputs.size(), stats.bytes, stats.lines);
   ASSIGN_OR_RETURN(BpeTrainingResult result, TrainBpeFromCounts(words, options));
   result.count_seconds = count_seconds;
   result.count_stats = stats;

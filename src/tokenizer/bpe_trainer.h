@@ -28,13 +28,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -57,9 +56,9 @@ struct BpeTrainerOptions {
   // Ids 0.. in this order; must be distinct, non-empty and valid UTF-8.
   std::vector<std::string> special_tokens = {"<|endoftext|>"};
   std::string split_regex = kLlama3SplitPattern;  // stored in tokenizer.json
-  int threads = 0;                                 // 0: all OpenMP threads
-  bool progress = true;                            // progress lines on stderr
-  int64_t model_max_length = 8192;                 // tokenizer_config.json
+  int threads = 0;                                // 0: all OpenMP threads
+  bool progress = true;                           // progress lines on stderr
+  int64_t model_max_length = 8192;                // tokenizer_config.json
 };
 
 // Checks every option that does not need the input files (vocab range,
@@ -105,13 +104,15 @@ struct BpeTrainingResult {
 };
 
 // Step 2. Fails (InvalidArgument) only on invalid options or an empty `words`.
-StatusOr<BpeTrainingResult> TrainBpeFromCounts(const WordCounts& words, const BpeTrainerOptions& options);
+StatusOr<BpeTrainingResult> TrainBpeFromCounts(const WordCounts& words,
+                                               const BpeTrainerOptions& options);
 // Steps 1 and 2; also fails (InvalidArgument) if the inputs hold no words.
 StatusOr<BpeTrainingResult> TrainBpe(const BpeTrainerOptions& options);
 
 // Step 3. The two JSON documents, and writing them to `dir` (created if
 // missing) as tokenizer.json and tokenizer_config.json.
-nlohmann::ordered_json TrainedTokenizerJson(const BpeTrainingResult& result, const BpeTrainerOptions& options);
+nlohmann::ordered_json TrainedTokenizerJson(const BpeTrainingResult& result,
+                                            const BpeTrainerOptions& options);
 nlohmann::ordered_json TrainedTokenizerConfigJson(const BpeTrainingResult& result,
                                                   const BpeTrainerOptions& options);
 Status WriteTrainedTokenizer(const BpeTrainingResult& result, const BpeTrainerOptions& options,

@@ -31,7 +31,8 @@ constexpr size_t kPieceBytes = size_t{256} << 10;
 
 class WordCounter {
  public:
-  WordCounter(const Regex& regex, const std::vector<std::string>& specials) : regex_(regex), specials_(specials) {}
+  WordCounter(const Regex& regex, const std::vector<std::string>& specials)
+      : regex_(regex), specials_(specials) {}
 
   // Counts the words of the lines in `text` (ending at a line boundary or the
   // end of the input) into `counts`.
@@ -88,8 +89,10 @@ class WordCounter {
 
   static void Add(std::string_view word, WordCounts* counts) {
     const auto it = counts->find(word);
-    if (it != counts->end()) ++it->second;
-    else counts->emplace(std::string(word), 1);
+    if (it != counts->end())
+      ++it->second;
+    else
+      counts->emplace(std::string(word), 1);
   }
 
   const Regex& regex_;
@@ -111,7 +114,7 @@ Status CountBlock(std::string_view block, const WordCounter& counter, std::vecto
     start = end;
   }
   std::vector<Status> status(pieces.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast<int>(maps->size()))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast <int>(maps->size()))
   for (size_t i = 0; i < pieces.size(); ++i) {
     const int t = omp_get_thread_num();
     status[i] = counter.CountLines(pieces[i], &(*maps)[t], &(*stats)[t]);
@@ -123,7 +126,8 @@ Status CountBlock(std::string_view block, const WordCounter& counter, std::vecto
 }
 
 // Reads `path` in blocks that end at a line boundary and counts each.
-Status CountFile(const std::string& path, const std::function<Status(std::string_view)>& count_block) {
+Status CountFile(const std::string& path,
+                 const std::function<Status(std::string_view)>& count_block) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) return IoError("--input {}: cannot open: {}", path, std::strerror(errno));
   std::string buf;
@@ -132,7 +136,8 @@ Status CountFile(const std::string& path, const std::function<Status(std::string
   while (!eof) {
     if (buf.size() < filled + kBlockBytes) buf.resize(filled + kBlockBytes);
     const size_t got = std::fread(buf.data() + filled, 1, buf.size() - filled, f.get());
-    if (got == 0 && std::ferror(f.get())) return IoError("--input {}: read failed: {}", path, std::strerror(errno));
+    if (got == 0 && std::ferror(f.get()))
+      return IoError("--input {}: read failed: {}", path, std::strerror(errno));
     filled += got;
     eof = got == 0 || std::feof(f.get());
     const std::string_view data(buf.data(), filled);
@@ -149,19 +154,24 @@ Status CountFile(const std::string& path, const std::function<Status(std::string
   return Status::Ok();
 }
 
-int ThreadsFor(const BpeTrainerOptions& o) { return o.threads > 0 ? o.threads : NumThreads(); }
+int ThreadsFor(const BpeTrainerOptions& o) {
+  return o.threads > 0 ? o.threads : NumThreads();
+}
 
 // Merges the per-thread maps into the first one (moving the nodes).
 WordCounts MergeMaps(std::vector<WordCounts>* maps) {
-  std::sort(maps->begin(), maps->end(), [](const WordCounts& a, const WordCounts& b) { return a.size() > b.size(); });
+  std::sort(maps->begin(), maps->end(),
+            [](const WordCounts& a, const WordCounts& b) { return a.size() > b.size(); });
   WordCounts out = std::move((*maps)[0]);
   for (size_t t = 1; t < maps->size(); ++t) {
     WordCounts& m = (*maps)[t];
     while (!m.empty()) {
       auto node = m.extract(m.begin());
       const auto it = out.find(node.key());
-      if (it != out.end()) it->second += node.mapped();
-      else out.insert(std::move(node));
+      if (it != out.end())
+        it->second += node.mapped();
+      else
+        out.insert(std::move(node));
     }
   }
   return out;
@@ -212,7 +222,8 @@ StatusOr<WordCounts> Count(const BpeTrainerOptions& options, const std::string_v
 }  // namespace
 
 StatusOr<WordCounts> CountWords(const BpeTrainerOptions& options, WordCountStats* stats) {
-  if (options.inputs.empty()) return InvalidArgumentError("--input: no input files given (need UTF-8 text files)");
+  if (options.inputs.empty())
+    return InvalidArgumentError("--input: no input files given (need UTF-8 text files)");
   return Count(options, nullptr, stats);
 }
 

@@ -12,7 +12,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 Json AddedToken(const std::string& content) {
-  return Json{{"content", content}, {"lstrip", false}, {"normalized", false},
+  return Json{{"content", content}, {"lstrip", false},      {"normalized", false},
               {"rstrip", false},    {"single_word", false}, {"special", true}};
 }
 
@@ -34,8 +34,13 @@ Json TrainedTokenizerJson(const BpeTrainingResult& r, const BpeTrainerOptions& o
     t.update(AddedToken(r.vocab[id]));
     added.push_back(std::move(t));
   }
+  // In id order. ordered_json's operator[] searches linearly (quadratic over a
+  // large vocabulary); tokens are distinct, so append to the container.
   Json vocab = Json::object();
-  for (size_t id = 0; id < r.vocab.size(); ++id) vocab[r.vocab[id]] = id;
+  Json::object_t& entries = vocab.get_ref<Json::object_t&>();
+  entries.reserve(r.vocab.size());
+  for (size_t id = 0; id < r.vocab.size(); ++id)
+    entries.Container::emplace_back(r.vocab[id], Json(id));
   Json merges = Json::array();
   for (const auto& [a, b] : r.merges) merges.push_back(r.vocab[a] + " " + r.vocab[b]);
 
@@ -47,16 +52,22 @@ Json TrainedTokenizerJson(const BpeTrainingResult& r, const BpeTrainerOptions& o
   j["normalizer"] = nullptr;
   j["pre_tokenizer"] = {
       {"type", "Sequence"},
-      {"pretokenizers",
-       Json::array({Json{{"type", "Split"},
-                         {"pattern", {{"Regex", options.split_regex}}},
-                         {"behavior", "Isolated"},
-                         {"invert", false}},
-                    Json{{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
-                         {"use_regex", false}}})}};
-  j["post_processor"] = {
-      {"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
-  j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
+      {"pretokenizers", Json::array({Json{{"type", "Split"},
+                                          {"pattern", {{"Regex", options.split_regex}}},
+                                          {"behavior", "Isolated"},
+                                          {"invert", false}},
+                                     Json{{"type", "ByteLevel"},
+                                          {"add_prefix_space", false},
+                                          {"trim_offsets", true},
+                                          {"use_regex", false}}})}};
+  j["post_processor"] = {{"type", "ByteLevel"},
+                         {"add_prefix_space", true},
+                         {"trim_offsets", false},
+                         {"use_regex", true}};
+  j["decoder"] = {{"type", "ByteLevel"},
+                  {"add_prefix_space", true},
+                  {"trim_offsets", true},
+                  {"use_regex", true}};
   j["model"] = {{"type", "BPE"},
                 {"dropout", nullptr},
                 {"unk_token", nullptr},
@@ -73,9 +84,11 @@ Json TrainedTokenizerJson(const BpeTrainingResult& r, const BpeTrainerOptions& o
 Json TrainedTokenizerConfigJson(const BpeTrainingResult& r, const BpeTrainerOptions& options) {
   const std::vector<std::string> specials(r.vocab.begin(), r.vocab.begin() + r.num_special);
   Json decoder = Json::object();
-  for (int32_t id = 0; id < r.num_special; ++id) decoder[std::to_string(id)] = AddedToken(r.vocab[id]);
+  for (int32_t id = 0; id < r.num_special; ++id)
+    decoder[std::to_string(id)] = AddedToken(r.vocab[id]);
   const Json first = specials.empty() ? Json(nullptr) : Json(specials[0]);
-  const Json eos = PickSpecial(specials, {"<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"}, first);
+  const Json eos =
+      PickSpecial(specials, {"<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"}, first);
   Json j;
   j["added_tokens_decoder"] = std::move(decoder);
   j["bos_token"] = PickSpecial(specials, {"<|begin_of_text|>", "<s>", "<bos>"}, eos);
@@ -95,7 +108,8 @@ Status WriteTrainedTokenizer(const BpeTrainingResult& result, const BpeTrainerOp
   std::filesystem::create_directories(dir, ec);
   if (ec) return IoError("--out {}: cannot create the directory: {}", dir, ec.message());
   const std::filesystem::path d(dir);
-  RETURN_IF_ERROR(WriteFileAtomic((d / "tokenizer.json").string(), TrainedTokenizerJson(result, options).dump(2)));
+  RETURN_IF_ERROR(WriteFileAtomic((d / "tokenizer.json").string(),
+                                  TrainedTokenizerJson(result, options).dump(2)));
   return WriteFileAtomic((d / "tokenizer_config.json").string(),
                          TrainedTokenizerConfigJson(result, options).dump(2) + "\n");
 }

@@ -21,8 +21,13 @@ class ProgressLine {
   // `what` names the phase ("counting"); `unit_scale` divides done/total for
   // display (1e6 for MB) and `unit` names the result ("MB", "merges").
   ProgressLine(bool enabled, std::string what, double unit_scale, std::string unit)
-      : enabled_(enabled), tty_(isatty(STDERR_FILENO)), what_(std::move(what)), scale_(unit_scale),
-        unit_(std::move(unit)), start_(Clock::now()), last_(start_) {}
+      : enabled_(enabled),
+        tty_(isatty(STDERR_FILENO)),
+        what_(std::move(what)),
+        scale_(unit_scale),
+        unit_(std::move(unit)),
+        start_(Clock::now()),
+        last_(start_) {}
 
   double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
@@ -35,9 +40,10 @@ class ProgressLine {
     const double s = std::max(Seconds(), 1e-9);
     const double rate = done / s;
     const double eta = rate > 0 ? (total - done) / rate : 0;
-    std::fprintf(stderr, "%s%s: %.1f/%.1f %s, %.1f %s/s, ETA %.0fs   %s", tty_ ? "\r" : "", what_.c_str(),
-                 done / scale_, total / scale_, unit_.c_str(), rate / scale_, unit_.c_str(), eta,
-                 tty_ ? "" : "\n");
+    const int digits = scale_ == 1 ? 0 : 1;  // counts print whole, scaled sizes with one decimal
+    std::fprintf(stderr, "%s%s: %.*f/%.*f %s, %.*f %s/s, ETA %.0fs   %s", tty_ ? "\r" : "",
+                 what_.c_str(), digits, done / scale_, digits, total / scale_, unit_.c_str(),
+                 digits, rate / scale_, unit_.c_str(), eta, tty_ ? "" : "\n");
     std::fflush(stderr);
   }
 

@@ -13,7 +13,6 @@
 
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/random.h"
@@ -45,7 +44,8 @@ std::vector<std::string> ReadLines(const std::string& path) {
 }
 
 bool HaveReference() {
-  return std::filesystem::exists(TokenizerTestDir() / "js" / "node_modules" / "@lenml" / "tokenizers");
+  return std::filesystem::exists(TokenizerTestDir() / "js" / "node_modules" / "@lenml" /
+                                 "tokenizers");
 }
 
 // Writes `texts` as a corpus file (one JSON string per line).
@@ -85,15 +85,18 @@ std::string Train(const std::string& train_file, const std::string& name) {
 }
 
 // Runs the reference over `corpus` (JSON lines) and compares every text.
-void CheckAgainstReference(const std::string& dir, const std::string& corpus, const std::string& label) {
+void CheckAgainstReference(const std::string& dir, const std::string& corpus,
+                           const std::string& label) {
   const std::string out = dir + "/reference_" + label + ".jsonl";
-  const std::string cmd = "cd '" + (TokenizerTestDir() / "js").string() + "' && node reference_trained.mjs '" + dir +
-                          "' '" + corpus + "' '" + out + "'";
+  const std::string cmd = "cd '" + (TokenizerTestDir() / "js").string() +
+                          "' && node reference_trained.mjs '" + dir + "' '" + corpus + "' '" + out +
+                          "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto tok = Tokenizer::FromFile(dir);
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
   const std::vector<std::string> lines = ReadLines(corpus), ref = ReadLines(out),
-                                 ref_special = ReadLines(out + ".special"), ref_decoded = ReadLines(out + ".decoded");
+                                 ref_special = ReadLines(out + ".special"),
+                                 ref_decoded = ReadLines(out + ".decoded");
   ASSERT_EQ(ref.size(), lines.size());
   ASSERT_EQ(ref_special.size(), lines.size());
   ASSERT_EQ(ref_decoded.size(), lines.size());
@@ -104,16 +107,18 @@ void CheckAgainstReference(const std::string& dir, const std::string& corpus, co
     const std::vector<int32_t> got = (*tok)->Encode(text, false);
     const std::string back = (*tok)->Decode(got);
     same += got == want;
-    same_special += (*tok)->Encode(text, true) == nlohmann::json::parse(ref_special[i]).get<std::vector<int32_t>>();
+    same_special += (*tok)->Encode(text, true) ==
+                    nlohmann::json::parse(ref_special[i]).get<std::vector<int32_t>>();
     same_decoded += back == nlohmann::json::parse(ref_decoded[i]).get<std::string>();
     round_trips += back == text;
     if ((got != want || back != text) && reported++ < 5)
       ADD_FAILURE() << label << " line " << i + 1 << ": " << lines[i] << "\n  reference " << ref[i]
                     << "\n  seek      " << nlohmann::json(got).dump();
   }
-  std::printf("%s: ids identical on %d/%zu texts (%d/%zu with special tokens), decoding identical on %d, "
-              "decode(encode(x)) == x on %d\n",
-              label.c_str(), same, lines.size(), same_special, lines.size(), same_decoded, round_trips);
+  std::printf(
+      "%s: ids identical on %d/%zu texts (%d/%zu with special tokens), decoding identical on %d, "
+      "decode(encode(x)) == x on %d\n",
+      label.c_str(), same, lines.size(), same_special, lines.size(), same_decoded, round_trips);
   EXPECT_EQ(same, static_cast<int>(lines.size()));
   EXPECT_EQ(same_special, static_cast<int>(lines.size()));
   EXPECT_EQ(same_decoded, static_cast<int>(lines.size()));
@@ -122,7 +127,8 @@ void CheckAgainstReference(const std::string& dir, const std::string& corpus, co
 
 void SkipWithoutReference() {
   if (!HaveNode()) GTEST_SKIP() << "node is not installed; the reference ids cannot be computed";
-  if (!HaveReference()) GTEST_SKIP() << "@lenml/tokenizers is not installed; run `cd tests/tokenizer/js && npm ci`";
+  if (!HaveReference())
+    GTEST_SKIP() << "@lenml/tokenizers is not installed; run `cd tests/tokenizer/js && npm ci`";
 }
 
 TEST(BpeTrainerParity, GeneratedCorpus) {
@@ -135,17 +141,21 @@ TEST(BpeTrainerParity, GeneratedCorpus) {
   std::ofstream(train_file) << text;
   const std::string dir = Train(train_file, "bpe_trainer_generated");
   ASSERT_FALSE(dir.empty());
-  CheckAgainstReference(dir, (TokenizerTestDir() / "corpus.txt").string(), "generated_on_corpus.txt");
-  CheckAgainstReference(dir, WriteJsonLines(SplitLines(text, 7, 3000), "bpe_trainer_generated_lines.jsonl"),
-                        "generated_on_own_lines");
+  CheckAgainstReference(dir, (TokenizerTestDir() / "corpus.txt").string(),
+                        "generated_on_corpus.txt");
+  CheckAgainstReference(
+      dir, WriteJsonLines(SplitLines(text, 7, 3000), "bpe_trainer_generated_lines.jsonl"),
+      "generated_on_own_lines");
 }
 
 TEST(BpeTrainerParity, KingJamesBible) {
   SkipWithoutReference();
   if (::testing::Test::IsSkipped()) return;
-  const std::filesystem::path kjv = TokenizerTestDir().parent_path().parent_path() / "data" / "raw" / "kjv.txt";
+  const std::filesystem::path kjv =
+      TokenizerTestDir().parent_path().parent_path() / "data" / "raw" / "kjv.txt";
   std::ifstream in(kjv, std::ios::binary);
-  if (!in) GTEST_SKIP() << kjv.string() << " is absent; the generated-corpus parity test still runs";
+  if (!in)
+    GTEST_SKIP() << kjv.string() << " is absent; the generated-corpus parity test still runs";
   const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string first_mb = all.substr(0, all.find('\n', size_t{1} << 20) + 1);
   const std::string train_file = (BuildDir() / "bpe_trainer_kjv_1mb.txt").string();
@@ -154,7 +164,8 @@ TEST(BpeTrainerParity, KingJamesBible) {
   ASSERT_FALSE(dir.empty());
   CheckAgainstReference(dir, (TokenizerTestDir() / "corpus.txt").string(), "kjv_on_corpus.txt");
   // Every 8th line of the whole book: a quarter seen in training, the rest not.
-  CheckAgainstReference(dir, WriteJsonLines(SplitLines(all, 8, 100000), "bpe_trainer_kjv_lines.jsonl"),
+  CheckAgainstReference(dir,
+                        WriteJsonLines(SplitLines(all, 8, 100000), "bpe_trainer_kjv_lines.jsonl"),
                         "kjv_on_kjv_lines");
 }
 

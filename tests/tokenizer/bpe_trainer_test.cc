@@ -2,15 +2,15 @@
 // reference twin (recounting every pair after each merge), on fresh random
 // corpora; the trained files in Seek's Tokenizer; and (bpe_trainer_parity)
 // ids identical to transformers.js.
+#include "tokenizer/bpe_trainer.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
-#include <nlohmann/json.hpp>
-
 #include "core/random.h"
-#include "tokenizer/bpe_trainer.h"
 #include "tokenizer/bpe_trainer_test_util.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/tokenizer.h"
@@ -62,7 +62,8 @@ NaiveResult NaiveTrain(const WordCounts& counts, const BpeTrainerOptions& o) {
   while (static_cast<int64_t>(r.vocab.size()) < o.vocab_size) {
     std::map<std::pair<int32_t, int32_t>, int64_t> pairs;
     for (size_t w = 0; w < words.size(); ++w)
-      for (size_t i = 0; i + 1 < words[w].size(); ++i) pairs[{words[w][i], words[w][i + 1]}] += word_counts[w];
+      for (size_t i = 0; i + 1 < words[w].size(); ++i)
+        pairs[{words[w][i], words[w][i + 1]}] += word_counts[w];
     std::pair<int32_t, int32_t> best{-1, -1};
     int64_t best_count = 0;
     for (const auto& [p, c] : pairs)  // ascending pairs: the first of the highest count wins
@@ -175,7 +176,8 @@ TEST(BpeTrainer, CountsIndependentOfThreadsAndMatchPreTokenizer) {
     std::string line = corpus.substr(start, end - start);
     start = end;
     std::vector<std::string> sections;
-    for (size_t p; (p = line.find(special)) != std::string::npos; line = line.substr(p + special.size()))
+    for (size_t p; (p = line.find(special)) != std::string::npos;
+         line = line.substr(p + special.size()))
       sections.push_back(line.substr(0, p));
     sections.push_back(line);
     for (const std::string& section : sections) {
@@ -213,7 +215,8 @@ TEST(BpeTrainer, MinFrequencyStopsTheLoop) {
 TEST(BpeTrainer, SpecialTokensGetTheFirstIdsAndAreNotLearnt) {
   BpeTrainerOptions o = Quiet(400, 0);
   o.special_tokens = {"<|endoftext|>", "<|pad|>", "<s>"};
-  const std::string corpus = "hello world<|endoftext|>hello<|pad|> world <s>hello\n<|endoftext|><|endoftext|>\n";
+  const std::string corpus =
+      "hello world<|endoftext|>hello<|pad|> world <s>hello\n<|endoftext|><|endoftext|>\n";
   auto counts = CountWordsInText(corpus, o);
   ASSERT_TRUE(counts.ok());
   for (const auto& [w, c] : *counts) EXPECT_EQ(w.find('|'), std::string::npos) << w;
