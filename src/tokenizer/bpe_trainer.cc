@@ -249,6 +249,8 @@ Status ValidateBpeTrainerOptions(const BpeTrainerOptions& o) {
     return InvalidArgumentError("--min-frequency {} is negative; use 0 or more", o.min_frequency);
   if (o.threads < 0)
     return InvalidArgumentError("--threads {} is negative; use 0 (all cores) or more", o.threads);
+  if (o.read_block_bytes < 1)
+    return InvalidArgumentError("read_block_bytes {} must be positive", o.read_block_bytes);
   if (o.model_max_length <= 0)
     return InvalidArgumentError("--model-max-length {} must be positive", o.model_max_length);
   const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();

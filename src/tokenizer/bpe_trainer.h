@@ -59,6 +59,9 @@ struct BpeTrainerOptions {
   int threads = 0;                                // 0: all OpenMP threads
   bool progress = true;                           // progress lines on stderr
   int64_t model_max_length = 8192;                // tokenizer_config.json
+  // Files are read in blocks of whole lines of about this size (a longer
+  // line grows the block); the counts do not depend on it.
+  int64_t read_block_bytes = int64_t{32} << 20;
 };
 
 // Checks every option that does not need the input files (vocab range,

@@ -26,7 +26,6 @@
 namespace seek {
 namespace {
 
-constexpr size_t kBlockBytes = size_t{32} << 20;
 constexpr size_t kPieceBytes = size_t{256} << 10;
 
 class WordCounter {
@@ -126,7 +125,7 @@ Status CountBlock(std::string_view block, const WordCounter& counter, std::vecto
 }
 
 // Reads `path` in blocks that end at a line boundary and counts each.
-Status CountFile(const std::string& path,
+Status CountFile(const std::string& path, size_t block_bytes,
                  const std::function<Status(std::string_view)>& count_block) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) return IoError("--input {}: cannot open: {}", path, std::strerror(errno));
@@ -134,7 +133,7 @@ Status CountFile(const std::string& path,
   size_t filled = 0;
   bool eof = false;
   while (!eof) {
-    if (buf.size() < filled + kBlockBytes) buf.resize(filled + kBlockBytes);
+    if (buf.size() < filled + block_bytes) buf.resize(filled + block_bytes);
     const size_t got = std::fread(buf.data() + filled, 1, buf.size() - filled, f.get());
     if (got == 0 && std::ferror(f.get()))
       return IoError("--input {}: read failed: {}", path, std::strerror(errno));
@@ -205,7 +204,8 @@ StatusOr<WordCounts> Count(const BpeTrainerOptions& options, const std::string_v
   if (text != nullptr) {
     RETURN_IF_ERROR(count_block(*text));
   } else {
-    for (const std::string& path : options.inputs) RETURN_IF_ERROR(CountFile(path, count_block));
+    for (const std::string& path : options.inputs)
+      RETURN_IF_ERROR(CountFile(path, static_cast<size_t>(options.read_block_bytes), count_block));
   }
   progress.Finish(bytes_done.load(), total);
   if (stats_out != nullptr) {

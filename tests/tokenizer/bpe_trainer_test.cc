@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -190,6 +192,36 @@ TEST(BpeTrainer, CountsIndependentOfThreadsAndMatchPreTokenizer) {
   std::map<std::string, int64_t> got;
   for (const auto& [w, c] : *one) got[alphabet.EncodeBytes(w)] += c;
   EXPECT_EQ(got, want) << "seed " << seed;
+}
+
+// Files read in blocks of any size (a line may be longer than a block), and
+// several files, give the counts of the whole text in memory.
+TEST(BpeTrainer, FileCountsIndependentOfBlockSize) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  const std::string a = RandomCorpus(&rng, 300, 200) + std::string(5000, 'x') + " long line\n";
+  const std::string b = RandomCorpus(&rng, 200, 200) + "last line without a newline";
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("seek_bpe_trainer_test_" + std::to_string(seed));
+  std::filesystem::create_directories(dir);
+  const std::string pa = (dir / "a.txt").string(), pb = (dir / "b.txt").string();
+  std::ofstream(pa, std::ios::binary) << a;
+  std::ofstream(pb, std::ios::binary) << b;
+  BpeTrainerOptions o = Quiet(1000, 0, 2);
+  auto want = CountWordsInText(a + b, o);
+  ASSERT_TRUE(want.ok());
+  o.inputs = {pa, pb};
+  for (int64_t block :
+       {int64_t{1}, int64_t{7}, int64_t{1000} + static_cast<int64_t>(rng.NextU64() % 3000),
+        int64_t{32} << 20}) {
+    o.read_block_bytes = block;
+    WordCountStats stats;
+    auto got = CountWords(o, &stats);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, *want) << "block " << block << " seed " << seed;
+    EXPECT_EQ(stats.bytes, static_cast<int64_t>(a.size() + b.size()));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(BpeTrainer, MinFrequencyStopsTheLoop) {
