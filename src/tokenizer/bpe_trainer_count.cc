@@ -112,6 +112,12 @@ Status CountBlock(std::string_view block, const WordCounter& counter, std::vecto
     pieces.push_back(block.substr(start, end - start));
     start = end;
   }
+  if (pieces.size() == 1) {  // a small block: no thread fork
+    RETURN_IF_ERROR(counter.CountLines(pieces[0], &(*maps)[0], &(*stats)[0]));
+    bytes_done->fetch_add(static_cast<int64_t>(pieces[0].size()));
+    report();
+    return Status::Ok();
+  }
   std::vector<Status> status(pieces.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast <int>(maps->size()))
   for (size_t i = 0; i < pieces.size(); ++i) {
