@@ -184,11 +184,15 @@ class MergeLoop {
     const int threads =
         words.size() < 4096 ? 1 : (options_.threads > 0 ? options_.threads : NumThreads());
     std::vector<std::vector<Change>> changes(threads);
+    if (threads == 1) {
+      for (int32_t w : words) MergeWord(w, a, b, z, &changes[0]);
+    } else {
 #pragma omp parallel num_threads(threads)
-    {
-      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      const size_t lo = words.size() * t / nt, hi = words.size() * (t + 1) / nt;
-      for (size_t i = lo; i < hi; ++i) MergeWord(words[i], a, b, z, &changes[t]);
+      {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const size_t lo = words.size() * t / nt, hi = words.size() * (t + 1) / nt;
+        for (size_t i = lo; i < hi; ++i) MergeWord(words[i], a, b, z, &changes[t]);
+      }
     }
     touched_.clear();
     grown_.clear();

@@ -167,6 +167,16 @@ TEST(BpeTrainerParity, KingJamesBible) {
   CheckAgainstReference(dir,
                         WriteJsonLines(SplitLines(all, 8, 100000), "bpe_trainer_kjv_lines.jsonl"),
                         "kjv_on_kjv_lines");
+  // The vocabulary learnt from the first MB compresses the whole book.
+  auto tok = Tokenizer::FromFile(dir);
+  ASSERT_TRUE(tok.ok());
+  int64_t tokens = 0;
+  for (const std::string& line : SplitLines(all, 1, 1000000))
+    tokens += static_cast<int64_t>((*tok)->Encode(line, false).size());
+  const double bytes_per_token = static_cast<double>(all.size()) / tokens;
+  std::printf("kjv.txt: %.3f bytes/token with a 2000-token vocabulary from its first MB\n",
+              bytes_per_token);
+  EXPECT_GT(bytes_per_token, 3.0);
 }
 
 }  // namespace
