@@ -77,9 +77,10 @@ class MergeLoop {
       const HeapEntry top = heap_.top();
       heap_.pop();
       const auto it = pairs_.find(top.key);
-      const int64_t current = it == pairs_.end() ? 0 : it->second.count;
-      if (top.count != current) {
-        if (current > 0) heap_.push({current, top.key});
+      if (it == pairs_.end()) continue;  // merged already, or no occurrence left
+      const int64_t current = it->second.count;
+      if (top.count != current) {  // stale: requeue with the current count
+        heap_.push({current, top.key});
         continue;
       }
       if (current < min_count) break;
