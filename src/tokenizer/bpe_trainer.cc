@@ -70,8 +70,12 @@ class MergeLoop {
 
   void Run() {
     const int64_t target = options_.vocab_size;
-    const int64_t start = static_cast<int64_t>(result_->vocab.size());
-    bpe_internal::ProgressLine progress(options_.progress, "bpe merging", 1, "tokens");
+    bpe_internal::ProgressLine progress(options_.progress, "bpe merging", 1, "merges");
+    // Merges still possible: one per missing token (more if merges reuse tokens).
+    const auto merges_total = [&] {
+      return static_cast<int64_t>(result_->merges.size()) + target -
+             static_cast<int64_t>(result_->vocab.size());
+    };
     const int64_t min_count = std::max<int64_t>(1, options_.min_frequency);
     while (static_cast<int64_t>(result_->vocab.size()) < target && !heap_.empty()) {
       const HeapEntry top = heap_.top();
@@ -87,9 +91,9 @@ class MergeLoop {
       std::vector<int32_t> words = std::move(it->second.words);
       pairs_.erase(it);  // every occurrence is merged below
       Merge(top.key, std::move(words));
-      progress.Update(static_cast<int64_t>(result_->vocab.size()) - start, target - start);
+      progress.Update(static_cast<int64_t>(result_->merges.size()), merges_total());
     }
-    progress.Finish(static_cast<int64_t>(result_->vocab.size()) - start, target - start);
+    progress.Finish(static_cast<int64_t>(result_->merges.size()), merges_total());
     for (size_t w = 0; w < len_.size(); ++w) result_->word_tokens += count_[w] * len_[w];
   }
 
