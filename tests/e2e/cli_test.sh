@@ -51,6 +51,20 @@ if "$seek" tokenizer decode --tokenizer "$tok" < "$work/ids2.txt" | cmp -s - "$w
   ok "tokenizer decode(encode(x)) == x"; else bad "tokenizer decode(encode(x)) == x"; fi
 expect 2 "stdin line 1: expected a JSON array" "tokenizer decode of a bad line" -- bash -c "echo '[1, \"x\"]' | '$seek' tokenizer decode --tokenizer '$tok'"
 
+# Tokenizer training: train, then encode/decode with the result; bad inputs exit 2.
+cat "$work/text.txt" "$work/text2.txt" > "$work/tok_corpus.txt"
+expect 0 "vocab 3[0-9][0-9] .*merges" "tokenizer train" -- "$seek" tokenizer train --input "$work/tok_corpus.txt" --vocab-size 400 --out "$work/trained" --quiet
+[ -s "$work/trained/tokenizer.json" ] && [ -s "$work/trained/tokenizer_config.json" ] && ok "tokenizer train writes both files" || bad "tokenizer train writes both files"
+"$seek" tokenizer encode --tokenizer "$work/trained" < "$work/tok_corpus.txt" > "$work/ids3.txt"
+if "$seek" tokenizer decode --tokenizer "$work/trained" < "$work/ids3.txt" | cmp -s - "$work/tok_corpus.txt"; then
+  ok "trained tokenizer decode(encode(x)) == x"; else bad "trained tokenizer decode(encode(x)) == x"; fi
+expect 2 "nope.txt: no such file" "tokenizer train, missing input" -- "$seek" tokenizer train --input "$work/nope.txt" --vocab-size 400 --out "$work/t2"
+expect 2 "--vocab-size 100 .*use at least 257" "tokenizer train, vocab too small" -- "$seek" tokenizer train --input "$work/tok_corpus.txt" --vocab-size 100 --out "$work/t2"
+expect 2 "larger than 2\^31" "tokenizer train, vocab too large" -- "$seek" tokenizer train --input "$work/tok_corpus.txt" --vocab-size 4294967296 --out "$work/t2"
+expect 2 "regex .*does not compile" "tokenizer train, bad regex" -- "$seek" tokenizer train --input "$work/tok_corpus.txt" --vocab-size 400 --out "$work/t2" --regex "([a-z"
+: > "$work/empty.txt"
+expect 2 "hold no text" "tokenizer train, empty corpus" -- "$seek" tokenizer train --input "$work/empty.txt" --vocab-size 400 --out "$work/t2"
+
 # Bad input: exit code 2 and a message naming the file or field.
 expect 2 "does not exist|File does not exist" "missing config file" -- "$seek" train --config "$work/nope.json"
 sed 's/"batch_size": 4/"batch_size": "four"/' "$work/cfg.json" > "$work/bad_type.json"
