@@ -4,7 +4,7 @@
 // Trains (vocab 2000) on a generated multilingual corpus (always) and on the
 // first ~1 MB of data/raw/kjv.txt (skipped with a message if the file is
 // absent), writes tokenizer.json + tokenizer_config.json into the build
-// directory, runs node on js/reference_trained.mjs (@lenml/tokenizers loads
+// directory, runs node on js/reference_file_ids.mjs (@lenml/tokenizers loads
 // the two files) over tests/tokenizer/corpus.txt, lines of the generated
 // corpus and lines of kjv.txt, and requires identical ids (with and without
 // special tokens), identical decoding and decode(encode(x)) == x on every
@@ -89,7 +89,7 @@ void CheckAgainstReference(const std::string& dir, const std::string& corpus,
                            const std::string& label) {
   const std::string out = dir + "/reference_" + label + ".jsonl";
   const std::string cmd = "cd '" + (TokenizerTestDir() / "js").string() +
-                          "' && node reference_trained.mjs '" + dir + "' '" + corpus + "' '" + out +
+                          "' && node reference_file_ids.mjs '" + dir + "' '" + corpus + "' '" + out +
                           "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto tok = Tokenizer::FromFile(dir);
