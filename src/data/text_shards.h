@@ -33,7 +33,7 @@ struct TextShardOptions {
   std::string tokenizer;   // tokenizer.json or a folder with one; empty: bytes
   std::string eot_token;   // overrides the end-of-text token of `tokenizer`
   int threads = 0;         // encoding threads (0: all cores)
-  int64_t batch_bytes = 8 << 20;  // text encoded per batch (memory vs. thread use)
+  int64_t batch_bytes = 1 << 20;  // text encoded per batch: progress and memory vs. thread use
   bool progress = true;    // a progress line on stderr
 };
 

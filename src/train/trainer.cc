@@ -29,6 +29,29 @@ std::string Duration(double s) {
   return fmt::format("{}s", t);
 }
 
+// A resumed run must keep its tokenizer: the checkpoint's tokenizer.json (if
+// any) must be the shards' one, byte for byte.
+Status CheckCheckpointTokenizer(const std::string& dir, const std::optional<TokenizerBundle>& tok) {
+  const std::string path = dir + "/" + kTokenizerJson;
+  std::error_code ec;
+  const bool has = std::filesystem::exists(path, ec);
+  if (!tok && !has) return Status::Ok();
+  if (!tok)
+    return InvalidArgumentError("{} was trained with a tokenizer but data.shards have none (byte "
+                                "level); resume with the shards the run started with",
+                                dir);
+  if (!has)
+    return InvalidArgumentError("data.shards come with {} but {} was trained without it; resume "
+                                "with the shards the run started with",
+                                tok->source, dir);
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  if (text != tok->tokenizer_json)
+    return InvalidArgumentError("{} differs from the shards' tokenizer {}: resume with the shards "
+                                "the run started with",
+                                path, tok->source);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Trainer::Trainer(TrainConfig config, TrainOptions options)
@@ -66,6 +89,7 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   if (ec) return IoError("cannot create run directory {}: {}", run, ec.message());
   if (t->options_.resume) {
     ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(run));
+    RETURN_IF_ERROR(CheckCheckpointTokenizer(dir, t->tokenizer_));
     ASSIGN_OR_RETURN(TrainerState st, LoadCheckpoint(dir, t->model_.get(), t->optimizer_.get()));
     ASSIGN_OR_RETURN(LoaderPosition pos, LoaderPositionFromJson(st.loader));
     RETURN_IF_ERROR(t->train_->Seek(pos));

@@ -115,5 +115,38 @@ TEST_F(TrainerTokenizerTest, ShardsThatDisagreeWithTheirTokenizerAreRefused) {
       << t.status().ToString();
 }
 
+TEST_F(TrainerTokenizerTest, ResumeRefusesAnotherTokenizer) {
+  {
+    auto t = Trainer::Create(Config(shard_), TrainOptions{dir_.File("run"), false, 0, true});
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    ASSERT_TRUE((*t)->Run().ok());
+  }
+  // One more special token: the same padded vocabulary, so only the tokenizer differs.
+  fs::create_directories(dir_.File("t2"));
+  ASSERT_TRUE(WriteFileAtomic(dir_.File("t2/tokenizer.json"),
+                              seek::testing::TinyBpeTokenizerJson({"<|endoftext|>", "<pad>"}).dump())
+                  .ok());
+  TextShardOptions o;
+  o.inputs = {dir_.File("in.txt")};
+  o.out_dir = dir_.File("shards2");
+  o.tokenizer = dir_.File("t2");
+  o.progress = false;
+  StatusOr<TextShardResult> r = WriteTextShards(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ((r->vocab_size + 63) / 64, (vocab_ + 63) / 64);
+  TrainConfig c = Config(r->shards.front());
+  c.train.max_steps = 6;
+  auto t = Trainer::Create(std::move(c), TrainOptions{dir_.File("run"), true, 0, true});
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("differs from the shards' tokenizer"), std::string::npos)
+      << t.status().ToString();
+  // The same tokenizer resumes.
+  c = Config(shard_);
+  c.train.max_steps = 6;
+  t = Trainer::Create(std::move(c), TrainOptions{dir_.File("run"), true, 0, true});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ((*t)->step(), 3);
+}
+
 }  // namespace
 }  // namespace seek
