@@ -41,6 +41,10 @@ StatusOr<TokenizerBundle> LoadTokenizerBundle(const std::string& path,
     b.tokenizer_config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (b.tokenizer_config.is_discarded() || !b.tokenizer_config.is_object())
       return DataLossError("{}: not a JSON object (fix or remove it)", config_path.string());
+  } else {
+    // Without it, transformers' AutoTokenizer would pick the model family's
+    // tokenizer class, which may add tokens this tokenizer.json does not.
+    b.tokenizer_config["tokenizer_class"] = "PreTrainedTokenizerFast";
   }
 
   std::string how;

@@ -174,6 +174,7 @@ TEST(TokenizerBundle, EndOfTextFromConfigThenOverrideThenKnownNames) {
   auto b = LoadTokenizerBundle(dir.path());  // no config: the known name </s>
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->eot_token, "</s>");
+  EXPECT_EQ(b->tokenizer_config["tokenizer_class"], "PreTrainedTokenizerFast");
   EXPECT_EQ(b->eot_id, *b->tokenizer->TokenToId("</s>"));
   Write(dir.File("tokenizer_config.json"),
         json{{"eos_token", {{"content", "<|im_end|>"}, {"special", true}}}, {"model_max_length", 8}}.dump());
@@ -182,6 +183,7 @@ TEST(TokenizerBundle, EndOfTextFromConfigThenOverrideThenKnownNames) {
   EXPECT_EQ(b->eot_token, "<|im_end|>");
   EXPECT_EQ(b->tokenizer_config["eos_token"], "<|im_end|>");
   EXPECT_EQ(b->tokenizer_config["model_max_length"], 8);  // the rest is kept
+  EXPECT_FALSE(b->tokenizer_config.contains("tokenizer_class"));
   b = LoadTokenizerBundle(dir.path(), "<s>");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->eot_id, *b->tokenizer->TokenToId("<s>"));
