@@ -54,7 +54,7 @@ std::vector<std::pair<int64_t, std::string>> ListCheckpoints(const std::string& 
 
 StatusOr<std::string> SaveCheckpoint(const std::string& run_dir, const Transformer& model,
                                      const AdamWOptimizer& optimizer, const TrainerState& state,
-                                     int64_t keep) {
+                                     int64_t keep, const TokenizerBundle* tokenizer) {
   const std::string root = run_dir + "/checkpoints";
   std::error_code ec;
   fs::create_directories(root, ec);
@@ -76,6 +76,11 @@ StatusOr<std::string> SaveCheckpoint(const std::string& run_dir, const Transform
   const ModelConfig& mc = model.config();
   if (mc.extra.value(ByteTokenizer::kConfigKey, "") == ByteTokenizer::kConfigValue) {
     gen["eos_token_id"] = ByteTokenizer::kEndOfText;
+  }
+  if (tokenizer != nullptr) {
+    gen["eos_token_id"] = tokenizer->eot_id;
+    s = SaveTokenizerFiles(*tokenizer, tmp);
+    if (!s.ok()) return s.WithContext("saving checkpoint " + final_dir);
   }
   RETURN_IF_ERROR(WriteFileAtomic(tmp + "/generation_config.json", gen.dump(2) + "\n"));
 

@@ -2,6 +2,7 @@
 //
 //   RUN/checkpoints/step_00000500/
 //     config.json, model.safetensors, generation_config.json   (an HF model dir)
+//     tokenizer.json, tokenizer_config.json   when the shards came with a tokenizer
 //     trainer_state.safetensors  AdamW moments ("optimizer.m", "optimizer.v", laid out like
 //                                the parameter buffer) + metadata "trainer": JSON with step,
 //                                tokens seen, loader position and the training config
@@ -18,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "data/tokenizer_files.h"
 #include "model/transformer.h"
 #include "train/optimizer.h"
 
@@ -31,10 +33,12 @@ struct TrainerState {
 };
 
 // Writes checkpoint `state.step` into run_dir/checkpoints and prunes old ones.
+// With a tokenizer, the folder also gets its tokenizer.json and
+// tokenizer_config.json, and generation_config.json its eos_token_id.
 // Returns the checkpoint's folder.
 StatusOr<std::string> SaveCheckpoint(const std::string& run_dir, const Transformer& model,
                                      const AdamWOptimizer& optimizer, const TrainerState& state,
-                                     int64_t keep);
+                                     int64_t keep, const TokenizerBundle* tokenizer = nullptr);
 
 // The newest complete checkpoint folder of a run, or NotFound.
 StatusOr<std::string> LatestCheckpoint(const std::string& run_dir);

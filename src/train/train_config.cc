@@ -206,19 +206,22 @@ StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
   return ParseTrainConfig(text, path, base);
 }
 
-Status ResolveModel(TrainConfig* c, int64_t data_vocab_size) {
+Status ResolveModel(TrainConfig* c, int64_t data_vocab_size, int64_t tokenizer_vocab_size) {
   nlohmann::json& m = c->model_json;
+  const bool tokenizer = tokenizer_vocab_size > 0;
+  if (tokenizer) data_vocab_size = std::max(data_vocab_size, tokenizer_vocab_size);
   if (!m.contains("vocab_size")) {
     if (data_vocab_size <= 0)
       return InvalidArgumentError("model.vocab_size is missing and no data gives it");
-    m["vocab_size"] = data_vocab_size;
+    m["vocab_size"] = tokenizer ? (data_vocab_size + kVocabMultiple - 1) / kVocabMultiple * kVocabMultiple
+                                : data_vocab_size;
   } else if (data_vocab_size > 0 && m["vocab_size"].is_number_integer() &&
              m["vocab_size"].get<int64_t>() < data_vocab_size) {
     return InvalidArgumentError("model.vocab_size = {} is smaller than the data's vocabulary {}",
                                 m["vocab_size"].get<int64_t>(), data_vocab_size);
   }
   // Byte-level data (`seek shards`) makes a byte-level model: say so in config.json.
-  if (data_vocab_size == ByteTokenizer::kVocabSize && m["vocab_size"] == data_vocab_size &&
+  if (!tokenizer && data_vocab_size == ByteTokenizer::kVocabSize && m["vocab_size"] == data_vocab_size &&
       !m.contains(ByteTokenizer::kConfigKey))
     m[ByteTokenizer::kConfigKey] = ByteTokenizer::kConfigValue;
   // The position table defaults to the training sequence length.

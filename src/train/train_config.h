@@ -73,6 +73,12 @@ StatusOr<TrainConfig> ParseTrainConfig(const std::string& json_text, const std::
                                        const std::string& base_dir);
 StatusOr<TrainConfig> LoadTrainConfig(const std::string& path);
 // Fills model.vocab_size (when the config left it out) and re-validates.
-Status ResolveModel(TrainConfig* config, int64_t data_vocab_size);
+// tokenizer_vocab_size > 0: the shards come with a tokenizer.json of that
+// many ids; vocab_size then defaults to it rounded up to a multiple of
+// kVocabMultiple (the unused ids are never targets), and the model is not
+// marked byte-level. 0: no tokenizer; byte-level shards (257 ids) mark the
+// model "seek_tokenizer": "bytes".
+inline constexpr int64_t kVocabMultiple = 64;
+Status ResolveModel(TrainConfig* config, int64_t data_vocab_size, int64_t tokenizer_vocab_size = 0);
 
 }  // namespace seek

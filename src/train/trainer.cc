@@ -29,6 +29,29 @@ std::string Duration(double s) {
   return fmt::format("{}s", t);
 }
 
+// A resumed run must keep its tokenizer: the checkpoint's tokenizer.json (if
+// any) must be the shards' one, byte for byte.
+Status CheckCheckpointTokenizer(const std::string& dir, const std::optional<TokenizerBundle>& tok) {
+  const std::string path = dir + "/" + kTokenizerJson;
+  std::error_code ec;
+  const bool has = std::filesystem::exists(path, ec);
+  if (!tok && !has) return Status::Ok();
+  if (!tok)
+    return InvalidArgumentError("{} was trained with a tokenizer but data.shards have none (byte "
+                                "level); resume with the shards the run started with",
+                                dir);
+  if (!has)
+    return InvalidArgumentError("data.shards come with {} but {} was trained without it; resume "
+                                "with the shards the run started with",
+                                tok->source, dir);
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  if (text != tok->tokenizer_json)
+    return InvalidArgumentError("{} differs from the shards' tokenizer {}: resume with the shards "
+                                "the run started with",
+                                path, tok->source);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Trainer::Trainer(TrainConfig config, TrainOptions options)
@@ -38,6 +61,8 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   std::unique_ptr<Trainer> t(new Trainer(std::move(config), std::move(options)));
   TrainConfig& c = t->config_;
   SetNumThreads(static_cast<int>(c.train.threads));
+  // Before the loaders: mixed tokenizers are the likelier cause of mixed vocabularies.
+  ASSIGN_OR_RETURN(t->tokenizer_, FindShardTokenizer(c.data.shards));
   LoaderOptions lo{c.data.shards, c.train.batch_size, c.train.seq_len, c.train.seed,
                    c.data.val_fraction, c.data.split_seed};
   ASSIGN_OR_RETURN(DataLoader train, DataLoader::Open(lo, Split::kTrain));
@@ -46,7 +71,15 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
     ASSIGN_OR_RETURN(DataLoader val, DataLoader::Open(lo, Split::kValidation));
     t->val_ = std::make_unique<DataLoader>(std::move(val));
   }
-  RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size()));
+  int64_t tokenizer_vocab = 0;
+  if (t->tokenizer_) {
+    tokenizer_vocab = t->tokenizer_->tokenizer->vocab_size();
+    if (t->train_->vocab_size() != tokenizer_vocab)
+      return InvalidArgumentError("the shards have a vocabulary of {} ids but {} has {}: they were "
+                                  "not written with it; rewrite them with `seek shards --tokenizer`",
+                                  t->train_->vocab_size(), t->tokenizer_->source, tokenizer_vocab);
+  }
+  RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size(), tokenizer_vocab));
   ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
   t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim);
 
@@ -56,6 +89,7 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   if (ec) return IoError("cannot create run directory {}: {}", run, ec.message());
   if (t->options_.resume) {
     ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(run));
+    RETURN_IF_ERROR(CheckCheckpointTokenizer(dir, t->tokenizer_));
     ASSIGN_OR_RETURN(TrainerState st, LoadCheckpoint(dir, t->model_.get(), t->optimizer_.get()));
     ASSIGN_OR_RETURN(LoaderPosition pos, LoaderPositionFromJson(st.loader));
     RETURN_IF_ERROR(t->train_->Seek(pos));
@@ -124,18 +158,30 @@ StatusOr<double> Trainer::Evaluate() {
 void Trainer::Sample() {
   const TrainSection& tc = config_.train;
   if (tc.sample_tokens <= 0) return;
-  const bool bytes = config_.model.vocab_size == ByteTokenizer::kVocabSize;
-  std::vector<int32_t> prompt = bytes && !tc.sample_prompt.empty()
-                                    ? ByteTokenizer::Encode(tc.sample_prompt)
-                                    : std::vector<int32_t>{bytes ? int32_t{'\n'} : 0};
+  const Tokenizer* tok = tokenizer_ ? tokenizer_->tokenizer.get() : nullptr;
+  const bool bytes = !tok && config_.model.vocab_size == ByteTokenizer::kVocabSize;
+  std::vector<int32_t> prompt;
+  int32_t stop = -1;
+  if (tok) {
+    prompt = tok->Encode(tc.sample_prompt, /*add_special_tokens=*/false);
+    stop = tokenizer_->eot_id;
+    // No prompt: start a fresh document, as after the end of the previous one.
+    if (prompt.empty()) prompt = {stop};
+  } else if (bytes) {
+    prompt = tc.sample_prompt.empty() ? std::vector<int32_t>{'\n'} : ByteTokenizer::Encode(tc.sample_prompt);
+    stop = ByteTokenizer::kEndOfText;
+  } else {
+    prompt = {0};
+  }
   Rng rng(tc.seed * 7919 + static_cast<uint64_t>(step_));  // stateless: resume-safe
-  SampleOptions so{tc.sample_tokens, tc.sample_temperature, tc.sample_top_k,
-                   bytes ? ByteTokenizer::kEndOfText : -1};
+  SampleOptions so{tc.sample_tokens, tc.sample_temperature, tc.sample_top_k, stop};
   StatusOr<std::vector<int32_t>> out = SampleTokens(model_.get(), prompt, so, &rng);
   if (!out.ok() || options_.quiet) return;
-  if (bytes) {
+  if (tok || bytes) {
+    if (!out->empty() && out->back() == stop) out->pop_back();
+    const std::string text = tok ? tok->Decode(*out) : ByteTokenizer::Decode(*out);
     std::printf("---- sample at step %lld ----\n%s%s\n----\n", (long long)step_,
-                tc.sample_prompt.c_str(), ByteTokenizer::Decode(*out).c_str());
+                tc.sample_prompt.c_str(), text.c_str());
   } else {
     std::printf("---- sample at step %lld (token ids) ----\n%s\n", (long long)step_,
                 fmt::format("{}", fmt::join(*out, " ")).c_str());
@@ -145,7 +191,8 @@ void Trainer::Sample() {
 Status Trainer::Checkpoint() {
   TrainerState st{step_, tokens_seen_, ToJson(train_->position()), config_.ToJson()};
   ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model_, *optimizer_, st,
-                                                    config_.train.keep_checkpoints));
+                                                    config_.train.keep_checkpoints,
+                                                    tokenizer_ ? &*tokenizer_ : nullptr));
   if (!options_.quiet) std::printf("saved checkpoint %s\n", last_checkpoint_.c_str());
   return Status::Ok();
 }

@@ -8,16 +8,21 @@
 // norm clipping, the LR schedule, evaluation, samples and checkpoints every N
 // steps and at the end. A NaN/inf loss or gradient stops the run with an
 // error (or skips the step with nan_policy "skip"). Resume continues from the
-// newest checkpoint bit for bit. Thread-safety: none; one Run at a time.
+// newest checkpoint bit for bit. When the shards' folder holds a
+// tokenizer.json (`seek shards --tokenizer`), the model's vocabulary defaults
+// to the tokenizer's, samples are encoded and decoded with it and every
+// checkpoint carries its files. Thread-safety: none; one Run at a time.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "data/loader.h"
+#include "data/tokenizer_files.h"
 #include "model/transformer.h"
 #include "train/optimizer.h"
 #include "train/train_config.h"
@@ -60,6 +65,7 @@ class Trainer {
   std::unique_ptr<Transformer> model_;
   std::unique_ptr<AdamWOptimizer> optimizer_;
   std::unique_ptr<DataLoader> train_, val_;
+  std::optional<TokenizerBundle> tokenizer_;  // the shards' tokenizer.json; nullopt: ids or bytes
   int64_t step_ = 0, tokens_seen_ = 0, skipped_ = 0;
   std::vector<StepRecord> history_;
   std::string last_checkpoint_;

@@ -65,6 +65,29 @@ expect 2 "regex .*does not compile" "tokenizer train, bad regex" -- "$seek" toke
 : > "$work/empty.txt"
 expect 2 "hold no text" "tokenizer train, empty corpus" -- "$seek" tokenizer train --input "$work/empty.txt" --vocab-size 400 --out "$work/t2"
 
+# A tokenizer.json through the whole path: shards -> train -> checkpoint with the tokenizer -> sample.
+mkdir -p "$work/tok"
+sed 's/<s>/<|endoftext|>/g' "$tok" > "$work/tok/tokenizer.json"  # the tiny BPE, with an end-of-text token
+expect 0 "wrote 1 shard.*end of text 259" "shards with --tokenizer" -- "$seek" shards --input "$work/text.txt" --out "$work/bpe" --tokenizer "$work/tok" --doc-lines 8
+[ -s "$work/bpe/tokenizer.json" ] && [ -s "$work/bpe/tokenizer_config.json" ] && ok "shard folder records the tokenizer" || bad "shard folder records the tokenizer"
+sed -e 's#shards/shard_00000.bin#bpe/shard_00000.bin#' -e 's/"max_steps": 30/"max_steps": 6, "sample_prompt": "the quick"/' \
+  "$work/cfg.json" > "$work/cfg_bpe.json"
+expect 0 "^the quick" "train on tokenizer shards prints text samples" -- "$seek" train --config "$work/cfg_bpe.json" --out "$work/run_bpe"
+bpe_model="$work/run_bpe/checkpoints/step_00000006"
+[ -s "$bpe_model/tokenizer.json" ] && [ -s "$bpe_model/tokenizer_config.json" ] && ok "checkpoint holds tokenizer.json" || bad "checkpoint holds tokenizer.json"
+grep -q '"eos_token_id": 259' "$bpe_model/generation_config.json" && ok "generation_config eos_token_id" || bad "generation_config eos_token_id"
+grep -q '"vocab_size": 320' "$bpe_model/config.json" && ok "vocab_size padded to a multiple of 64" || bad "vocab_size padded to a multiple of 64"
+expect 0 "^the quick brown" "sample a tokenizer model from a text prompt" -- "$seek" sample --model "$bpe_model" --prompt "the quick brown" --tokens 10
+expect 0 "^[0-9 ]+$" "sample a tokenizer model from ids" -- "$seek" sample --model "$bpe_model" --prompt-ids "1 2 3" --tokens 5
+expect 2 "tokenizer .*nope.* does not exist" "shards with a missing tokenizer" -- "$seek" shards --input "$work/text.txt" --out "$work/bad1" --tokenizer "$work/nope"
+expect 2 "no end-of-text token.*--eot-token" "shards with a tokenizer without end of text" -- "$seek" shards --input "$work/text.txt" --out "$work/bad2" --tokenizer "$tok"
+expect 2 "end-of-text token \"<x>\".*not in" "shards with an unknown --eot-token" -- "$seek" shards --input "$work/text.txt" --out "$work/bad3" --tokenizer "$tok" --eot-token "<x>"
+expect 0 "end of text 259" "shards with --eot-token" -- "$seek" shards --input "$work/text.txt" --out "$work/bpe2" --tokenizer "$tok" --eot-token "<s>"
+sed 's#"shards": \["bpe/shard_00000.bin"\]#"shards": ["bpe/shard_00000.bin", "bpe2/shard_00000.bin"]#' "$work/cfg_bpe.json" > "$work/cfg_two.json"
+expect 2 "mixes two tokenizers" "shards of two tokenizers in one config" -- "$seek" train --config "$work/cfg_two.json" --out "$work/r_two"
+sed 's#"shards": \["bpe/shard_00000.bin"\]#"shards": ["bpe/shard_00000.bin", "shards/shard_00000.bin"]#' "$work/cfg_bpe.json" > "$work/cfg_mixed.json"
+expect 2 "mixes tokenizers.*byte-level" "tokenizer and byte shards in one config" -- "$seek" train --config "$work/cfg_mixed.json" --out "$work/r_mixed"
+
 # Bad input: exit code 2 and a message naming the file or field.
 expect 2 "does not exist|File does not exist" "missing config file" -- "$seek" train --config "$work/nope.json"
 sed 's/"batch_size": 4/"batch_size": "four"/' "$work/cfg.json" > "$work/bad_type.json"

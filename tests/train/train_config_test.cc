@@ -29,6 +29,20 @@ TEST(TrainConfig, DefaultsFillEverythingButTheShards) {
   EXPECT_EQ(again->ToJson(), c->ToJson());
 }
 
+TEST(TrainConfig, TokenizerVocabularyIsPaddedAndNeverMarkedBytes) {
+  for (int64_t v : {257, 260, 320, 321, 128256}) {
+    auto c = Parse(R"({"data": {"shards": ["a.bin"]}})");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_TRUE(ResolveModel(&*c, v, v).ok());
+    EXPECT_EQ(c->model.vocab_size, (v + 63) / 64 * 64) << v;
+    EXPECT_FALSE(c->model.extra.contains("seek_tokenizer")) << v;  // even with 257 ids
+  }
+  auto c = Parse(R"({"data": {"shards": ["a"]}, "model": {"model_type": "llama", "vocab_size": 300}})");
+  ASSERT_TRUE(c.ok());
+  Status s = ResolveModel(&*c, 300, 301);  // the tokenizer knows one id more than the data uses
+  EXPECT_NE(s.message().find("smaller than the data's vocabulary 301"), std::string::npos) << s.ToString();
+}
+
 TEST(TrainConfig, TokenBudgetCutsTheSteps) {
   auto c = Parse(R"({"data": {"shards": ["a.bin"]}, "train": {"batch_size": 2, "seq_len": 10,
                    "grad_accum": 3, "max_steps": 100, "max_tokens": 601}})");
