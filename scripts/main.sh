@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
-# Seek's main job on the bundled default corpus: set up, cut the King James
-# Bible into token shards, train a small Llama-family model on them for about
-# four minutes on two cores, and print samples and the path of the loss plot.
-# The run directory is runs/kjv-<time>.
-#
-# Tokenizer: the shards are byte-level until `seek tokenizer train` lands.
-# Then the switch is two lines: train a BPE tokenizer on the corpus before
-# sharding, and shard with it (the trainer takes the vocabulary, samples and
-# checkpoint tokenizer files from the shard folder; configs/kjv.json stays):
-#   build/seek tokenizer train --input data/raw/kjv.txt --vocab-size 4096 --out data/tokenizers/kjv
-#   build/seek shards --input data/raw/kjv.txt --out data/shards/kjv --tokenizer data/tokenizers/kjv
+# Seek's main job on the bundled default corpus: set up, train a byte-level
+# BPE tokenizer on the King James Bible, cut it into token shards with that
+# tokenizer, train a small Llama-family model on them for a few minutes on two
+# cores, and print samples and the path of the loss plot. The run directory
+# is runs/kjv-<time>; its checkpoints carry tokenizer.json, so they are
+# complete Hugging Face model folders. (Byte-level shards instead: drop
+# --tokenizer from the shards line.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-build/seek shards --input data/raw/kjv.txt --out data/shards/kjv
+build/seek tokenizer train --input data/raw/kjv.txt --vocab-size 4096 --out data/tokenizers/kjv
+build/seek shards --input data/raw/kjv.txt --out data/shards/kjv --tokenizer data/tokenizers/kjv
 run="runs/kjv-$(date +%Y%m%d-%H%M%S)"
 build/seek train --config configs/kjv.json --out "$run"
 echo
