@@ -36,6 +36,9 @@ class Regex {
   // `text` (valid UTF-8). After an empty match the search resumes one code
   // point further on, as JavaScript's matchAll does.
   StatusOr<std::vector<std::pair<size_t, size_t>>> FindAll(std::string_view text) const;
+  // The same matches, written to `*matches` (cleared first; its capacity is
+  // reused, so a caller looping over many texts does not allocate).
+  Status FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* matches) const;
 
   const std::string& pattern() const { return pattern_; }
 
@@ -44,6 +47,7 @@ class Regex {
   std::string pattern_;  // as written in tokenizer.json
   std::string what_;
   void* code_ = nullptr;  // pcre2_code_8*
+  bool jit_ = false;      // JIT-compiled: matched with pcre2_jit_match
 };
 
 // The PCRE2 form of a tokenizer.json pattern (see the rewrites above).

@@ -125,6 +125,7 @@ Status Tokenizer::ParseAddedTokens(const nlohmann::json& j, const std::string& f
       node = child.get();
     }
     node->added = static_cast<int>(added_.size());
+    added_first_byte_[static_cast<uint8_t>(token.content[0])] = true;
     added_by_id_[token.id] = added_.size();
     added_.push_back(std::move(token));
   }
@@ -193,6 +194,10 @@ void Tokenizer::SplitAddedTokens(std::string_view text, std::vector<std::string_
                                  std::vector<int>* added) const {
   size_t start = 0;
   for (size_t i = 0; i < text.size();) {
+    if (!added_first_byte_[static_cast<uint8_t>(text[i])]) {  // no added token starts here
+      ++i;
+      continue;
+    }
     const TrieNode* node = trie_.get();
     int match = -1;
     for (size_t k = i; k < text.size(); ++k) {
@@ -249,10 +254,22 @@ StatusOr<std::vector<int32_t>> Tokenizer::EncodeOrError(std::string_view raw, bo
       continue;
     }
     if (sections[i].empty()) continue;
-    ASSIGN_OR_RETURN(std::string normalized, normalizer_.Apply(std::string(sections[i])));
-    if (normalized.empty()) continue;
-    ASSIGN_OR_RETURN(std::vector<std::string> words, pre_tokenizer_->Split(normalized));
-    for (const std::string& word : words) model_->EncodeWord(word, &ids);
+    std::string normalized;
+    std::string_view section = sections[i];
+    if (!normalizer_.empty()) {
+      ASSIGN_OR_RETURN(normalized, normalizer_.Apply(std::string(section)));
+      section = normalized;
+    }
+    if (section.empty()) continue;
+    // Byte-level words go to the model as raw bytes (no byte-level string is built).
+    const bool raw_bytes = pre_tokenizer_->ends_in_byte_level();
+    RETURN_IF_ERROR(pre_tokenizer_->ForEachWord(section, raw_bytes, [&](std::string_view word) {
+      if (raw_bytes) {
+        model_->EncodeByteLevelWord(word, &ids);
+      } else {
+        model_->EncodeWord(word, &ids);
+      }
+    }));
   }
   if (add_special_tokens) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
   return ids;

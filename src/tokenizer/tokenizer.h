@@ -17,10 +17,11 @@
 // type or option value makes FromFile fail with UnimplementedError naming
 // it, so a tokenizer never loads in a silently wrong state.
 //
-// Thread-safety: a loaded Tokenizer is immutable apart from an internal,
-// mutex-guarded word cache; all const methods may be called concurrently.
+// Thread-safety: a loaded Tokenizer is immutable apart from the BPE model's
+// per-thread word caches; all const methods may be called concurrently.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -90,6 +91,7 @@ class Tokenizer {
   std::vector<AddedToken> added_;
   std::unordered_map<int32_t, size_t> added_by_id_;  // id -> index into added_
   std::unique_ptr<TrieNode> trie_;
+  std::array<bool, 256> added_first_byte_{};  // first bytes of added tokens
   std::vector<int32_t> prefix_ids_, suffix_ids_;  // post_processor, single sequence
   bool byte_level_decoder_ = false;
 };
