@@ -89,6 +89,8 @@ StatusOr<std::unique_ptr<Regex>> Regex::Compile(const std::string& pattern, cons
   const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   std::unique_ptr<Regex> regex(new Regex());
   regex->jit_ = jit;
+  regex->fast_ = SelectFastPattern(pattern);
+  if (regex->fast_ != FastPattern::kNone) UnicodeClasses::Get();  // build the table now, not on first use
   regex->pattern_ = pattern;
   regex->what_ = what;
   regex->code_ = code;
@@ -104,6 +106,14 @@ StatusOr<std::vector<std::pair<size_t, size_t>>> Regex::FindAll(std::string_view
 }
 
 Status Regex::FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
+  if (fast_ != FastPattern::kNone) {
+    FastFindAll(fast_, text, out);
+    return Status::Ok();
+  }
+  return FindAllPcre2(text, out);
+}
+
+Status Regex::FindAllPcre2(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
   thread_local MatchState state;
   auto* code = static_cast<pcre2_code*>(code_);
   std::vector<std::pair<size_t, size_t>>& matches = *out;
