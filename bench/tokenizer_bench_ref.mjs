@@ -28,18 +28,24 @@ for (const [label, file] of files) {
   const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l, "utf8"), 0);
   const mb = bytes / 1e6;
   const tokenizer = pkg.fromPreTrained();
+  // CPU seconds of the whole node process (its GC and helper threads too).
+  const cpu = (u) => (u.user + u.system) / 1e6;
   let t0 = performance.now();
+  let c0 = process.cpuUsage();
   const cold = lines.map((l) => tokenizer.encode(l, { add_special_tokens: false }));
   const coldS = (performance.now() - t0) / 1e3;
-  let warmS = Infinity;
+  const coldCpu = cpu(process.cpuUsage(c0));
+  let warmS = Infinity, warmCpu = Infinity;
   for (let r = 0; r < 2; ++r) {
     t0 = performance.now();
+    c0 = process.cpuUsage();
     for (const l of lines) tokenizer.encode(l, { add_special_tokens: false });
     warmS = Math.min(warmS, (performance.now() - t0) / 1e3);
+    warmCpu = Math.min(warmCpu, cpu(process.cpuUsage(c0)));
   }
   const tokens = cold.reduce((n, ids) => n + ids.length, 0);
   console.log(`js ${label}: ${mb.toFixed(2)} MB, ${lines.length} lines, ${tokens} tokens`);
-  console.log(`js ${label} single cold: ${(mb / coldS).toFixed(2)} MB/s`);
-  console.log(`js ${label} single warm: ${(mb / warmS).toFixed(2)} MB/s`);
+  console.log(`js ${label} single cold: ${(mb / coldS).toFixed(2)} MB/s (${(mb / coldCpu).toFixed(2)} MB/s per CPU second)`);
+  console.log(`js ${label} single warm: ${(mb / warmS).toFixed(2)} MB/s (${(mb / warmCpu).toFixed(2)} MB/s per CPU second)`);
   if (idsPrefix) fs.writeFileSync(`${idsPrefix}${label}.jsonl`, cold.map((ids) => JSON.stringify(ids)).join("\n") + "\n");
 }

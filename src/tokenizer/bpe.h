@@ -87,7 +87,11 @@ class BpeModel {
       uint64_t key = kEmpty;
       Merge merge{};
     };
-    static size_t Hash(uint64_t k) { return (k * 0x9E3779B97F4A7C15ull) >> 17; }
+    static size_t Hash(uint64_t k) {  // both ids reach the low bits
+      k ^= k >> 29;
+      k *= 0xBF58476D1CE4E5B9ull;
+      return k ^ (k >> 32);
+    }
     std::vector<Entry> entries_ = std::vector<Entry>(1);
     size_t mask_ = 0, count_ = 0;
   };

@@ -80,6 +80,12 @@ struct Cursor {
       len = 0;
       return false;
     }
+    if (static_cast<uint8_t>(text[i]) < 0x80) {
+      cp = static_cast<uint8_t>(text[i]);
+      bits = classes.OfAscii(cp);
+      len = 1;
+      return true;
+    }
     cp = Decode(text, i, &len);
     bits = classes.Of(cp);
     return true;
@@ -181,6 +187,9 @@ UnicodeClasses::UnicodeClasses() {
   pcre2_match_data_free(data);
   for (uint32_t cp = 0; cp < 0x110000; ++cp)
     if (IsJsSpace(cp)) flat[cp] |= kSpace;
+  for (uint32_t cp = 0; cp < 0x80; ++cp) ascii_[cp] = flat[cp];
+  for (uint32_t cp = 0; cp < 0x80; ++cp)  // the digits fast path relies on this
+    if (((flat[cp] & kN) != 0) != (cp >= '0' && cp <= '9')) std::abort();
   // Two-level table: identical 256-code-point pages are stored once.
   std::map<std::string, uint16_t> pages;
   index_.resize(0x1100);
@@ -216,7 +225,9 @@ void FastFindAll(FastPattern pattern, std::string_view text, std::vector<std::pa
       for (size_t i = 0; i < n;) {
         const size_t b = i;
         int count = 0;
-        while (count < 3 && i < n && (classes.Of(Decode(text, i, &len)) & UnicodeClasses::kN)) {
+        while (count < 3 && i < n &&
+               (static_cast<uint8_t>(text[i]) < 0x80 ? text[i] >= '0' && text[i] <= '9' && (len = 1)
+                                                     : classes.Of(Decode(text, i, &len)) & UnicodeClasses::kN)) {
           i += len;
           ++count;
         }

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -39,6 +40,7 @@ class UnicodeClasses {
  public:
   enum : uint8_t { kL = 1, kM = 2, kN = 4, kP = 8, kS = 16, kSpace = 32 /* JavaScript \s */ };
   static const UnicodeClasses& Get();
+  uint8_t OfAscii(uint32_t cp) const { return ascii_[cp]; }  // cp < 0x80
   uint8_t Of(uint32_t cp) const {
     return cp < 0x110000 ? blocks_[(static_cast<size_t>(index_[cp >> 8]) << 8) | (cp & 0xFF)] : 0;
   }
@@ -47,6 +49,7 @@ class UnicodeClasses {
   UnicodeClasses();
   std::vector<uint16_t> index_;  // [0x1100]: block of each 256-code-point page
   std::vector<uint8_t> blocks_;  // distinct pages, 256 entries each
+  uint8_t ascii_[0x80] = {};
 };
 
 }  // namespace seek
