@@ -79,6 +79,13 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::json& m, 
     model->byte_ids_[b] = id ? *id : -1;
     if (!id) model->byte_ids_ok_ = false;
   }
+  if (model->byte_ids_ok_) {
+    model->byte_pair_merges_.assign(256 * 256, Merge{INT_MAX, -1});
+    for (int a = 0; a < 256; ++a)
+      for (int b = 0; b < 256; ++b)
+        if (const Merge* m = model->FindMerge(model->byte_ids_[a], model->byte_ids_[b]))
+          model->byte_pair_merges_[a << 8 | b] = *m;
+  }
   static std::atomic<uint64_t> next_uid{1};
   model->uid_ = next_uid.fetch_add(1);
   return model;
@@ -136,13 +143,14 @@ void BpeModel::AppendUnknown(std::string_view symbol, std::vector<int32_t>* ids)
   if (unk_id_) ids->push_back(*unk_id_);
 }
 
-void BpeModel::MergeSymbols(std::string_view word, std::vector<Symbol>& symbols, MergeLoop loop,
+void BpeModel::MergeSymbols(std::string_view word, bool raw_bytes, std::vector<Symbol>& symbols, MergeLoop loop,
                             std::vector<int32_t>* ids) const {
-  if (loop != MergeLoop::kHeap && MergeLinear(symbols, ids)) return;
+  const auto* raw = raw_bytes && !byte_pair_merges_.empty() ? reinterpret_cast<const uint8_t*>(word.data()) : nullptr;
+  if (loop != MergeLoop::kHeap && MergeLinear(symbols, raw, ids)) return;
   MergeHeap(word, symbols, ids);
 }
 
-bool BpeModel::MergeLinear(const std::vector<Symbol>& symbols, std::vector<int32_t>* ids) const {
+bool BpeModel::MergeLinear(const std::vector<Symbol>& symbols, const uint8_t* raw, std::vector<int32_t>* ids) const {
   const size_t n = symbols.size();
   if (n > kMaxLinearSymbols) return false;
   int32_t id[kMaxLinearSymbols];
@@ -158,7 +166,15 @@ bool BpeModel::MergeLinear(const std::vector<Symbol>& symbols, std::vector<int32
     result[i] = m ? m->result : -1;
   };
   size_t count = n;
-  for (size_t i = 0; i + 1 < count; ++i) set_pair(i);
+  if (raw != nullptr) {
+    for (size_t i = 0; i + 1 < count; ++i) {
+      const Merge& m = byte_pair_merges_[static_cast<size_t>(raw[i]) << 8 | raw[i + 1]];
+      rank[i] = m.rank;
+      result[i] = m.result;
+    }
+  } else {
+    for (size_t i = 0; i + 1 < count; ++i) set_pair(i);
+  }
   while (count > 1) {
     size_t best = 0;
     for (size_t i = 1; i + 1 < count; ++i)
@@ -251,7 +267,7 @@ void BpeModel::EncodeWordUncached(std::string_view word, MergeLoop loop, std::ve
     symbols.push_back({id ? *id : -1, static_cast<uint32_t>(i), static_cast<uint32_t>(n)});
     i += n;
   }
-  MergeSymbols(word, symbols, loop, ids);
+  MergeSymbols(word, /*raw_bytes=*/false, symbols, loop, ids);
 }
 
 void BpeModel::EncodeByteLevelWordUncached(std::string_view raw, MergeLoop loop, std::vector<int32_t>* ids) const {
@@ -268,7 +284,7 @@ void BpeModel::EncodeByteLevelWordUncached(std::string_view raw, MergeLoop loop,
   symbols.clear();
   for (size_t i = 0; i < raw.size(); ++i)
     symbols.push_back({byte_ids_[static_cast<uint8_t>(raw[i])], static_cast<uint32_t>(i), 1});
-  MergeSymbols(raw, symbols, loop, ids);  // every byte is known: `raw` is never read as a token
+  MergeSymbols(raw, /*raw_bytes=*/true, symbols, loop, ids);  // every byte is known: never read as a token
 }
 
 WordCache& BpeModel::ThreadCache(bool raw_bytes) const {

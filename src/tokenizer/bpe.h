@@ -112,12 +112,15 @@ class BpeModel {
   }
   // Merges `symbols` (spelling `word`; for raw byte words, `word` is only
   // read for unknown symbols, which they never have) and appends the ids.
-  void MergeSymbols(std::string_view word, std::vector<Symbol>& symbols, MergeLoop loop,
+  // `raw_bytes`: the symbols are the bytes of `word`, one each.
+  void MergeSymbols(std::string_view word, bool raw_bytes, std::vector<Symbol>& symbols, MergeLoop loop,
                     std::vector<int32_t>* ids) const;
   void MergeHeap(std::string_view word, std::vector<Symbol>& symbols, std::vector<int32_t>* ids) const;
   // False (nothing appended) if it cannot handle the word: too long or an
   // unknown symbol.
-  bool MergeLinear(const std::vector<Symbol>& symbols, std::vector<int32_t>* ids) const;
+  // `raw`: the word's bytes when each symbol is one byte (the first pairs
+  // are then read from byte_pair_merges_), else nullptr.
+  bool MergeLinear(const std::vector<Symbol>& symbols, const uint8_t* raw, std::vector<int32_t>* ids) const;
   void AppendUnknown(std::string_view symbol, std::vector<int32_t>* ids) const;
   WordCache& ThreadCache(bool raw_bytes) const;
 
@@ -130,6 +133,9 @@ class BpeModel {
   // Id of the byte-level character of each byte; byte_ids_ok_ if all 256 exist.
   std::array<int32_t, 256> byte_ids_{};
   bool byte_ids_ok_ = false;
+  // Merge of the byte-level characters of (b1, b2) at [b1 << 8 | b2] (rank
+  // INT_MAX if none): the first pairs of a raw-byte word, without hashing.
+  std::vector<Merge> byte_pair_merges_;
   uint64_t uid_ = 0;  // unique per model in the process: keys the per-thread caches
 
   static constexpr size_t kMaxCachedWordBytes = 256;
