@@ -288,13 +288,10 @@ std::vector<std::vector<int32_t>> Tokenizer::EncodeBatch(const std::vector<std::
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(texts.size(), 1)));
   std::atomic<size_t> next{0};
-  const auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < texts.size();) out[i] = Encode(texts[i], add_special_tokens);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
+  // OpenMP's threads outlive the call (libgomp keeps its pool), and with them
+  // the BPE model's per-thread word caches: a second batch starts warm.
+#pragma omp parallel num_threads(threads)
+  for (size_t i; (i = next.fetch_add(1)) < texts.size();) out[i] = Encode(texts[i], add_special_tokens);
   return out;
 }
 

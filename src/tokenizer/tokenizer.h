@@ -51,8 +51,10 @@ class Tokenizer {
   // (PCRE2's 64 MiB JIT stack, ICU data missing); EncodeOrError reports it.
   std::vector<int32_t> Encode(std::string_view text, bool add_special_tokens) const;
   StatusOr<std::vector<int32_t>> EncodeOrError(std::string_view text, bool add_special_tokens) const;
-  // Encodes `texts` on `threads` threads (0: hardware concurrency); the
-  // result is the same as calling Encode on each text in turn.
+  // Encodes `texts` on `threads` threads (0: hardware concurrency; OpenMP's
+  // pool, so the word caches persist between calls; serial when called
+  // inside another OpenMP parallel region); the result is the same as
+  // calling Encode on each text in turn.
   std::vector<std::vector<int32_t>> EncodeBatch(const std::vector<std::string>& texts, bool add_special_tokens,
                                                 int threads) const;
 

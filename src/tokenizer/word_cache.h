@@ -41,8 +41,8 @@ inline uint64_t HashWord(std::string_view s) {
 
 class WordCache {
  public:
-  static constexpr size_t kMaxEntries = size_t{1} << 16;
-  static constexpr size_t kMaxArenaBytes = size_t{8} << 20;
+  static constexpr size_t kMaxEntries = size_t{1} << 18;
+  static constexpr size_t kMaxArenaBytes = size_t{16} << 20;
 
   // Appends the cached ids of `word` (hash = HashWord(word)) to `*ids`;
   // false if it is not cached.
