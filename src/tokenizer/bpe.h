@@ -139,7 +139,7 @@ class BpeModel {
   uint64_t uid_ = 0;  // unique per model in the process: keys the per-thread caches
 
   static constexpr size_t kMaxCachedWordBytes = 256;
-  static constexpr int kThreadCaches = 4;
+  static constexpr int kThreadCaches = 2;
 };
 
 }  // namespace seek

@@ -2,8 +2,10 @@
 // addressing over a 64-bit hash, keys and ids packed in two arenas, so a hit
 // costs one hash of the word, one probe run and a memcmp, and no allocation.
 //
-// When it reaches kMaxEntries entries (or kMaxArenaBytes of keys) it is
-// emptied and starts over, so memory stays bounded whatever the input.
+// When it reaches kMaxEntries entries (or kMaxArenaBytes of keys, or of
+// ids) it is emptied and starts over, so memory stays bounded whatever the
+// input: at most 12 MiB of slots + 8 MiB of keys + 8 MiB of ids, and only as
+// much as the distinct words seen need (it starts at 24 KiB and doubles).
 //
 // Thread-safety: none; BpeModel keeps one per thread.
 #pragma once
@@ -42,7 +44,7 @@ inline uint64_t HashWord(std::string_view s) {
 class WordCache {
  public:
   static constexpr size_t kMaxEntries = size_t{1} << 18;
-  static constexpr size_t kMaxArenaBytes = size_t{16} << 20;
+  static constexpr size_t kMaxArenaBytes = size_t{8} << 20;
 
   // Appends the cached ids of `word` (hash = HashWord(word)) to `*ids`;
   // false if it is not cached.
