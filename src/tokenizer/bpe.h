@@ -1,5 +1,5 @@
 // tokenizer/bpe.h — the BPE model of a tokenizer.json: vocabulary, ranked
-// merges and a thread-safe word -> ids cache.
+// merges and per-thread word -> ids caches.
 //
 // A word (one pre-token, already in the byte-level alphabet for byte-level
 // tokenizers) starts as one symbol per code point and repeatedly merges the
@@ -7,7 +7,7 @@
 // order of Hugging Face tokenizers and transformers.js. Words of up to
 // kMaxLinearSymbols symbols use a linear scan for the lowest-ranked pair
 // (fast path); longer ones a min-heap, O(n log n) (the reference twin, also
-// run on short words by the differential test in tokenizer_test.cc).
+// run on short words by the differential tests in fast_path_test.cc).
 //
 // Byte-level tokenizers may pass words as raw bytes (EncodeByteLevelWord):
 // each byte starts as the id of its byte-level character, so the byte-level
@@ -22,7 +22,6 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>

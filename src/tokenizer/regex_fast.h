@@ -1,7 +1,7 @@
 // tokenizer/regex_fast.h — hand-written scanners for the split patterns of
 // DeepSeek-V3's tokenizer.json, used in place of PCRE2 when a pattern string
 // is exactly one of them (Regex::Compile selects it; PCRE2 stays the
-// reference twin, and tokenizer_test.cc checks both give the same matches on
+// reference twin, and fast_path_test.cc checks both give the same matches on
 // fresh random text from many scripts and on the parity corpus).
 //
 // The Unicode classes the scanners test (\p{L}, \p{M}, \p{N}, \p{P}, \p{S})

@@ -2,7 +2,6 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -287,11 +286,21 @@ std::vector<std::vector<int32_t>> Tokenizer::EncodeBatch(const std::vector<std::
   std::vector<std::vector<int32_t>> out(texts.size());
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(texts.size(), 1)));
-  std::atomic<size_t> next{0};
-  // OpenMP's threads outlive the call (libgomp keeps its pool), and with them
-  // the BPE model's per-thread word caches: a second batch starts warm.
-#pragma omp parallel num_threads(threads)
-  for (size_t i; (i = next.fetch_add(1)) < texts.size();) out[i] = Encode(texts[i], add_special_tokens);
+  // Contiguous chunks of about equal bytes, dealt round robin: the same
+  // texts go to the same thread on every call, and OpenMP's threads outlive
+  // the call (libgomp keeps its pool), so the BPE model's per-thread word
+  // caches are warm when a batch is encoded again.
+  const size_t chunks = std::min<size_t>(texts.size(), static_cast<size_t>(threads) * 8);
+  std::vector<size_t> begin(chunks + 1, texts.size());
+  size_t total = 0;
+  for (const std::string& t : texts) total += t.size() + 1;
+  for (size_t i = 0, k = 0, bytes = 0; i < texts.size() && k < chunks; ++i) {
+    if (bytes * chunks >= k * total) begin[k++] = i;
+    bytes += texts[i].size() + 1;
+  }
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (size_t c = 0; c < chunks; ++c)
+    for (size_t i = begin[c]; i < begin[c + 1]; ++i) out[i] = Encode(texts[i], add_special_tokens);
   return out;
 }
 
