@@ -197,7 +197,7 @@ TEST(TokenizerWordCache, FindsWhatWasInsertedAndStaysBounded) {
   std::vector<int32_t> ids;
   EXPECT_FALSE(cache.Find("a", HashWord("a"), &ids));
   for (size_t i = 0; i < 3 * WordCache::kMaxEntries; ++i) {
-    const std::string w = "w" + std::to_string(i);
+    const std::string w = std::to_string(i) + "w";
     const int32_t v[2] = {static_cast<int32_t>(i), -1};
     cache.Insert(w, HashWord(w), v, 2);
     ids.clear();
