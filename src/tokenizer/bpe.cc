@@ -1,6 +1,9 @@
 // tokenizer/bpe.cc — see bpe.h.
 #include "tokenizer/bpe.h"
 
+#include <algorithm>
+#include <atomic>
+#include <climits>
 #include <functional>
 #include <queue>
 
@@ -44,7 +47,7 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::json& m, 
   if (!m.contains("merges") || !m["merges"].is_array())
     return DataLossError("{}: model.merges must be an array", file);
   const auto& merges = m["merges"];
-  model->merges_.reserve(merges.size());
+  model->merges_.Reserve(merges.size());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& entry = merges[rank];
     std::string a, b;
@@ -67,13 +70,51 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::json& m, 
       return DataLossError("{}: model.merges[{}] ({:?}, {:?}) uses a token that is not in the vocabulary", file,
                            rank, a, b);
     // The first occurrence of a pair wins, as in Hugging Face tokenizers.
-    model->merges_.try_emplace(PairKey(ia->second, ib->second), Merge{static_cast<int32_t>(rank), ir->second});
+    model->merges_.TryInsert(PairKey(ia->second, ib->second), Merge{static_cast<int32_t>(rank), ir->second});
   }
+  const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();
+  model->byte_ids_ok_ = true;
+  for (int b = 0; b < 256; ++b) {
+    const auto id = model->TokenToId(alphabet.Encode(static_cast<uint8_t>(b)));
+    model->byte_ids_[b] = id ? *id : -1;
+    if (!id) model->byte_ids_ok_ = false;
+  }
+  if (model->byte_ids_ok_) {
+    model->byte_pair_merges_.assign(256 * 256, Merge{INT_MAX, -1});
+    for (int a = 0; a < 256; ++a)
+      for (int b = 0; b < 256; ++b)
+        if (const Merge* m = model->FindMerge(model->byte_ids_[a], model->byte_ids_[b]))
+          model->byte_pair_merges_[a << 8 | b] = *m;
+  }
+  static std::atomic<uint64_t> next_uid{1};
+  model->uid_ = next_uid.fetch_add(1);
   return model;
 }
 
+void BpeModel::PairMap::Reserve(size_t n) {
+  size_t size = 16;
+  while (size < 2 * n) size *= 2;
+  entries_.assign(size, Entry{});
+  mask_ = size - 1;
+  count_ = 0;
+}
+
+void BpeModel::PairMap::TryInsert(uint64_t key, Merge merge) {
+  if (2 * (count_ + 1) > entries_.size()) {
+    std::vector<Entry> old = std::move(entries_);
+    Reserve(std::max<size_t>(count_ + 1, old.size()));
+    for (const Entry& e : old)
+      if (e.key != kEmpty) TryInsert(e.key, e.merge);
+  }
+  size_t i = Hash(key) & mask_;
+  for (; entries_[i].key != kEmpty; i = (i + 1) & mask_)
+    if (entries_[i].key == key) return;
+  entries_[i] = Entry{key, merge};
+  ++count_;
+}
+
 std::optional<int32_t> BpeModel::TokenToId(std::string_view token) const {
-  const auto it = vocab_.find(std::string(token));
+  const auto it = vocab_.find(token);
   if (it == vocab_.end()) return std::nullopt;
   return it->second;
 }
@@ -102,22 +143,71 @@ void BpeModel::AppendUnknown(std::string_view symbol, std::vector<int32_t>* ids)
   if (unk_id_) ids->push_back(*unk_id_);
 }
 
-void BpeModel::MergeWord(std::string_view word, std::vector<int32_t>* ids) const {
+void BpeModel::MergeSymbols(std::string_view word, bool raw_bytes, std::vector<Symbol>& symbols, MergeLoop loop,
+                            std::vector<int32_t>* ids) const {
+  const auto* raw = raw_bytes && !byte_pair_merges_.empty() ? reinterpret_cast<const uint8_t*>(word.data()) : nullptr;
+  if (loop != MergeLoop::kHeap && MergeLinear(symbols, raw, ids)) return;
+  MergeHeap(word, symbols, ids);
+}
+
+bool BpeModel::MergeLinear(const std::vector<Symbol>& symbols, const uint8_t* raw, std::vector<int32_t>* ids) const {
+  const size_t n = symbols.size();
+  if (n > kMaxLinearSymbols) return false;
+  int32_t id[kMaxLinearSymbols];
+  // rank[i], result[i]: the merge of (id[i], id[i + 1]); INT_MAX if none.
+  int32_t rank[kMaxLinearSymbols], result[kMaxLinearSymbols];
+  for (size_t i = 0; i < n; ++i) {
+    if (symbols[i].id < 0) return false;
+    id[i] = symbols[i].id;
+  }
+  const auto set_pair = [&](size_t i) {
+    const Merge* m = merges_.Find(PairKey(id[i], id[i + 1]));
+    rank[i] = m ? m->rank : INT_MAX;
+    result[i] = m ? m->result : -1;
+  };
+  size_t count = n;
+  if (raw != nullptr) {
+    for (size_t i = 0; i + 1 < count; ++i) {
+      const Merge& m = byte_pair_merges_[static_cast<size_t>(raw[i]) << 8 | raw[i + 1]];
+      rank[i] = m.rank;
+      result[i] = m.result;
+    }
+  } else {
+    for (size_t i = 0; i + 1 < count; ++i) set_pair(i);
+  }
+  while (count > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < count; ++i)
+      if (rank[i] < rank[best]) best = i;  // strict: the leftmost of equal ranks
+    if (rank[best] == INT_MAX) break;
+    id[best] = result[best];
+    // Drop symbol best + 1 and the pair (best, best + 1).
+    for (size_t i = best + 1; i + 1 < count; ++i) {
+      id[i] = id[i + 1];
+      rank[i] = rank[i + 1];
+      result[i] = result[i + 1];
+    }
+    --count;
+    if (best > 0) set_pair(best - 1);
+    if (best + 1 < count) set_pair(best);
+  }
+  ids->insert(ids->end(), id, id + count);
+  return true;
+}
+
+void BpeModel::MergeHeap(std::string_view word, std::vector<Symbol>& symbol_list, std::vector<int32_t>* ids) const {
   // Symbols form a linked list over the word; id -1 marks one outside the
   // vocabulary (it never merges). len == 0 marks a symbol merged away.
-  struct Symbol {
+  struct Node {
     int32_t id;
     int32_t prev, next;
     uint32_t begin, len;  // bytes of `word`
   };
-  std::vector<Symbol> symbols;
-  symbols.reserve(word.size());
-  for (size_t i = 0; i < word.size();) {
-    const size_t n = std::min<size_t>(Utf8SequenceLength(static_cast<uint8_t>(word[i])), word.size() - i);
-    const auto id = TokenToId(word.substr(i, n));
-    const auto index = static_cast<int32_t>(symbols.size());
-    symbols.push_back({id ? *id : -1, index - 1, index + 1, static_cast<uint32_t>(i), static_cast<uint32_t>(n)});
-    i += n;
+  std::vector<Node> symbols;
+  symbols.reserve(symbol_list.size());
+  for (size_t i = 0; i < symbol_list.size(); ++i) {
+    const auto index = static_cast<int32_t>(i);
+    symbols.push_back({symbol_list[i].id, index - 1, index + 1, symbol_list[i].begin, symbol_list[i].len});
   }
   if (!symbols.empty()) symbols.back().next = -1;
 
@@ -129,21 +219,21 @@ void BpeModel::MergeWord(std::string_view word, std::vector<int32_t>* ids) const
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
   const auto consider = [&](int32_t left) {
     const int32_t right = symbols[left].next;
-    if (right < 0 || symbols[left].id < 0 || symbols[right].id < 0) return;
-    const auto it = merges_.find(PairKey(symbols[left].id, symbols[right].id));
-    if (it != merges_.end()) queue.push({it->second.rank, left, symbols[right].id, it->second.result});
+    if (right < 0) return;
+    if (const Merge* m = FindMerge(symbols[left].id, symbols[right].id))
+      queue.push({m->rank, left, symbols[right].id, m->result});
   };
   for (int32_t i = 0; i + 1 < static_cast<int32_t>(symbols.size()); ++i) consider(i);
 
   while (!queue.empty()) {
     const Candidate c = queue.top();
     queue.pop();
-    Symbol& left = symbols[c.left];
+    Node& left = symbols[c.left];
     // Stale if the left symbol was merged away or changed, or its neighbour did.
     if (left.len == 0 || left.next < 0) continue;
-    Symbol& right = symbols[left.next];
-    const auto it = merges_.find(PairKey(left.id, right.id));
-    if (it == merges_.end() || it->second.rank != c.rank || right.id != c.right_id) continue;
+    Node& right = symbols[left.next];
+    const Merge* m = FindMerge(left.id, right.id);
+    if (m == nullptr || m->rank != c.rank || right.id != c.right_id) continue;
     left.id = c.result;
     left.len += right.len;
     right.len = 0;
@@ -161,7 +251,7 @@ void BpeModel::MergeWord(std::string_view word, std::vector<int32_t>* ids) const
   }
 }
 
-void BpeModel::EncodeWord(std::string_view word, std::vector<int32_t>* ids) const {
+void BpeModel::EncodeWordUncached(std::string_view word, MergeLoop loop, std::vector<int32_t>* ids) const {
   if (word.empty()) return;
   if (ignore_merges_) {
     if (const auto id = TokenToId(word)) {
@@ -169,26 +259,71 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<int32_t>* ids) cons
       return;
     }
   }
-  if (word.size() > kMaxCachedWordBytes) {
-    MergeWord(word, ids);
-    return;
+  thread_local std::vector<Symbol> symbols;
+  symbols.clear();
+  for (size_t i = 0; i < word.size();) {
+    const size_t n = std::min<size_t>(Utf8SequenceLength(static_cast<uint8_t>(word[i])), word.size() - i);
+    const auto id = TokenToId(word.substr(i, n));
+    symbols.push_back({id ? *id : -1, static_cast<uint32_t>(i), static_cast<uint32_t>(n)});
+    i += n;
   }
-  const std::string key(word);
-  CacheShard& shard = cache_[std::hash<std::string>()(key) % kShards];
-  {
-    std::lock_guard<std::mutex> lock(shard.mu);
-    const auto it = shard.map.find(key);
-    if (it != shard.map.end()) {
-      ids->insert(ids->end(), it->second.begin(), it->second.end());
+  MergeSymbols(word, /*raw_bytes=*/false, symbols, loop, ids);
+}
+
+void BpeModel::EncodeByteLevelWordUncached(std::string_view raw, MergeLoop loop, std::vector<int32_t>* ids) const {
+  if (raw.empty()) return;
+  if (!byte_ids_ok_ || ignore_merges_) {
+    const std::string word = ByteLevelAlphabet::Get().EncodeBytes(raw);
+    if (!byte_ids_ok_) return EncodeWordUncached(word, loop, ids);
+    if (const auto id = TokenToId(word)) {
+      ids->push_back(*id);
       return;
     }
   }
-  std::vector<int32_t> word_ids;
-  MergeWord(word, &word_ids);
-  ids->insert(ids->end(), word_ids.begin(), word_ids.end());
-  std::lock_guard<std::mutex> lock(shard.mu);
-  if (shard.map.size() >= kMaxEntriesPerShard) shard.map.clear();
-  shard.map.emplace(key, std::move(word_ids));
+  thread_local std::vector<Symbol> symbols;
+  symbols.clear();
+  for (size_t i = 0; i < raw.size(); ++i)
+    symbols.push_back({byte_ids_[static_cast<uint8_t>(raw[i])], static_cast<uint32_t>(i), 1});
+  MergeSymbols(raw, /*raw_bytes=*/true, symbols, loop, ids);  // every byte is known: never read as a token
+}
+
+WordCache& BpeModel::ThreadCache(bool raw_bytes) const {
+  struct Entry {
+    uint64_t key = 0;
+    WordCache cache;
+  };
+  thread_local std::array<Entry, kThreadCaches> caches;
+  thread_local int next_victim = 0;
+  const uint64_t key = uid_ * 2 + (raw_bytes ? 1 : 0);
+  for (Entry& e : caches)
+    if (e.key == key) return e.cache;
+  Entry& e = caches[next_victim];
+  next_victim = (next_victim + 1) % kThreadCaches;
+  e.key = key;
+  e.cache.Clear();
+  return e.cache;
+}
+
+void BpeModel::EncodeWord(std::string_view word, std::vector<int32_t>* ids) const {
+  if (word.empty()) return;
+  if (word.size() > kMaxCachedWordBytes) return EncodeWordUncached(word, MergeLoop::kAuto, ids);
+  WordCache& cache = ThreadCache(false);
+  const uint64_t hash = HashWord(word);
+  if (cache.Find(word, hash, ids)) return;
+  const size_t start = ids->size();
+  EncodeWordUncached(word, MergeLoop::kAuto, ids);
+  cache.Insert(word, hash, ids->data() + start, ids->size() - start);
+}
+
+void BpeModel::EncodeByteLevelWord(std::string_view raw, std::vector<int32_t>* ids) const {
+  if (raw.empty()) return;
+  if (raw.size() > kMaxCachedWordBytes) return EncodeByteLevelWordUncached(raw, MergeLoop::kAuto, ids);
+  WordCache& cache = ThreadCache(true);
+  const uint64_t hash = HashWord(raw);
+  if (cache.Find(raw, hash, ids)) return;
+  const size_t start = ids->size();
+  EncodeByteLevelWordUncached(raw, MergeLoop::kAuto, ids);
+  cache.Insert(raw, hash, ids->data() + start, ids->size() - start);
 }
 
 }  // namespace seek

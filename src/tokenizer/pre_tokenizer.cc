@@ -69,36 +69,80 @@ StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::FromJson(const nlohmann::j
   return pre;
 }
 
-StatusOr<std::vector<std::string>> PreTokenizer::Split(const std::string& text) const {
-  std::vector<std::string> pieces{text};
-  const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();
-  for (const Step& step : steps_) {
-    std::vector<std::string> next;
-    next.reserve(pieces.size());
-    for (std::string& piece : pieces) {
-      if (step.kind == Step::kByteLevel) {
-        // transformers.js and tokenizers add the space to every piece.
-        if (step.add_prefix_space && (piece.empty() || piece[0] != ' ')) piece = " " + piece;
-        if (!step.regex) {
-          next.push_back(alphabet.EncodeBytes(piece));
-          continue;
-        }
-        ASSIGN_OR_RETURN(auto matches, step.regex->FindAll(piece));
-        for (const auto& [b, e] : matches) next.push_back(alphabet.EncodeBytes(std::string_view(piece).substr(b, e - b)));
-        continue;
-      }
-      ASSIGN_OR_RETURN(auto matches, step.regex->FindAll(piece));
-      size_t prev = 0;
-      for (const auto& [b, e] : matches) {
-        if (b > prev) next.push_back(piece.substr(prev, b - prev));
-        if (step.kind == Step::kSplitIsolated) next.push_back(piece.substr(b, e - b));
-        prev = e;
-      }
-      if (prev < piece.size()) next.push_back(piece.substr(prev));
-    }
-    pieces = std::move(next);
+bool PreTokenizer::ends_in_byte_level() const {
+  for (size_t i = 0; i < steps_.size(); ++i)
+    if ((steps_[i].kind == Step::kByteLevel) != (i + 1 == steps_.size())) return false;
+  return !steps_.empty();
+}
+
+// Per-step match lists, reused across calls on one thread.
+struct PreTokenizer::Scratch {
+  std::vector<std::vector<std::pair<size_t, size_t>>> matches;
+};
+
+Status PreTokenizer::Run(size_t k, std::string_view piece, bool raw_bytes, Scratch& scratch,
+                         const std::function<void(std::string_view)>& word) const {
+  if (k == steps_.size()) {
+    word(piece);
+    return Status::Ok();
   }
-  return pieces;
+  const Step& step = steps_[k];
+  // Recursion below reuses deeper levels only, so this level's list stays valid.
+  std::vector<std::pair<size_t, size_t>>& matches = scratch.matches[k];
+  if (step.kind == Step::kByteLevel) {
+    std::string prefixed;
+    // transformers.js and tokenizers add the space to every piece.
+    if (step.add_prefix_space && (piece.empty() || piece[0] != ' ')) {
+      prefixed.reserve(piece.size() + 1);
+      prefixed.push_back(' ');
+      prefixed.append(piece);
+      piece = prefixed;
+    }
+    const bool map = !(raw_bytes && k + 1 == steps_.size());
+    const auto emit = [&](std::string_view w) -> Status {
+      if (!map) return Run(k + 1, w, raw_bytes, scratch, word);
+      const std::string mapped = ByteLevelAlphabet::Get().EncodeBytes(w);
+      return Run(k + 1, mapped, raw_bytes, scratch, word);
+    };
+    if (!step.regex) return emit(piece);
+    RETURN_IF_ERROR(step.regex->FindAll(piece, &matches));
+    for (const auto& [b, e] : matches) RETURN_IF_ERROR(emit(piece.substr(b, e - b)));
+    return Status::Ok();
+  }
+  RETURN_IF_ERROR(step.regex->FindAll(piece, &matches));
+  size_t prev = 0;
+  for (const auto& [b, e] : matches) {
+    if (b > prev) RETURN_IF_ERROR(Run(k + 1, piece.substr(prev, b - prev), raw_bytes, scratch, word));
+    if (step.kind == Step::kSplitIsolated) RETURN_IF_ERROR(Run(k + 1, piece.substr(b, e - b), raw_bytes, scratch, word));
+    prev = e;
+  }
+  if (prev < piece.size()) RETURN_IF_ERROR(Run(k + 1, piece.substr(prev), raw_bytes, scratch, word));
+  return Status::Ok();
+}
+
+Status PreTokenizer::ForEachWord(std::string_view text, bool raw_bytes,
+                                 const std::function<void(std::string_view)>& word) const {
+  if (raw_bytes && !ends_in_byte_level())
+    return InvalidArgumentError("PreTokenizer::ForEachWord: raw_bytes needs a pre-tokenizer ending in ByteLevel");
+  thread_local Scratch scratch;
+  // A nested call (from `word`) would clobber the lists; use a fresh set then.
+  thread_local bool busy = false;
+  if (busy) {
+    Scratch own;
+    own.matches.resize(steps_.size());
+    return Run(0, text, raw_bytes, own, word);
+  }
+  busy = true;
+  if (scratch.matches.size() < steps_.size()) scratch.matches.resize(steps_.size());
+  const Status status = Run(0, text, raw_bytes, scratch, word);
+  busy = false;
+  return status;
+}
+
+StatusOr<std::vector<std::string>> PreTokenizer::Split(const std::string& text) const {
+  std::vector<std::string> words;
+  RETURN_IF_ERROR(ForEachWord(text, /*raw_bytes=*/false, [&](std::string_view w) { words.emplace_back(w); }));
+  return words;
 }
 
 }  // namespace seek

@@ -8,8 +8,10 @@
 // Thread-safety: immutable after construction; safe to share between threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -30,11 +32,24 @@ class PreTokenizer {
   // alphabet. Without any step the section is one word.
   StatusOr<std::vector<std::string>> Split(const std::string& text) const;
 
+  // Calls `word` on each word Split would return, in order, without copying
+  // the text: the views point into `text` or into scratch storage valid only
+  // during the call. With `raw_bytes` (only if ends_in_byte_level()) the last
+  // step's byte-level mapping is skipped, so the words are raw bytes of the
+  // text; ByteLevelAlphabet::EncodeBytes(word) is what Split would return.
+  Status ForEachWord(std::string_view text, bool raw_bytes,
+                     const std::function<void(std::string_view word)>& word) const;
+
   // True if some step maps bytes to the byte-level alphabet.
   bool byte_level() const;
+  // True if the last step is ByteLevel and no earlier one is.
+  bool ends_in_byte_level() const;
 
  private:
   struct Step;
+  struct Scratch;
+  Status Run(size_t step, std::string_view piece, bool raw_bytes, Scratch& scratch,
+             const std::function<void(std::string_view)>& word) const;
   std::vector<Step> steps_;
 };
 

@@ -85,8 +85,12 @@ StatusOr<std::unique_ptr<Regex>> Regex::Compile(const std::string& pattern, cons
     return InvalidArgumentError("{}: regex {:?} does not compile (PCRE2 at offset {}: {})", what, pattern,
                                 offset, reinterpret_cast<const char*>(message));
   }
-  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
+  // Falls back to the interpreter if JIT is unavailable.
+  const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
   std::unique_ptr<Regex> regex(new Regex());
+  regex->jit_ = jit;
+  regex->fast_ = SelectFastPattern(pattern);
+  if (regex->fast_ != FastPattern::kNone) UnicodeClasses::Get();  // build the table now, not on first use
   regex->pattern_ = pattern;
   regex->what_ = what;
   regex->code_ = code;
@@ -96,14 +100,31 @@ StatusOr<std::unique_ptr<Regex>> Regex::Compile(const std::string& pattern, cons
 Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
 
 StatusOr<std::vector<std::pair<size_t, size_t>>> Regex::FindAll(std::string_view text) const {
+  std::vector<std::pair<size_t, size_t>> matches;
+  RETURN_IF_ERROR(FindAll(text, &matches));
+  return matches;
+}
+
+Status Regex::FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
+  if (fast_ != FastPattern::kNone) {
+    FastFindAll(fast_, text, out);
+    return Status::Ok();
+  }
+  return FindAllPcre2(text, out);
+}
+
+Status Regex::FindAllPcre2(std::string_view text, std::vector<std::pair<size_t, size_t>>* out) const {
   thread_local MatchState state;
   auto* code = static_cast<pcre2_code*>(code_);
-  std::vector<std::pair<size_t, size_t>> matches;
+  std::vector<std::pair<size_t, size_t>>& matches = *out;
+  matches.clear();
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t start = 0;
   while (start <= text.size()) {
-    const int rc = pcre2_match(code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, state.data,
-                               state.context);
+    // pcre2_jit_match skips pcre2_match's option checks; same results.
+    const int rc = jit_ ? pcre2_jit_match(code, subject, text.size(), start, 0, state.data, state.context)
+                        : pcre2_match(code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, state.data,
+                                      state.context);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
       PCRE2_UCHAR message[256];
@@ -122,7 +143,7 @@ StatusOr<std::vector<std::pair<size_t, size_t>>> Regex::FindAll(std::string_view
       start = b + Utf8SequenceLength(static_cast<uint8_t>(text[b]));
     }
   }
-  return matches;
+  return Status::Ok();
 }
 
 }  // namespace seek

@@ -10,6 +10,9 @@
 //     transformers.js uses (so U+017F "ſ" does not match 's').
 // `\S` inside a character class cannot be rewritten and is rejected.
 //
+// Patterns with a hand-written scanner (regex_fast.h) are matched by it;
+// PCRE2 is still compiled as its reference twin (FindAllPcre2).
+//
 // Thread-safety: a compiled Regex is immutable; FindAll may be called from
 // many threads at once (match data and JIT stacks are per thread).
 #pragma once
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "tokenizer/regex_fast.h"
 
 namespace seek {
 
@@ -36,6 +40,14 @@ class Regex {
   // `text` (valid UTF-8). After an empty match the search resumes one code
   // point further on, as JavaScript's matchAll does.
   StatusOr<std::vector<std::pair<size_t, size_t>>> FindAll(std::string_view text) const;
+  // The same matches, written to `*matches` (cleared first; its capacity is
+  // reused, so a caller looping over many texts does not allocate).
+  Status FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* matches) const;
+
+  // FindAll always through PCRE2: the reference twin of the fast scanners.
+  Status FindAllPcre2(std::string_view text, std::vector<std::pair<size_t, size_t>>* matches) const;
+  // True if FindAll uses a hand-written scanner (regex_fast.h) for this pattern.
+  bool has_fast_path() const { return fast_ != FastPattern::kNone; }
 
   const std::string& pattern() const { return pattern_; }
 
@@ -44,6 +56,8 @@ class Regex {
   std::string pattern_;  // as written in tokenizer.json
   std::string what_;
   void* code_ = nullptr;  // pcre2_code_8*
+  bool jit_ = false;      // JIT-compiled: matched with pcre2_jit_match
+  FastPattern fast_ = FastPattern::kNone;
 };
 
 // The PCRE2 form of a tokenizer.json pattern (see the rewrites above).

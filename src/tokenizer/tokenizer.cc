@@ -2,7 +2,6 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -94,6 +93,7 @@ Status Tokenizer::ParseAddedTokens(const nlohmann::json& j, const std::string& f
       node = child.get();
     }
     node->added = static_cast<int>(added_.size());
+    added_first_byte_[static_cast<uint8_t>(token.content[0])] = true;
     added_by_id_[token.id] = added_.size();
     added_.push_back(std::move(token));
   }
@@ -153,6 +153,10 @@ void Tokenizer::SplitAddedTokens(std::string_view text, std::vector<std::string_
                                  std::vector<int>* added) const {
   size_t start = 0;
   for (size_t i = 0; i < text.size();) {
+    if (!added_first_byte_[static_cast<uint8_t>(text[i])]) {  // no added token starts here
+      ++i;
+      continue;
+    }
     const TrieNode* node = trie_.get();
     int match = -1;
     for (size_t k = i; k < text.size(); ++k) {
@@ -209,10 +213,22 @@ StatusOr<std::vector<int32_t>> Tokenizer::EncodeOrError(std::string_view raw, bo
       continue;
     }
     if (sections[i].empty()) continue;
-    ASSIGN_OR_RETURN(std::string normalized, normalizer_.Apply(std::string(sections[i])));
-    if (normalized.empty()) continue;
-    ASSIGN_OR_RETURN(std::vector<std::string> words, pre_tokenizer_->Split(normalized));
-    for (const std::string& word : words) model_->EncodeWord(word, &ids);
+    std::string normalized;
+    std::string_view section = sections[i];
+    if (!normalizer_.empty()) {
+      ASSIGN_OR_RETURN(normalized, normalizer_.Apply(std::string(section)));
+      section = normalized;
+    }
+    if (section.empty()) continue;
+    // Byte-level words go to the model as raw bytes (no byte-level string is built).
+    const bool raw_bytes = pre_tokenizer_->ends_in_byte_level();
+    RETURN_IF_ERROR(pre_tokenizer_->ForEachWord(section, raw_bytes, [&](std::string_view word) {
+      if (raw_bytes) {
+        model_->EncodeByteLevelWord(word, &ids);
+      } else {
+        model_->EncodeWord(word, &ids);
+      }
+    }));
   }
   if (add_special_tokens) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
   return ids;
@@ -230,14 +246,21 @@ std::vector<std::vector<int32_t>> Tokenizer::EncodeBatch(const std::vector<std::
   std::vector<std::vector<int32_t>> out(texts.size());
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(texts.size(), 1)));
-  std::atomic<size_t> next{0};
-  const auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < texts.size();) out[i] = Encode(texts[i], add_special_tokens);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
+  // Contiguous chunks of about equal bytes, dealt round robin: the same
+  // texts go to the same thread on every call, and OpenMP's threads outlive
+  // the call (libgomp keeps its pool), so the BPE model's per-thread word
+  // caches are warm when a batch is encoded again.
+  const size_t chunks = std::min<size_t>(texts.size(), static_cast<size_t>(threads) * 8);
+  std::vector<size_t> begin(chunks + 1, texts.size());
+  size_t total = 0;
+  for (const std::string& t : texts) total += t.size() + 1;
+  for (size_t i = 0, k = 0, bytes = 0; i < texts.size() && k < chunks; ++i) {
+    if (bytes * chunks >= k * total) begin[k++] = i;
+    bytes += texts[i].size() + 1;
+  }
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (size_t c = 0; c < chunks; ++c)
+    for (size_t i = begin[c]; i < begin[c + 1]; ++i) out[i] = Encode(texts[i], add_special_tokens);
   return out;
 }
 

@@ -17,10 +17,11 @@
 // type or option value makes FromFile fail with UnimplementedError naming
 // it, so a tokenizer never loads in a silently wrong state.
 //
-// Thread-safety: a loaded Tokenizer is immutable apart from an internal,
-// mutex-guarded word cache; all const methods may be called concurrently.
+// Thread-safety: a loaded Tokenizer is immutable apart from the BPE model's
+// per-thread word caches; all const methods may be called concurrently.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,8 +53,10 @@ class Tokenizer {
   // (PCRE2's 64 MiB JIT stack, ICU data missing); EncodeOrError reports it.
   std::vector<int32_t> Encode(std::string_view text, bool add_special_tokens) const;
   StatusOr<std::vector<int32_t>> EncodeOrError(std::string_view text, bool add_special_tokens) const;
-  // Encodes `texts` on `threads` threads (0: hardware concurrency); the
-  // result is the same as calling Encode on each text in turn.
+  // Encodes `texts` on `threads` threads (0: hardware concurrency; OpenMP's
+  // pool, so the word caches persist between calls; serial when called
+  // inside another OpenMP parallel region); the result is the same as
+  // calling Encode on each text in turn.
   std::vector<std::vector<int32_t>> EncodeBatch(const std::vector<std::string>& texts, bool add_special_tokens,
                                                 int threads) const;
 
@@ -94,6 +97,7 @@ class Tokenizer {
   std::vector<AddedToken> added_;
   std::unordered_map<int32_t, size_t> added_by_id_;  // id -> index into added_
   std::unique_ptr<TrieNode> trie_;
+  std::array<bool, 256> added_first_byte_{};  // first bytes of added tokens
   std::vector<int32_t> prefix_ids_, suffix_ids_;  // post_processor, single sequence
   std::unique_ptr<Decoder> decoder_;
 };
