@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "infer_test_util.h"
+#include "model/checkpoint.h"
 #include "tokenizer/bytes.h"
 #include "train/sample.h"
 
@@ -215,6 +218,32 @@ TEST(EngineText, StopStringsAndEndOfText) {
   GenerationResult st = engine->Generate(r);
   EXPECT_EQ(st.finish_reason, FinishReason::kStop);
   EXPECT_LE(st.tokens.size(), 6u);
+}
+
+// Load() reads a model directory: weights, the byte vocabulary from
+// config.json and eos ids from generation_config.json.
+TEST(EngineLoad, ReadsAModelDirectory) {
+  ModelConfig c = testing::TinyConfig("gpt2");
+  c.vocab_size = ByteTokenizer::kVocabSize;
+  c.extra[ByteTokenizer::kConfigKey] = ByteTokenizer::kConfigValue;
+  c.init_std = 0.3;
+  auto m = Transformer::Create(c).value();
+  m->params().Initialize(c, 5);
+  const std::string dir = ::testing::TempDir() + "/engine_load_" + std::to_string(FreshSeed());
+  ASSERT_TRUE(SaveModelDir(*m, dir).ok());
+  std::ofstream(dir + "/generation_config.json") << R"({"eos_token_id": [256, 10]})";
+  auto e = Engine::Load(dir, EngineOptions{});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ((*e)->eos_ids(), (std::vector<int32_t>{256, 10}));
+  GenerationRequest r{*(*e)->Encode("abc"), {}};
+  r.sampling.temperature = 0;
+  r.sampling.max_tokens = 12;
+  r.sampling.ignore_eos = true;
+  Rng unused(1);
+  auto want = SampleTokens(m.get(), r.prompt, SampleOptions{12, 0.0, 0, -1}, &unused);
+  EXPECT_EQ((*e)->Generate(r).tokens, *want);
+  std::filesystem::remove_all(dir);
+  EXPECT_FALSE(Engine::Load(dir, EngineOptions{}).ok());
 }
 
 }  // namespace
