@@ -47,7 +47,7 @@ int Main(int argc, char** argv) {
     model->params().Initialize(*config, 1);
     EngineOptions o;
     o.max_batch = B;
-    o.kv_cache_mb = 512;
+    o.kv_cache_mb = 64;
     o.max_step_tokens = B * prompt_len;
     auto engine = Engine::Create(std::move(model), nullptr, o).value();
     Rng rng(7);

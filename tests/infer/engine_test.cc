@@ -181,6 +181,24 @@ TEST_P(EngineTest, BackgroundLoopServesConcurrentClients) {
   }
 }
 
+// A second request with the same prompt (a shared system prompt) reuses the
+// cached full blocks and still produces the same greedy tokens.
+TEST_P(EngineTest, PrefixReuseGivesTheSameTokens) {
+  Rng rng(FreshSeed());
+  auto engine = MakeEngine(testing::TinyModel(GetParam(), rng.NextU64()), EngineOptions{});
+  GenerationRequest r{RandomPrompt(rng, 40, engine->config().vocab_size), {}};
+  r.sampling.temperature = 0;
+  r.sampling.max_tokens = 15;
+  GenerationResult first = engine->Generate(r);
+  GenerationResult second = engine->Generate(r);
+  EXPECT_EQ(first.cached_tokens, 0);
+  EXPECT_EQ(second.cached_tokens, 32);  // two full blocks of 16
+  EXPECT_EQ(first.tokens, second.tokens);
+  // A prompt that only shares its first block reuses 16 tokens.
+  r.prompt[20] = (r.prompt[20] + 1) % engine->config().vocab_size;
+  EXPECT_EQ(engine->Generate(r).cached_tokens, 16);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, EngineTest, ::testing::Values("llama", "gpt2"));
 
 // A byte-level model: text streams, stop strings end the output, the end-of-
