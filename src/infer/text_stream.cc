@@ -28,15 +28,21 @@ std::string TextStream::Emit(size_t end) {
   return piece;
 }
 
+std::string TextStream::DecodeRange(size_t begin, size_t end) const {
+  return decode_(std::vector<int32_t>(tokens_.begin() + begin, tokens_.begin() + end));
+}
+
 std::string TextStream::Push(int32_t token, bool* stopped) {
   *stopped = stopped_;
   if (stopped_) return "";
   tokens_.push_back(token);
-  text_ = decode_(tokens_);
-  // A decoder may rewrite earlier text (rare; e.g. a cut character that
-  // became whole): never take back what was emitted, resume after it.
-  if (text_.compare(0, emitted_.size(), emitted_) != 0) text_ = emitted_ + text_.substr(
-      std::min(text_.size(), emitted_.size()));
+  const std::string prefix = DecodeRange(prefix_offset_, read_offset_);
+  const std::string window = DecodeRange(prefix_offset_, tokens_.size());
+  if (window.size() > prefix.size() && IncompleteUtf8Tail(window) == 0) {
+    text_ += window.substr(prefix.size());
+    prefix_offset_ = read_offset_;
+    read_offset_ = tokens_.size();
+  }
   // The earliest stop string match, searched from where a new match can start.
   size_t max_stop = 0;
   for (const std::string& s : stop_) max_stop = std::max(max_stop, s.size());
@@ -65,6 +71,21 @@ std::string TextStream::Push(int32_t token, bool* stopped) {
 
 std::string TextStream::Flush() {
   if (stopped_) return "";
+  if (read_offset_ < tokens_.size()) {
+    // Unsettled tokens (a character cut at the end): take their text as it is.
+    const std::string prefix = DecodeRange(prefix_offset_, read_offset_);
+    const std::string window = DecodeRange(prefix_offset_, tokens_.size());
+    if (window.size() > prefix.size()) text_ += window.substr(prefix.size());
+    prefix_offset_ = read_offset_ = tokens_.size();
+  }
+  // A stop string may end inside the unsettled tail.
+  size_t hit = std::string::npos;
+  const size_t from = emitted_.size() > 256 ? emitted_.size() - 256 : 0;
+  for (const std::string& s : stop_) hit = std::min(hit, text_.find(s, from));
+  if (hit != std::string::npos) {
+    stopped_ = true;
+    return Emit(std::max(hit, emitted_.size()));
+  }
   return Emit(text_.size());
 }
 

@@ -9,8 +9,12 @@
 //   - a trailing piece of text that is a prefix of some stop string.
 // When a stop string appears, the text before it is emitted and the stream
 // stops; neither the stop string nor anything after it is emitted.
-// Decoding re-decodes the whole output each token (decoders merge across
-// tokens), which costs O(n) per token: fine for outputs of a few thousand.
+// Decoding is windowed, as in HF's TextStreamer and vLLM: each token decodes
+// only the tokens since the last settled point (prefix window) twice, and the
+// new text is the difference, taken only once it no longer ends in an
+// incomplete character. So a token costs O(window), not O(output), and
+// decoders that merge across tokens (byte-level BPE, byte fallback,
+// Metaspace) see enough context.
 // Thread-safety: one per request; no shared state.
 #pragma once
 
@@ -37,11 +41,14 @@ class TextStream {
 
  private:
   std::string Emit(size_t end);
+  std::string DecodeRange(size_t begin, size_t end) const;
 
   DecodeFn decode_;
   std::vector<std::string> stop_;
   std::vector<int32_t> tokens_;
-  std::string text_;     // decode(tokens_)
+  size_t prefix_offset_ = 0;  // tokens_[prefix_offset_, read_offset_) decode to the
+  size_t read_offset_ = 0;    // last settled text (the window's prefix)
+  std::string text_;     // settled text of every token so far
   std::string emitted_;  // a prefix of text_
   bool stopped_ = false;
 };

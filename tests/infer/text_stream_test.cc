@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tokenizer/bytes.h"
+#include "tokenizer/tokenizer.h"
 
 namespace seek {
 namespace {
@@ -81,6 +85,35 @@ TEST(TextStream, IncompleteTail) {
   EXPECT_EQ(IncompleteUtf8Tail("a\xE2\x82\xAC"), 0u);
   EXPECT_EQ(IncompleteUtf8Tail("a\xF0"), 1u);
   EXPECT_EQ(IncompleteUtf8Tail("a\xEF\xBF\xBD"), 3u);
+}
+
+// With a real byte-level BPE tokenizer (characters cut across tokens), the
+// windowed pieces concatenate to the decode of the whole output, and no
+// piece ends inside a character.
+TEST(TextStream, WindowedDecodingEqualsFullDecode) {
+  const std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path().parent_path();
+  auto tok = Tokenizer::FromFile((dir / "fuzz/corpus/tokenizer/tiny_tokenizer.json").string());
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  std::ifstream corpus(dir / "tokenizer/corpus.txt");
+  std::string line;
+  int lines = 0;
+  auto decode = [&](const std::vector<int32_t>& ids) { return (*tok)->Decode(ids, true); };
+  while (std::getline(corpus, line) && lines < 300) {
+    std::vector<int32_t> ids = (*tok)->Encode(line, /*add_special_tokens=*/false);
+    if (ids.empty()) continue;
+    ++lines;
+    TextStream ts(decode, {});
+    std::string all;
+    for (int32_t id : ids) {
+      bool st;
+      std::string p = ts.Push(id, &st);
+      EXPECT_EQ(IncompleteUtf8Tail(p), 0u);
+      all += p;
+    }
+    all += ts.Flush();
+    ASSERT_EQ(all, decode(ids)) << line;
+  }
+  EXPECT_GT(lines, 50);
 }
 
 }  // namespace
