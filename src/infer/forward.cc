@@ -14,6 +14,9 @@ InferenceForward::InferenceForward(const Transformer* model)
     : model_(model), c_(model->config()) {
   if (c_.arch.position == PositionKind::kRope)
     rope_ = MakeRopeTable(c_.max_positions, c_.head_dim(), c_.rope_theta);
+  // BlockParamsAt's table serves data and grads alike, hence the non-const base.
+  float* base = const_cast<float*>(model_->params().data());
+  for (int64_t l = 0; l < c_.n_layer; ++l) layers_.push_back(BlockParamsAt(model_->params(), base, l));
 }
 
 void InferenceForward::EnsureBuffers(int64_t N) {
@@ -83,11 +86,10 @@ Status InferenceForward::Forward(const std::vector<StepSequence>& step, KvCache*
                          c_.arch.position == PositionKind::kRope ? &rope_ : nullptr, nullptr};
   float* x = x_a_;
   float* x_next = x_b_;
-  float* base = const_cast<float*>(ps.data());  // BlockParamsAt's table serves data and grads
   for (int64_t l = 0; l < L; ++l) {
     BlockActs a = acts_;
     a.x_in = x;
-    const BlockParams w = BlockParamsAt(ps, base, l);
+    const BlockParams& w = layers_[l];
     BlockAttnInForward(ctx, w, a);  // a.qkv: [N, (H + 2 KVH) D]
     // Write the new keys and values into their cache slots.
     int64_t r = 0;

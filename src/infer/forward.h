@@ -50,6 +50,7 @@ class InferenceForward {
   const Transformer* model_;
   const ModelConfig& c_;
   RopeTable rope_;
+  std::vector<BlockParams> layers_;  // [n_layer] pointers into the model's parameters
   int64_t cap_ = 0;        // tokens the buffers hold
   AlignedBuffer mem_;
   BlockActs acts_{};       // [N, ...] reused by every layer

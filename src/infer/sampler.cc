@@ -102,32 +102,49 @@ std::vector<std::pair<int32_t, double>> CandidateDistribution(const SamplingPara
   auto better = [](const std::pair<int32_t, double>& a, const std::pair<int32_t, double>& b) {
     return a.second > b.second || (a.second == b.second && a.first < b.first);
   };
-  size_t keep = c.size();
+  // top_k: the k best as a set (unordered yet).
   if (p.top_k > 0 && p.top_k < V) {
-    keep = p.top_k;
-    std::partial_sort(c.begin(), c.begin() + keep, c.end(), better);
-  } else {
-    std::sort(c.begin(), c.end(), better);
-  }
-  c.resize(keep);
-  if (p.top_p < 1.0) {
-    double total = 0;
-    for (const auto& x : c) total += x.second;
-    double acc = 0;
-    size_t n = 0;
-    while (n < c.size()) {
-      acc += c[n++].second;
-      if (acc >= p.top_p * total) break;
-    }
-    c.resize(n);
-  }
-  if (p.min_p > 0.0) {
-    const double cut = p.min_p * c[0].second;
-    size_t n = 1;
-    while (n < c.size() && c[n].second >= cut) ++n;
-    c.resize(n);
+    std::nth_element(c.begin(), c.begin() + (p.top_k - 1), c.end(), better);
+    c.resize(p.top_k);
   }
   double total = 0;
+  for (const auto& x : c) total += x.second;
+  // top_p and min_p each keep a prefix of the sorted survivors; sort only as
+  // many as needed to find both prefixes (a peaked distribution needs a few
+  // dozen of a large vocabulary), growing the sorted prefix when not enough.
+  const double p_max = std::min_element(c.begin(), c.end(), better)->second;  // the best
+  const double cut = p.min_p * p_max;
+  size_t sorted = std::min<size_t>(c.size(), 64);
+  size_t n_top_p = c.size(), n_min_p = c.size();
+  for (;;) {
+    std::partial_sort(c.begin(), c.begin() + sorted, c.end(), better);
+    bool top_p_known = p.top_p >= 1.0, min_p_known = p.min_p <= 0.0;
+    if (!top_p_known) {
+      double acc = 0;
+      for (size_t i = 0; i < sorted; ++i) {
+        acc += c[i].second;
+        if (acc >= p.top_p * total) {
+          n_top_p = i + 1;
+          top_p_known = true;
+          break;
+        }
+      }
+    }
+    if (!min_p_known) {
+      for (size_t i = 1; i < sorted; ++i) {
+        if (c[i].second < cut) {
+          n_min_p = i;
+          min_p_known = true;
+          break;
+        }
+      }
+    }
+    const bool need_all = p.top_p >= 1.0 && p.min_p <= 0.0;  // top_k alone: sort the k
+    if (sorted == c.size() || (top_p_known && min_p_known && !need_all)) break;
+    sorted = std::min(c.size(), sorted * 4);
+  }
+  c.resize(std::min({n_top_p, n_min_p, sorted}));
+  total = 0;
   for (const auto& x : c) total += x.second;
   for (auto& x : c) x.second /= total;
   return c;
