@@ -96,6 +96,7 @@ class Engine {
   static StatusOr<std::unique_ptr<Engine>> Create(std::unique_ptr<Transformer> model,
                                                   std::unique_ptr<Tokenizer> tokenizer,
                                                   const EngineOptions& o);
+  // Stops the loop. Requests still pending get no further events.
   ~Engine();
 
   // Thread-safe. Returns the request id, or why it can never run.
@@ -107,7 +108,9 @@ class Engine {
   // Background step loop; Stop() cancels nothing, it waits for the loop to exit.
   void Start();
   void Stop();
-  // Blocking: submits and waits (steps itself unless Start()ed).
+  // Blocking: submits and waits. Without Start() it runs Step() itself, so
+  // then only one thread may call it (or Step) at a time; with Start() any
+  // number of threads may. Errors (a refused request) come back in .error.
   GenerationResult Generate(GenerationRequest request);
 
   // Text <-> ids (tokenizer.json, or the byte vocabulary).
