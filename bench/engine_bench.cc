@@ -6,13 +6,14 @@
 // stop) through Engine::Step; after the first step (which prefills every
 // prompt) each step decodes one token per request. Prints decode tokens/s
 // (all requests together) and the ratio to batch 1.
-//   engine_bench [--tokens N] [--config FILE.json]   (FILE: an HF config.json)
+//   engine_bench [--tokens N] [--threads N] [--config FILE.json]   (FILE: an HF config.json)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "core/random.h"
+#include "core/threads.h"
 #include "infer/engine.h"
 #include "io/file_util.h"
 
@@ -25,9 +26,11 @@ constexpr const char* kKjvLlama = R"({"model_type": "llama", "num_hidden_layers"
 
 int Main(int argc, char** argv) {
   int64_t tokens = 128;
+  int threads = 0;
   std::string config_text = kKjvLlama;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--tokens")) tokens = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--config")) {
       StatusOr<std::string> t = ReadFileToString(argv[i + 1]);
       if (!t.ok()) return std::fprintf(stderr, "%s\n", t.status().ToString().c_str()), 2;
@@ -38,9 +41,10 @@ int Main(int argc, char** argv) {
   if (!config.ok()) return std::fprintf(stderr, "%s\n", config.status().ToString().c_str()), 2;
   const int64_t prompt_len = 32;
   std::printf("engine_bench: %s, %lld layers, hidden %lld, vocab %lld; prompt %lld, %lld new "
-              "tokens per request\n",
+              "tokens per request; %d threads\n",
               config->family.c_str(), (long long)config->n_layer, (long long)config->hidden,
-              (long long)config->vocab_size, (long long)prompt_len, (long long)tokens);
+              (long long)config->vocab_size, (long long)prompt_len, (long long)tokens,
+              threads > 0 ? threads : NumThreads());
   double base = 0;
   for (int64_t B : {1, 4, 16}) {
     auto model = Transformer::Create(*config).value();
@@ -48,6 +52,7 @@ int Main(int argc, char** argv) {
     EngineOptions o;
     o.max_batch = B;
     o.kv_cache_mb = 64;
+    o.threads = threads;
     o.max_step_tokens = B * prompt_len;
     auto engine = Engine::Create(std::move(model), nullptr, o).value();
     Rng rng(7);

@@ -19,6 +19,7 @@ struct GenerateFlags {
   double temperature = 1.0, top_p = 1.0, min_p = 0.0, repetition_penalty = 1.0;
   double presence_penalty = 0.0, frequency_penalty = 0.0, kv_cache_mb = 256;
   int64_t seed = -1;
+  int threads = 0;
   bool ignore_eos = false;
 };
 
@@ -26,6 +27,7 @@ int RunGenerate(const GenerateFlags& f) {
   EngineOptions eo;
   eo.kv_cache_mb = f.kv_cache_mb;
   eo.max_batch = 1;
+  eo.threads = f.threads;
   StatusOr<std::unique_ptr<Engine>> engine = Engine::Load(f.model, eo);
   if (!engine.ok()) return Fail("generate", engine.status());
   Engine& e = **engine;
@@ -96,6 +98,7 @@ void AddGenerateCommand(CLI::App& app, Action* run) {
   c->add_option("--logprobs", f->logprobs, "print each token's logprob (and top N)");
   c->add_flag("--ignore-eos", f->ignore_eos, "keep going past the end-of-text token");
   c->add_option("--seed", f->seed, "random seed (-1: random)")->capture_default_str();
+  c->add_option("--threads", f->threads, "OpenMP threads (0: default)")->check(CLI::Range(0, 1024))->capture_default_str();
   c->add_option("--kv-cache-mb", f->kv_cache_mb, "KV cache budget")->capture_default_str();
   c->callback([f, run] {
     if (f->prompt.empty() && f->prompt_ids.empty()) f->prompt = "\n";

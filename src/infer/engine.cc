@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/threads.h"
 #include "io/file_util.h"
 #include "model/checkpoint.h"
 #include "tokenizer/bytes.h"
@@ -93,6 +94,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(std::unique_ptr<Transformer> mo
 Status Engine::Init(const EngineOptions& o) {
   if (o.max_batch < 1 || o.max_batch > 4096)
     return InvalidArgumentError("max batch {} must be in [1, 4096]", o.max_batch);
+  if (o.threads < 0 || o.threads > 1024)
+    return InvalidArgumentError("threads {} must be in [0, 1024] (0: OpenMP default)", o.threads);
   if (o.prefill_chunk < 1)
     return InvalidArgumentError("prefill chunk {} must be >= 1", o.prefill_chunk);
   opt_ = o;
@@ -213,6 +216,7 @@ void Engine::DrainInbox() {
 }
 
 bool Engine::Step() {
+  if (opt_.threads > 0) SetNumThreads(opt_.threads);  // this thread's OpenMP team size
   DrainInbox();
   std::vector<ScheduledChunk> plan = scheduler_->Schedule();
   if (plan.empty()) {

@@ -47,6 +47,10 @@ struct EngineOptions {
   int64_t block_size = 16;        // tokens per KV block
   int64_t prefill_chunk = 256;    // prompt tokens of one request per step
   int64_t max_step_tokens = 512;  // tokens per step over all requests
+  // OpenMP threads of the step thread (0: the OpenMP default). A decode step
+  // of a small model forks ~10 parallel regions per layer; on a machine
+  // shared with other work, fewer threads can be much faster.
+  int threads = 0;
 };
 
 enum class FinishReason { kNone, kLength, kStop, kCancelled, kError };
