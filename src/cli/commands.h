@@ -18,6 +18,7 @@ using Action = std::function<int()>;
 void AddTrainCommand(CLI::App& app, Action* run);
 void AddEvalCommand(CLI::App& app, Action* run);
 void AddSampleCommand(CLI::App& app, Action* run);
+void AddGenerateCommand(CLI::App& app, Action* run);
 void AddShardsCommand(CLI::App& app, Action* run);
 void AddPlotCommand(CLI::App& app, Action* run);
 void AddTokenizerCommand(CLI::App& app, Action* run);

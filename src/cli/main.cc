@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   seek::cli::AddTrainCommand(app, &run);
   seek::cli::AddEvalCommand(app, &run);
   seek::cli::AddSampleCommand(app, &run);
+  seek::cli::AddGenerateCommand(app, &run);
   seek::cli::AddPlotCommand(app, &run);
   seek::cli::AddTokenizerCommand(app, &run);
   try {

@@ -125,22 +125,22 @@ void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const
     RmsNormBackward(dinp, dw, dout, inp, w, rstd, N, c.hidden);
 }
 
-void BlockForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a, float* x_out) {
+void BlockAttnInForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a) {
   const ModelConfig& c = *ctx.config;
-  const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
-  const int64_t I = c.intermediate, up_rows = UpRows(c);
-
+  const int64_t N = ctx.B * ctx.T, C = c.hidden;
   NormForward(c, a.norm1, a.norm1_mean, a.norm1_rstd, a.x_in, w.norm1_w, w.norm1_b, N);
   LinearForward(a.qkv, a.norm1, w.qkv_w, w.qkv_b, N, C, c.qkv_dim());
   if (c.arch.position == PositionKind::kRope) {
     // q heads and k heads are adjacent in each qkv row: rotate them in one call.
     RopeForward(a.qkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
   }
-  const AttentionShape s = AttnShape(ctx);
-  const float* q = a.qkv;
-  const float* k = q + HD;
-  const float* v = k + c.n_kv_head * c.head_dim();
-  AttentionForward(s, a.attn, a.lse, q, k, v, ctx.doc, ctx.stats);
+}
+
+void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a,
+                         float* x_out) {
+  const ModelConfig& c = *ctx.config;
+  const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
+  const int64_t I = c.intermediate, up_rows = UpRows(c);
   LinearForward(a.x_mid, a.attn, w.out_w, w.out_b, N, HD, C);
   Add(a.x_mid, a.x_mid, a.x_in, N * C);
 
@@ -152,6 +152,18 @@ void BlockForward(const BlockContext& ctx, const BlockParams& w, const BlockActs
     GeluForward(a.act, a.up, N * I);
   LinearForward(x_out, a.act, w.down_w, w.down_b, N, I, C);
   Add(x_out, x_out, a.x_mid, N * C);
+}
+
+void BlockForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a, float* x_out) {
+  const ModelConfig& c = *ctx.config;
+  const int64_t HD = c.n_head * c.head_dim();
+  BlockAttnInForward(ctx, w, a);
+  const AttentionShape s = AttnShape(ctx);
+  const float* q = a.qkv;
+  const float* k = q + HD;
+  const float* v = k + c.n_kv_head * c.head_dim();
+  AttentionForward(s, a.attn, a.lse, q, k, v, ctx.doc, ctx.stats);
+  BlockAttnOutForward(ctx, w, a, x_out);
 }
 
 void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockParams& g,

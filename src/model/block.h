@@ -72,6 +72,14 @@ struct BlockContext {
 // a.x_in must hold the block input; writes every other activation and the
 // block output to x_out ([N, C]; may be the next block's x_in).
 void BlockForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a, float* x_out);
+// BlockForward's two halves around attention, for callers that attend over
+// their own keys and values (the inference engine's paged KV cache). Only
+// ctx.B * ctx.T (the token count), ctx.pos and ctx.rope are read.
+// In: a.x_in. Out: a.norm1 (+ stats), a.qkv (q and k rotated by RoPE).
+void BlockAttnInForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a);
+// In: a.x_in, a.attn. Out: a.x_mid, a.norm2 (+ stats), a.up, a.act and x_out.
+void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a,
+                         float* x_out);
 // dresid [N, C]: in, d x_out; out, d x_in (updated in place). Parameter
 // gradients accumulate (+=) into g.
 void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockParams& g,

@@ -41,6 +41,12 @@ echo "[1, 2, 3, 4, 5]" > "$work/ids.txt"
 expect 0 "perplexity" "eval on token-id lines" -- "$seek" eval --model "$model" --data "$work/ids.txt"
 expect 0 "^the" "sample from a text prompt" -- "$seek" sample --model "$model" --prompt "the" --tokens 10
 expect 0 "loss.png" "plot" -- "$seek" plot "$work/run"
+# seek generate (inference engine, KV cache) agrees with seek sample (full recompute) when greedy.
+gen=$("$seek" generate --model "$model" --prompt "the" --max-tokens 20 --temperature 0 2>/dev/null)
+smp=$("$seek" sample --model "$model" --prompt "the" --tokens 20 --temperature 0 2>/dev/null)
+[ -n "$gen" ] && [ "$gen" = "$smp" ] && ok "generate greedy equals sample greedy" || bad "generate greedy equals sample greedy ('$gen' vs '$smp')"
+expect 0 "tokens/s decode" "generate prints its speed" -- "$seek" generate --model "$model" --prompt "the" --max-tokens 5 --seed 1
+expect 2 "past the model's context" "generate past the context" -- "$seek" generate --model "$model" --prompt "the" --max-tokens 100000
 
 # Tokenizer round trip through the CLI (a small byte-level BPE tokenizer.json).
 tok="$(dirname "$0")/../fuzz/corpus/tokenizer/tiny_tokenizer.json"
