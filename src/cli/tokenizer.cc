@@ -54,7 +54,7 @@ int RunDecode(const TokenizerFlags& f) {
 }  // namespace
 
 void AddTokenizerCommand(CLI::App& app, Action* run) {
-  CLI::App* c = app.add_subcommand("tokenizer", "Encode and decode with a Hugging Face tokenizer.json");
+  CLI::App* c = app.add_subcommand("tokenizer", "Encode, decode and apply chat templates of Hugging Face tokenizers");
   c->require_subcommand(1);
   auto f = std::make_shared<TokenizerFlags>();
   CLI::App* enc = c->add_subcommand("encode", "UTF-8 lines on stdin -> one JSON array of ids per line");
@@ -66,6 +66,7 @@ void AddTokenizerCommand(CLI::App& app, Action* run) {
   dec->add_flag("--skip-special", f->skip_special, "drop special tokens from the text");
   enc->callback([f, run] { *run = [f] { return RunEncode(*f); }; });
   dec->callback([f, run] { *run = [f] { return RunDecode(*f); }; });
+  AddTokenizerChatCommand(*c, run);
 }
 
 }  // namespace seek::cli
