@@ -21,12 +21,16 @@ StatusOr<ChatTemplate> ChatTemplate::Parse(std::string_view source, std::string 
 }
 
 StatusOr<std::string> ChatTemplate::Render(const nlohmann::ordered_json& context) const {
+  return Render(context, jinja::Limits{});
+}
+
+StatusOr<std::string> ChatTemplate::Render(const nlohmann::ordered_json& context, const jinja::Limits& limits) const {
   if (!context.is_object())
     return InvalidArgumentError("chat template {}: the context must be a JSON object, got {}", name_,
                                 context.type_name());
   std::unordered_map<std::string, jinja::Value> globals;
   for (auto it = context.begin(); it != context.end(); ++it) globals[it.key()] = jinja::FromJson(it.value());
-  jinja::Renderer r(name_, std::move(globals), jinja::Limits{});
+  jinja::Renderer r(name_, std::move(globals), limits);
   return r.Render(*body_);
 }
 

@@ -14,7 +14,7 @@
 // renders as "None", strings index and measure by code point, and a
 // {% set %} inside a loop body lasts for one iteration (use namespace()).
 // Rendering is bounded: output and any one string are capped at 64 MiB, loop
-// iterations at 10 million, and a template cannot recurse, so a hostile
+// iterations at one million, and a template cannot recurse, so a hostile
 // template fails with a Status instead of hanging or crashing.
 //
 // Thread-safety: a parsed ChatTemplate is immutable; Render may be called
@@ -34,6 +34,7 @@ namespace seek {
 
 namespace jinja {
 struct Stmt;
+struct Limits;
 }
 
 class ChatTemplate {
@@ -46,6 +47,8 @@ class ChatTemplate {
   // Renders with `context` (a JSON object) as the global variables. Key order
   // of JSON objects is kept (it shows in `tojson`), so pass ordered_json.
   StatusOr<std::string> Render(const nlohmann::ordered_json& context) const;
+  // The same with other limits than the defaults of jinja_eval.h (tests, fuzzing).
+  StatusOr<std::string> Render(const nlohmann::ordered_json& context, const jinja::Limits& limits) const;
 
   const std::string& name() const { return name_; }
 

@@ -163,31 +163,37 @@ Status Renderer::ExecFor(const Stmt& s, std::string* out) {
   }
   if (items.empty()) return Exec(s.else_body, out);
   const int64_t n = static_cast<int64_t>(items.size());
+  // One loop object, updated in place each iteration (as Jinja2's LoopContext).
+  Value loop = Value::MakeDict();
+  loop.dict->items = {{"index", Value::Int(1)},      {"index0", Value::Int(0)},   {"revindex", Value::Int(n)},
+                      {"revindex0", Value::Int(n - 1)}, {"first", Value::Bool(true)}, {"last", Value::Bool(n == 1)},
+                      {"length", Value::Int(n)},     {"previtem", Value()},       {"nextitem", Value()},
+                      {"depth", Value::Int(1)},      {"depth0", Value::Int(0)}};
+  auto& f = loop.dict->items;
   ++loop_depth_;
-  for (int64_t k = 0; k < n; ++k) {
-    RETURN_IF_ERROR(At(s.pos, budget_.ChargeIteration()));
-    Dict loop;
-    loop.items = {{"index", Value::Int(k + 1)},
-                  {"index0", Value::Int(k)},
-                  {"revindex", Value::Int(n - k)},
-                  {"revindex0", Value::Int(n - k - 1)},
-                  {"first", Value::Bool(k == 0)},
-                  {"last", Value::Bool(k == n - 1)},
-                  {"length", Value::Int(n)},
-                  {"previtem", k > 0 ? items[k - 1] : Value::Undefined()},
-                  {"nextitem", k + 1 < n ? items[k + 1] : Value::Undefined()},
-                  {"depth", Value::Int(1)},
-                  {"depth0", Value::Int(0)}};
-    scopes_.emplace_back();
-    Assign("loop", Value::MakeDict(std::move(loop)));
-    Status st = bind(items[k]);
+  scopes_.emplace_back();
+  Status st;
+  for (int64_t k = 0; k < n && st.ok(); ++k) {
+    st = At(s.pos, budget_.ChargeIteration());
+    if (!st.ok()) break;
+    f[0].second.i = k + 1;
+    f[1].second.i = k;
+    f[2].second.i = n - k;
+    f[3].second.i = n - k - 1;
+    f[4].second.b = k == 0;
+    f[5].second.b = k == n - 1;
+    f[7].second = k > 0 ? items[k - 1] : Value::Undefined();
+    f[8].second = k + 1 < n ? items[k + 1] : Value::Undefined();
+    scopes_.back().clear();  // each iteration starts from a fresh scope
+    Assign("loop", loop);
+    st = bind(items[k]);
     if (st.ok()) st = Exec(s.body, out);
-    scopes_.pop_back();
-    if (!st.ok()) return st;
-    const Flow f = flow_;
+    const Flow fl = flow_;
     flow_ = Flow::kNormal;
-    if (f == Flow::kBreak) break;
+    if (fl == Flow::kBreak) break;
   }
+  scopes_.pop_back();
+  RETURN_IF_ERROR(st);
   --loop_depth_;
   return Status::Ok();
 }

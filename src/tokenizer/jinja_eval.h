@@ -19,7 +19,7 @@ namespace seek::jinja {
 struct Limits {
   size_t max_output_bytes = size_t{64} << 20;  // rendered text and any one string
   size_t max_work_bytes = size_t{1} << 30;     // bytes created by string operations, in total
-  int64_t max_iterations = 10'000'000;         // loop iterations, in total
+  int64_t max_iterations = 1'000'000;          // loop iterations, in total
   size_t max_list_size = 1'000'000;            // elements of one list (range, l * n, l + l)
 };
 
