@@ -51,6 +51,17 @@ if "$seek" tokenizer decode --tokenizer "$tok" < "$work/ids2.txt" | cmp -s - "$w
   ok "tokenizer decode(encode(x)) == x"; else bad "tokenizer decode(encode(x)) == x"; fi
 expect 2 "stdin line 1: expected a JSON array" "tokenizer decode of a bad line" -- bash -c "echo '[1, \"x\"]' | '$seek' tokenizer decode --tokenizer '$tok'"
 
+# Chat template through the CLI: exact output (no newline added), errors exit 2.
+mkdir -p "$work/chat"
+cat > "$work/chat/tokenizer_config.json" <<'JSON'
+{"bos_token": {"content": "<s>"}, "eos_token": "</s>",
+ "chat_template": "{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content | trim }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"}
+JSON
+echo '[{"role": "user", "content": " hi ü "}]' | "$seek" tokenizer chat --tokenizer "$work/chat" --generation-prompt > "$work/chat/out.txt"
+if [ "$(cat "$work/chat/out.txt")" = "<s><user>hi ü</s><assistant>" ] && [ "$(tail -c 1 "$work/chat/out.txt")" = ">" ]; then
+  ok "tokenizer chat renders the template exactly"; else bad "tokenizer chat renders the template exactly"; fi
+expect 2 "JSON array of messages" "tokenizer chat with bad stdin" -- bash -c "echo 'not json' | '$seek' tokenizer chat --tokenizer '$work/chat'"
+
 # Bad input: exit code 2 and a message naming the file or field.
 expect 2 "does not exist|File does not exist" "missing config file" -- "$seek" train --config "$work/nope.json"
 sed 's/"batch_size": 4/"batch_size": "four"/' "$work/cfg.json" > "$work/bad_type.json"
