@@ -29,7 +29,11 @@ StatusOr<std::string> ChatTemplate::Render(const nlohmann::ordered_json& context
     return InvalidArgumentError("chat template {}: the context must be a JSON object, got {}", name_,
                                 context.type_name());
   std::unordered_map<std::string, jinja::Value> globals;
-  for (auto it = context.begin(); it != context.end(); ++it) globals[it.key()] = jinja::FromJson(it.value());
+  for (auto it = context.begin(); it != context.end(); ++it) {
+    auto v = jinja::FromJson(it.value());
+    if (!v.ok()) return v.status().WithContext(fmt::format("chat template {}: variable '{}'", name_, it.key()));
+    globals[it.key()] = std::move(*v);
+  }
   jinja::Renderer r(name_, std::move(globals), limits);
   return r.Render(*body_);
 }

@@ -24,9 +24,11 @@ const Value* Arg(const CallArgs& a, size_t k, const char* name) {
 Status CheckArgs(const CallArgs& a, const std::string& what, std::initializer_list<const char*> names) {
   if (a.positional.size() > names.size())
     return InvalidArgumentError("{} takes at most {} arguments, got {}", what, names.size(), a.positional.size());
-  for (const auto& [n, v] : a.keyword)
+  for (const auto& kv : a.keyword) {
+    const std::string& n = kv.first;
     if (std::none_of(names.begin(), names.end(), [&](const char* x) { return n == x; }))
       return InvalidArgumentError("{} got an unexpected keyword argument '{}'", what, n);
+  }
   return Status::Ok();
 }
 

@@ -27,6 +27,21 @@ Status Budget::ChargeIteration() {
   return Status::Ok();
 }
 
+void Budget::ClearNamespaces() {
+  std::vector<std::pair<std::string, Value>> doomed;
+  for (auto& ns : namespaces_) {
+    for (auto& kv : ns->items) doomed.push_back(std::move(kv));
+    ns->items.clear();
+  }
+  doomed.clear();  // each value's own nesting is at most kMaxValueDepth
+  namespaces_.clear();
+}
+
+Renderer::~Renderer() {
+  scopes_.clear();
+  budget_.ClearNamespaces();
+}
+
 Renderer::Renderer(std::string name, std::unordered_map<std::string, Value> globals, const Limits& limits)
     : name_(std::move(name)), budget_(limits) {
   AddGlobals(&globals, &budget_);
@@ -169,6 +184,7 @@ Status Renderer::ExecFor(const Stmt& s, std::string* out) {
                       {"revindex0", Value::Int(n - 1)}, {"first", Value::Bool(true)}, {"last", Value::Bool(n == 1)},
                       {"length", Value::Int(n)},     {"previtem", Value()},       {"nextitem", Value()},
                       {"depth", Value::Int(1)},      {"depth0", Value::Int(0)}};
+  for (const Value& item : items) loop.depth = std::max(loop.depth, item.depth + 1);
   auto& f = loop.dict->items;
   ++loop_depth_;
   scopes_.emplace_back();
@@ -211,6 +227,13 @@ Status Renderer::EvalArgs(const Expr& e, size_t first, CallArgs* args) {
 }
 
 StatusOr<Value> Renderer::Eval(const Expr& e) {
+  auto v = EvalImpl(e);
+  if (v.ok() && v->depth > kMaxValueDepth)
+    return At(e.pos, InvalidArgumentError("value nested deeper than {} levels", kMaxValueDepth));
+  return v;
+}
+
+StatusOr<Value> Renderer::EvalImpl(const Expr& e) {
   struct DepthGuard {
     int* d;
     ~DepthGuard() { --*d; }

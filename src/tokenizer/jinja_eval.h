@@ -32,8 +32,14 @@ class Budget {
   Status ChargeString(size_t bytes);
   Status ChargeList(size_t elements);
   Status ChargeIteration();
+  // Every namespace() made during the render; the Renderer empties them at
+  // the end, which frees reference cycles (ns.self = ns) and keeps the
+  // destruction of values shallow.
+  void AddNamespace(std::shared_ptr<Dict> ns) { namespaces_.push_back(std::move(ns)); }
+  void ClearNamespaces();
 
  private:
+  std::vector<std::shared_ptr<Dict>> namespaces_;
   Limits limits_;
   size_t work_ = 0;
   int64_t iterations_ = 0;
@@ -55,13 +61,15 @@ class Renderer {
  public:
   // `name` labels errors; `globals` is the render context.
   Renderer(std::string name, std::unordered_map<std::string, Value> globals, const Limits& limits);
+  ~Renderer();
   StatusOr<std::string> Render(const Body& body);
 
  private:
   enum class Flow { kNormal, kBreak, kContinue };
   Status Exec(const Body& body, std::string* out);
   Status ExecFor(const Stmt& s, std::string* out);
-  StatusOr<Value> Eval(const Expr& e);
+  StatusOr<Value> Eval(const Expr& e);  // EvalImpl, then bounds the result's depth
+  StatusOr<Value> EvalImpl(const Expr& e);
   StatusOr<Value> EvalBinary(const Expr& e);
   StatusOr<Value> EvalCall(const Expr& e);
   Status EvalArgs(const Expr& e, size_t first, CallArgs* args);

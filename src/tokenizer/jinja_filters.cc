@@ -19,9 +19,11 @@ const Value* Arg(const CallArgs& a, size_t k, const char* name) {
 Status CheckArgs(const CallArgs& a, const std::string& what, std::initializer_list<const char*> names) {
   if (a.positional.size() > names.size())
     return InvalidArgumentError("{} takes at most {} arguments, got {}", what, names.size(), a.positional.size());
-  for (const auto& [n, v] : a.keyword)
+  for (const auto& kv : a.keyword) {
+    const std::string& n = kv.first;
     if (std::none_of(names.begin(), names.end(), [&](const char* x) { return n == x; }))
       return InvalidArgumentError("{} got an unexpected keyword argument '{}'", what, n);
+  }
   return Status::Ok();
 }
 
@@ -320,7 +322,7 @@ StatusOr<bool> ApplyTest(const std::string& name, const Value& v, CallArgs& a) {
 }
 
 void AddGlobals(std::unordered_map<std::string, Value>* g, Budget* budget) {
-  (*g)["namespace"] = Value::Function("namespace", [](CallArgs& a) -> StatusOr<Value> {
+  (*g)["namespace"] = Value::Function("namespace", [budget](CallArgs& a) -> StatusOr<Value> {
     Dict d;
     for (const Value& p : a.positional) {
       if (!p.is_dict()) return InvalidArgumentError("namespace() takes only a dict as positional argument");
@@ -329,6 +331,8 @@ void AddGlobals(std::unordered_map<std::string, Value>* g, Budget* budget) {
     for (const auto& [k, v] : a.keyword) d.Set(k, v);
     Value ns = Value::MakeDict(std::move(d));
     ns.namespace_ = true;
+    ns.depth = 0;  // opaque: its contents may change
+    budget->AddNamespace(ns.dict);
     return ns;
   });
   (*g)["dict"] = Value::Function("dict", [](CallArgs& a) -> StatusOr<Value> {

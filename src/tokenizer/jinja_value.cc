@@ -1,6 +1,7 @@
 // tokenizer/jinja_value.cc — Value conversions with Python semantics.
 #include "tokenizer/jinja_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -26,6 +27,8 @@ void Dict::Set(const std::string& key, Value v) {
 Value Value::MakeList(List items) {
   Value v;
   v.kind = Kind::kList;
+  for (const Value& x : items) v.depth = std::max(v.depth, x.depth);
+  v.depth += 1;
   v.list = std::make_shared<List>(std::move(items));
   return v;
 }
@@ -33,6 +36,8 @@ Value Value::MakeList(List items) {
 Value Value::MakeDict(Dict d) {
   Value v;
   v.kind = Kind::kDict;
+  for (const auto& kv : d.items) v.depth = std::max(v.depth, kv.second.depth);
+  v.depth += 1;
   v.dict = std::make_shared<Dict>(std::move(d));
   return v;
 }
@@ -77,7 +82,11 @@ const char* Value::TypeName() const {
 namespace {
 
 template <typename J>
-Value FromJsonImpl(const J& j) {
+Value FromJsonImpl(const J& j, int depth, bool* too_deep) {
+  if (depth > kMaxValueDepth) {
+    *too_deep = true;
+    return Value::None();
+  }
   switch (j.type()) {
     case nlohmann::json::value_t::null: return Value::None();
     case nlohmann::json::value_t::boolean: return Value::Bool(j.template get<bool>());
@@ -92,12 +101,12 @@ Value FromJsonImpl(const J& j) {
     case nlohmann::json::value_t::array: {
       List l;
       l.reserve(j.size());
-      for (const auto& e : j) l.push_back(FromJsonImpl(e));
+      for (const auto& e : j) l.push_back(FromJsonImpl(e, depth + 1, too_deep));
       return Value::MakeList(std::move(l));
     }
     case nlohmann::json::value_t::object: {
       Dict d;
-      for (auto it = j.begin(); it != j.end(); ++it) d.items.emplace_back(it.key(), FromJsonImpl(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it) d.items.emplace_back(it.key(), FromJsonImpl(it.value(), depth + 1, too_deep));
       return Value::MakeDict(std::move(d));
     }
     default: return Value::None();  // binary, discarded: not produced by the JSON parser
@@ -142,10 +151,18 @@ void JsonString(std::string_view s, std::string* out) {
   *out += '"';
 }
 
+template <typename J>
+StatusOr<Value> FromJsonChecked(const J& j) {
+  bool too_deep = false;
+  Value v = FromJsonImpl(j, 0, &too_deep);
+  if (too_deep) return InvalidArgumentError("JSON nested deeper than {} levels", kMaxValueDepth);
+  return v;
+}
+
 }  // namespace
 
-Value FromJson(const nlohmann::ordered_json& j) { return FromJsonImpl(j); }
-Value FromJson(const nlohmann::json& j) { return FromJsonImpl(j); }
+StatusOr<Value> FromJson(const nlohmann::ordered_json& j) { return FromJsonChecked(j); }
+StatusOr<Value> FromJson(const nlohmann::json& j) { return FromJsonChecked(j); }
 
 std::string FloatRepr(double d) {
   if (std::isnan(d)) return "nan";

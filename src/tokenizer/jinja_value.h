@@ -58,6 +58,10 @@ struct Value {
   std::shared_ptr<List> list;
   std::shared_ptr<Dict> dict;
   std::shared_ptr<Callable> fn;
+  // Nesting of lists and dicts (0 for scalars and namespaces, whose contents
+  // may change): the interpreter bounds it so that recursion over values
+  // (repr, ==, destruction) stays shallow.
+  int depth = 0;
   bool tuple = false;      // list written as (a, b): repr uses parentheses
   bool namespace_ = false;  // dict made by namespace(): attribute assignment allowed
 
@@ -85,9 +89,13 @@ struct Value {
   const char* TypeName() const;
 };
 
+// Deepest nesting of lists and dicts a value may have.
+constexpr int kMaxValueDepth = 256;
+
 // JSON (nlohmann, ordered or not) to Value; objects keep their key order.
-Value FromJson(const nlohmann::ordered_json& j);
-Value FromJson(const nlohmann::json& j);
+// Fails if the JSON nests deeper than kMaxValueDepth.
+StatusOr<Value> FromJson(const nlohmann::ordered_json& j);
+StatusOr<Value> FromJson(const nlohmann::json& j);
 
 // str(v) as Jinja2 renders it ({{ v }}); undefined renders as "".
 std::string ToStr(const Value& v);

@@ -156,6 +156,12 @@ TEST(ChatTemplate, LimitsStopRunawayTemplates) {
   EXPECT_NE(Err("{% set ns = namespace(s='x') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}")
                 .find("bytes"),
             std::string::npos);
+  // Nesting grown across loop iterations through a namespace is bounded too
+  // (repr, == and destruction of values recurse over it).
+  EXPECT_NE(Err("{% set ns = namespace(l=1) %}{% for i in range(900000) %}{% set ns.l = [ns.l] %}{% endfor %}")
+                .find("nested deeper"),
+            std::string::npos);
+  EXPECT_EQ(R("{% set ns = namespace() %}{% set ns.self = ns %}{% set ns.l = [ns] %}{{ ns.l }}"), "[<Namespace>]");
   std::string deep(5000, '(');
   EXPECT_NE(Err("{{ " + deep + "1" + std::string(5000, ')') + " }}").find("nested"), std::string::npos);
   std::string chain = "{{ 'a'";
