@@ -164,7 +164,6 @@ class Parser {
     }
     if (n == "break" || n == "continue") {
       s->kind = n == "break" ? Stmt::Kind::kBreak : Stmt::Kind::kContinue;
-      if (loop_depth_hint_ < 0) return Error(name, "'" + n + "' outside a for loop");
       RETURN_IF_ERROR(ExpectBlockEnd(n.c_str()));
       return s;
     }
@@ -584,7 +583,6 @@ class Parser {
   const std::vector<Token>& t_;
   size_t i_ = 0;
   int depth_ = 0;
-  int loop_depth_hint_ = 0;  // break/continue are checked at run time
 };
 
 }  // namespace
