@@ -4,13 +4,31 @@
 #include <cctype>
 
 #include "tokenizer/jinja_ast.h"
+#include "tokenizer/jinja_value.h"
 #include "tokenizer/unicode.h"
 
 namespace seek::jinja {
 namespace {
 
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-bool IsWs(char c) { return IsBlank(c) || c == '\n'; }
+bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' || c == '\n'; }
+
+// Whitespace stripping of template text uses Python's \s (Unicode spaces too).
+size_t LeadingSpace(std::string_view text) {
+  size_t k = 0;
+  for (std::string_view cp : CodePoints(text)) {
+    if (!IsPySpace(cp)) break;
+    k += cp.size();
+  }
+  return k;
+}
+std::string_view StripTrailingSpace(std::string_view text) {
+  std::vector<std::string_view> cps = CodePoints(text);
+  while (!cps.empty() && IsPySpace(cps.back())) {
+    text.remove_suffix(cps.back().size());
+    cps.pop_back();
+  }
+  return text;
+}
 
 class Lexer {
  public:
@@ -27,9 +45,7 @@ class Lexer {
       const size_t text_end = p == std::string_view::npos ? src_.size() : p;
       std::string_view text = src_.substr(pos, text_end - pos);
       if (strip_next) {
-        size_t k = 0;
-        while (k < text.size() && IsWs(text[k])) ++k;
-        text.remove_prefix(k);
+        text.remove_prefix(LeadingSpace(text));
       }
       strip_next = false;
       if (p == std::string_view::npos) {
@@ -39,12 +55,12 @@ class Lexer {
       const char kind = src_[p + 1];  // '{', '%' or '#'
       const char mod = p + 2 < src_.size() ? src_[p + 2] : '\0';
       if (mod == '-') {
-        while (!text.empty() && IsWs(text.back())) text.remove_suffix(1);
+        text = StripTrailingSpace(text);
       } else if (mod != '+' && kind != '{') {  // lstrip_blocks
         const size_t nl = text.rfind('\n');
         const size_t tail = nl == std::string_view::npos ? 0 : nl + 1;
         const bool line_start = nl != std::string_view::npos || pos == 0 || src_[pos - 1] == '\n';
-        if (line_start && std::all_of(text.begin() + tail, text.end(), IsBlank)) text = text.substr(0, tail);
+        if (line_start && LeadingSpace(text.substr(tail)) == text.size() - tail) text = text.substr(0, tail);
       }
       Emit(Tok::kText, std::string(text), pos);
       size_t q = p + 2 + (mod == '-' || mod == '+' ? 1 : 0);
@@ -238,11 +254,19 @@ class Lexer {
 }  // namespace
 
 StatusOr<std::vector<Token>> Lex(std::string_view source) {
-  if (!source.empty() && source.back() == '\n') {
-    source.remove_suffix(1);
-    if (!source.empty() && source.back() == '\r') source.remove_suffix(1);
+  // Jinja2 normalises \r\n and \r to \n, then drops one trailing newline.
+  std::string src;
+  src.reserve(source.size());
+  for (size_t k = 0; k < source.size(); ++k) {
+    if (source[k] == '\r') {
+      src += '\n';
+      if (k + 1 < source.size() && source[k + 1] == '\n') ++k;
+    } else {
+      src += source[k];
+    }
   }
-  return Lexer(source).Run();
+  if (!src.empty() && src.back() == '\n') src.pop_back();
+  return Lexer(src).Run();
 }
 
 }  // namespace seek::jinja
