@@ -113,6 +113,11 @@ struct Stmt {
   Body else_body;                    // kIf, kFor
 };
 
+// Whether a filter / test of this name exists (jinja_filters.cc). The parser
+// rejects unknown ones, as Jinja2 does when it compiles a template.
+bool IsKnownFilter(std::string_view name);
+bool IsKnownTest(std::string_view name);
+
 // Parses tokens into statements. Errors name line and column.
 StatusOr<Body> Parse(const std::vector<Token>& tokens);
 

@@ -86,6 +86,23 @@ StatusOr<Value> SelectAttr(const Value& v, CallArgs& a, bool select, const std::
 
 }  // namespace
 
+bool IsKnownFilter(std::string_view name) {
+  static const char* const kNames[] = {
+      "default", "d",     "tojson",  "length",     "count", "string", "trim",       "upper",      "lower",
+      "title",   "capitalize", "replace", "first", "last",   "list",  "reverse", "unique", "sort", "join", "items",
+      "dictsort", "selectattr", "rejectattr", "map", "abs", "int", "float"};
+  return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* x) { return name == x; });
+}
+
+bool IsKnownTest(std::string_view name) {
+  static const char* const kNames[] = {
+      "eq",      "equalto", "==",      "ne",      "!=",     "sameas",   "lt",       "lessthan", "gt",
+      "greaterthan", "le",  "ge",      "in",      "divisibleby", "defined", "undefined", "none", "string",
+      "mapping", "number",  "integer", "float",   "boolean", "true",   "false",    "sequence", "iterable",
+      "callable", "odd",    "even",    "lower",   "upper"};
+  return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* x) { return name == x; });
+}
+
 StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a, Budget* budget) {
   const std::string what = "filter '" + name + "'";
   using K = Value::Kind;

@@ -537,6 +537,7 @@ class Parser {
         ++i_;
         const Token& n = Peek();
         ASSIGN_OR_RETURN(std::string name, ExpectName("a filter name after '|'"));
+        if (!IsKnownFilter(name)) return Error(n, fmt::format("unknown or unsupported filter '{}'", name));
         ExprPtr f = Node(Expr::Kind::kFilter, n.pos);
         f->name = name;
         Add(f.get(), std::move(e));
@@ -550,7 +551,9 @@ class Parser {
           t->negate = true;
           ++i_;
         }
+        const Token& test_name = Peek();
         ASSIGN_OR_RETURN(t->name, ExpectName("a test name after 'is'"));
+        if (!IsKnownTest(t->name)) return Error(test_name, fmt::format("unknown or unsupported test '{}'", t->name));
         Add(t.get(), std::move(e));
         if (IsOp("(")) {
           RETURN_IF_ERROR(ParseCallArgs(t.get()));

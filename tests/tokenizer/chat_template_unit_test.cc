@@ -123,6 +123,10 @@ TEST(ChatTemplate, ErrorsNameTheConstructAndPosition) {
   EXPECT_NE(e.find("line 1 column 4"), std::string::npos) << e;
   e = Err("{{ x is frob }}");
   EXPECT_NE(e.find("unknown or unsupported test 'frob'"), std::string::npos) << e;
+  // Like Jinja2, unknown filters and tests fail when the template is parsed,
+  // even in a branch that never runs.
+  EXPECT_FALSE(ChatTemplate::Parse("{% if false %}{{ x|frob }}{% endif %}", "t").ok());
+  EXPECT_FALSE(ChatTemplate::Parse("{% if false %}{{ x is frob }}{% endif %}", "t").ok());
   e = Err("{{ 'a'.zfill(3) }}");
   EXPECT_NE(e.find("unknown or unsupported method 'zfill' of str"), std::string::npos) << e;
   e = Err("{{ nope(1) }}");
