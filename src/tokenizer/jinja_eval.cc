@@ -15,6 +15,13 @@ Status Budget::ChargeString(size_t bytes) {
   return Status::Ok();
 }
 
+Status Budget::ChargeWork(size_t bytes) {
+  work_ += bytes;
+  if (work_ > limits_.max_work_bytes)
+    return InvalidArgumentError("string operations produced more than {} bytes in total", limits_.max_work_bytes);
+  return Status::Ok();
+}
+
 Status Budget::ChargeList(size_t elements) {
   if (elements > limits_.max_list_size)
     return InvalidArgumentError("a list of {} elements exceeds the limit of {}", elements, limits_.max_list_size);
@@ -80,7 +87,7 @@ Status Renderer::Exec(const Body& body, std::string* out) {
       case Stmt::Kind::kOutput: {
         auto v = Eval(*s.expr);
         if (!v.ok()) return At(s.pos, v.status());
-        *out += ToStr(*v);
+        *out += ToStr(*v, budget_.limits().max_output_bytes);
         break;
       }
       case Stmt::Kind::kIf: {
@@ -230,6 +237,9 @@ StatusOr<Value> Renderer::Eval(const Expr& e) {
   auto v = EvalImpl(e);
   if (v.ok() && v->depth > kMaxValueDepth)
     return At(e.pos, InvalidArgumentError("value nested deeper than {} levels", kMaxValueDepth));
+  if (v.ok() && v->is_string() && v->s.size() > budget_.limits().max_output_bytes)
+    return At(e.pos, InvalidArgumentError("a string of {} bytes exceeds the limit of {} bytes", v->s.size(),
+                                          budget_.limits().max_output_bytes));
   return v;
 }
 
@@ -373,6 +383,14 @@ Status BadOperands(const std::string& op, const Value& a, const Value& b) {
 
 int64_t AsInt(const Value& v) { return v.kind == Value::Kind::kBool ? v.b : v.i; }
 
+// Bytes that copying these elements copies: strings are held by value,
+// lists and dicts are shared.
+size_t CopiedBytes(const List& l) {
+  size_t n = 0;
+  for (const Value& x : l) n += x.s.size();
+  return n;
+}
+
 StatusOr<Value> Repeat(const Value& seq, int64_t n, Budget* budget) {
   if (n < 0) n = 0;
   if (seq.is_string()) {
@@ -386,6 +404,10 @@ StatusOr<Value> Repeat(const Value& seq, int64_t n, Budget* budget) {
   if (!seq.list->empty() && static_cast<uint64_t>(n) > budget->limits().max_list_size / seq.list->size())
     return InvalidArgumentError("list repetition exceeds {} elements", budget->limits().max_list_size);
   RETURN_IF_ERROR(budget->ChargeList(seq.list->size() * n));
+  const size_t bytes = CopiedBytes(*seq.list);
+  if (bytes && static_cast<uint64_t>(n) > budget->limits().max_work_bytes / bytes)
+    return InvalidArgumentError("list repetition would copy more than {} bytes", budget->limits().max_work_bytes);
+  RETURN_IF_ERROR(budget->ChargeWork(bytes * n));
   List out;
   for (int64_t k = 0; k < n; ++k) out.insert(out.end(), seq.list->begin(), seq.list->end());
   return Value::MakeList(std::move(out));
@@ -421,7 +443,8 @@ StatusOr<Value> Renderer::EvalBinary(const Expr& e) {
     return Value::Bool(found == (op == "in"));
   }
   if (op == "~") {
-    std::string s = ToStr(a) + ToStr(b);
+    const size_t cap = budget_.limits().max_output_bytes;
+    std::string s = ToStr(a, cap) + ToStr(b, cap);
     RETURN_IF_ERROR(budget_.ChargeString(s.size()));
     return Value::String(std::move(s));
   }
@@ -432,6 +455,7 @@ StatusOr<Value> Renderer::EvalBinary(const Expr& e) {
     }
     if (a.is_list() && b.is_list()) {
       RETURN_IF_ERROR(budget_.ChargeList(a.list->size() + b.list->size()));
+      RETURN_IF_ERROR(budget_.ChargeWork(CopiedBytes(*a.list) + CopiedBytes(*b.list)));
       List l = *a.list;
       l.insert(l.end(), b.list->begin(), b.list->end());
       return Value::MakeList(std::move(l));

@@ -31,6 +31,7 @@ class Budget {
   // Fails once the total work or a single string's size passes the limits.
   Status ChargeString(size_t bytes);
   Status ChargeList(size_t elements);
+  Status ChargeWork(size_t bytes);  // bytes copied, with no single-string limit
   Status ChargeIteration();
   // Every namespace() made during the render; the Renderer empties them at
   // the end, which frees reference cycles (ns.self = ns) and keeps the

@@ -105,6 +105,7 @@ bool IsKnownTest(std::string_view name) {
 
 StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a, Budget* budget) {
   const std::string what = "filter '" + name + "'";
+  const size_t cap = budget->limits().max_output_bytes;  // text conversions stop past it
   using K = Value::Kind;
   if (name == "default" || name == "d") {
     RETURN_IF_ERROR(CheckArgs(a, what, {"default_value", "boolean"}));
@@ -121,7 +122,8 @@ StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a
     if (indent && indent->kind == K::kInt && (indent->i < 0 || indent->i > 64))
       return InvalidArgumentError("{}: indent must be in [0, 64]", what);
     std::string out;
-    RETURN_IF_ERROR(ToJson(v, indent && indent->kind == K::kInt ? static_cast<int>(indent->i) : -1, &out));
+    RETURN_IF_ERROR(ToJson(v, indent && indent->kind == K::kInt ? static_cast<int>(indent->i) : -1, &out,
+                           budget->limits().max_output_bytes));
     RETURN_IF_ERROR(budget->ChargeString(out.size()));
     return Value::String(std::move(out));
   }
@@ -137,23 +139,23 @@ StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a
   }
   if (name == "string") {
     RETURN_IF_ERROR(CheckArgs(a, what, {}));
-    return Value::String(ToStr(v));
+    return Value::String(ToStr(v, cap));
   }
   if (name == "trim") {
     RETURN_IF_ERROR(CheckArgs(a, what, {"chars"}));
     CallArgs args;
     if (const Value* c = Arg(a, 0, "chars")) args.positional.push_back(*c);
-    ASSIGN_OR_RETURN(Value strip, GetAttr(Value::String(ToStr(v)), "strip", budget));
+    ASSIGN_OR_RETURN(Value strip, GetAttr(Value::String(ToStr(v, cap)), "strip", budget));
     return strip.fn->fn(args);
   }
   if (name == "upper" || name == "lower" || name == "title" || name == "capitalize") {
     RETURN_IF_ERROR(CheckArgs(a, what, {}));
-    ASSIGN_OR_RETURN(Value m, GetAttr(Value::String(ToStr(v)), name, budget));
+    ASSIGN_OR_RETURN(Value m, GetAttr(Value::String(ToStr(v, cap)), name, budget));
     CallArgs none;
     return m.fn->fn(none);
   }
   if (name == "replace") {
-    ASSIGN_OR_RETURN(Value m, GetAttr(Value::String(ToStr(v)), "replace", budget));
+    ASSIGN_OR_RETURN(Value m, GetAttr(Value::String(ToStr(v, cap)), "replace", budget));
     return m.fn->fn(a);
   }
   if (name == "first" || name == "last") {
@@ -205,9 +207,9 @@ StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a
       if (k && sep) out += ToStr(*sep);
       if (attr) {
         ASSIGN_OR_RETURN(Value x, Attribute(items[k], ToStr(*attr), budget));
-        out += ToStr(x);
+        out += ToStr(x, budget->limits().max_output_bytes);
       } else {
-        out += ToStr(items[k]);
+        out += ToStr(items[k], budget->limits().max_output_bytes);
       }
       RETURN_IF_ERROR(budget->ChargeString(out.size()));
     }

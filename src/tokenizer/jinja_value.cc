@@ -198,49 +198,66 @@ std::string FloatRepr(double d) {
   return sign + out;
 }
 
-std::string ToStr(const Value& v) {
+std::string ToStr(const Value& v, size_t cap) {
   switch (v.kind) {
     case Value::Kind::kUndefined: return "";
     case Value::Kind::kString: return v.s;
-    default: return Repr(v);
+    default: return Repr(v, cap);
   }
 }
 
-std::string Repr(const Value& v) {
+namespace {
+
+void ReprInto(const Value& v, size_t cap, std::string* out) {
+  if (out->size() > cap) return;
   switch (v.kind) {
-    case Value::Kind::kUndefined: return "";
-    case Value::Kind::kNone: return "None";
-    case Value::Kind::kBool: return v.b ? "True" : "False";
-    case Value::Kind::kInt: return std::to_string(v.i);
-    case Value::Kind::kFloat: return FloatRepr(v.f);
-    case Value::Kind::kString: return PyQuote(v.s);
-    case Value::Kind::kList: {
-      std::string out = v.tuple ? "(" : "[";
-      for (size_t k = 0; k < v.list->size(); ++k) {
-        if (k) out += ", ";
-        out += Repr((*v.list)[k]);
+    case Value::Kind::kUndefined: return;
+    case Value::Kind::kNone: *out += "None"; return;
+    case Value::Kind::kBool: *out += v.b ? "True" : "False"; return;
+    case Value::Kind::kInt: *out += std::to_string(v.i); return;
+    case Value::Kind::kFloat: *out += FloatRepr(v.f); return;
+    case Value::Kind::kString: *out += PyQuote(v.s); return;
+    case Value::Kind::kList:
+      *out += v.tuple ? "(" : "[";
+      for (size_t k = 0; k < v.list->size() && out->size() <= cap; ++k) {
+        if (k) *out += ", ";
+        ReprInto((*v.list)[k], cap, out);
       }
-      if (v.tuple && v.list->size() == 1) out += ",";
-      return out + (v.tuple ? ")" : "]");
-    }
+      if (v.tuple && v.list->size() == 1) *out += ",";
+      *out += v.tuple ? ")" : "]";
+      return;
     case Value::Kind::kDict: {
-      if (v.namespace_) return "<Namespace>";
-      std::string out = "{";
+      if (v.namespace_) {
+        *out += "<Namespace>";
+        return;
+      }
+      *out += "{";
       bool first = true;
       for (const auto& [k, e] : v.dict->items) {
-        if (!first) out += ", ";
+        if (out->size() > cap) break;
+        if (!first) *out += ", ";
         first = false;
-        out += PyQuote(k) + ": " + Repr(e);
+        *out += PyQuote(k) + ": ";
+        ReprInto(e, cap, out);
       }
-      return out + "}";
+      *out += "}";
+      return;
     }
-    case Value::Kind::kCallable: return "<function " + v.fn->name + ">";
+    case Value::Kind::kCallable: *out += "<function " + v.fn->name + ">"; return;
   }
-  return "";
 }
 
-Status ToJson(const Value& v, int indent, std::string* out, int depth) {
+}  // namespace
+
+std::string Repr(const Value& v, size_t cap) {
+  std::string out;
+  ReprInto(v, cap, &out);
+  return out;
+}
+
+Status ToJson(const Value& v, int indent, std::string* out, size_t cap, int depth) {
   if (depth > 256) return InvalidArgumentError("tojson: value nested deeper than 256 levels");
+  if (out->size() > cap) return InvalidArgumentError("tojson: the JSON text exceeds {} bytes", cap);
   auto newline = [&](int d) {
     if (indent < 0) return;
     *out += '\n';
@@ -265,7 +282,7 @@ Status ToJson(const Value& v, int indent, std::string* out, int depth) {
       for (size_t k = 0; k < v.list->size(); ++k) {
         if (k) *out += indent < 0 ? ", " : ",";
         newline(depth + 1);
-        RETURN_IF_ERROR(ToJson((*v.list)[k], indent, out, depth + 1));
+        RETURN_IF_ERROR(ToJson((*v.list)[k], indent, out, cap, depth + 1));
       }
       newline(depth);
       *out += ']';
@@ -284,7 +301,7 @@ Status ToJson(const Value& v, int indent, std::string* out, int depth) {
         newline(depth + 1);
         JsonString(k, out);
         *out += ": ";
-        RETURN_IF_ERROR(ToJson(e, indent, out, depth + 1));
+        RETURN_IF_ERROR(ToJson(e, indent, out, cap, depth + 1));
       }
       newline(depth);
       *out += '}';

@@ -97,14 +97,18 @@ constexpr int kMaxValueDepth = 256;
 StatusOr<Value> FromJson(const nlohmann::ordered_json& j);
 StatusOr<Value> FromJson(const nlohmann::json& j);
 
+// Conversions to text stop soon after the text passes `cap` bytes (the caller
+// then rejects it as too long), so a huge list cannot exhaust memory.
+constexpr size_t kDefaultTextCap = size_t{64} << 20;
 // str(v) as Jinja2 renders it ({{ v }}); undefined renders as "".
-std::string ToStr(const Value& v);
+std::string ToStr(const Value& v, size_t cap = kDefaultTextCap);
 // repr(v) (strings quoted), used inside lists and dicts.
-std::string Repr(const Value& v);
+std::string Repr(const Value& v, size_t cap = kDefaultTextCap);
 // json.dumps(v, ensure_ascii=False, indent=indent) as transformers' tojson
 // filter does (indent < 0: one line, ", " and ": " separators). Fails on
 // undefined or callables.
-Status ToJson(const Value& v, int indent, std::string* out, int depth = 0);
+// Fails once the text passes `cap` bytes.
+Status ToJson(const Value& v, int indent, std::string* out, size_t cap = kDefaultTextCap, int depth = 0);
 // Python ==.
 bool Equal(const Value& a, const Value& b);
 // Python <: numbers, strings (code point order) and lists; else an error.

@@ -166,6 +166,10 @@ TEST(ChatTemplate, LimitsStopRunawayTemplates) {
                 .find("nested deeper"),
             std::string::npos);
   EXPECT_EQ(R("{% set ns = namespace() %}{% set ns.self = ns %}{% set ns.l = [ns] %}{{ ns.l }}"), "[<Namespace>]");
+  // Text of a huge list stops growing at the limit instead of exhausting memory.
+  EXPECT_NE(Err("{% set s = 'x' * 60000000 %}{{ [s] * 1000000 }}").find("bytes"), std::string::npos);
+  EXPECT_NE(Err("{% set s = 'x' * 60000000 %}{{ ([s] * 1000000)|tojson }}").find("bytes"), std::string::npos);
+  EXPECT_NE(Err("{% set s = 'x' * 60000000 %}{{ ([s] * 1000)|string|length }}").find("bytes"), std::string::npos);
   std::string deep(5000, '(');
   EXPECT_NE(Err("{{ " + deep + "1" + std::string(5000, ')') + " }}").find("nested"), std::string::npos);
   std::string chain = "{{ 'a'";
