@@ -189,7 +189,7 @@ StatusOr<Value> Replace(const std::string& s, CallArgs& a, const std::string& wh
   return Value::String(std::move(out));
 }
 
-int64_t CodePointCount(const std::string& s) { return static_cast<int64_t>(CodePoints(s).size()); }
+int64_t CodePointCount(const std::string& s) { return static_cast<int64_t>(CountCodePoints(s)); }
 
 StatusOr<Value> StringMethod(const std::string& s, const std::string& name, CallArgs& a, Budget* budget) {
   const std::string what = "str." + name;

@@ -155,6 +155,9 @@ Status Renderer::ExecFor(const Stmt& s, std::string* out) {
       for (const auto& [k, v] : it->dict->items) items.push_back(Value::String(k));
       break;
     case Value::Kind::kString:
+      if (CountCodePoints(it->s) > budget_.limits().max_list_size)
+        return At(s.expr->pos, InvalidArgumentError("a loop over a string of more than {} characters",
+                                                    budget_.limits().max_list_size));
       for (std::string_view cp : CodePoints(it->s)) items.push_back(Value::String(std::string(cp)));
       break;
     case Value::Kind::kUndefined: break;

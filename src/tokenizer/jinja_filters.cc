@@ -28,7 +28,7 @@ Status CheckArgs(const CallArgs& a, const std::string& what, std::initializer_li
 }
 
 // Elements of an iterable as a for loop sees them (dict: keys).
-StatusOr<List> Items(const Value& v, const std::string& what) {
+StatusOr<List> Items(const Value& v, const std::string& what, Budget* budget) {
   switch (v.kind) {
     case Value::Kind::kList: return *v.list;
     case Value::Kind::kUndefined: return List{};
@@ -38,6 +38,7 @@ StatusOr<List> Items(const Value& v, const std::string& what) {
       return l;
     }
     case Value::Kind::kString: {
+      RETURN_IF_ERROR(budget->ChargeList(CountCodePoints(v.s)));
       List l;
       for (std::string_view cp : CodePoints(v.s)) l.push_back(Value::String(std::string(cp)));
       return l;
@@ -63,7 +64,7 @@ StatusOr<Value> Attribute(const Value& v, const std::string& path, Budget* budge
 }
 
 StatusOr<Value> SelectAttr(const Value& v, CallArgs& a, bool select, const std::string& what, Budget* budget) {
-  ASSIGN_OR_RETURN(List items, Items(v, what));
+  ASSIGN_OR_RETURN(List items, Items(v, what, budget));
   if (a.positional.empty() || !a.positional[0].is_string())
     return InvalidArgumentError("{} needs an attribute name (a string) as first argument", what);
   if (!a.keyword.empty()) return InvalidArgumentError("{} takes no keyword arguments", what);
@@ -130,7 +131,7 @@ StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a
   if (name == "length" || name == "count") {
     RETURN_IF_ERROR(CheckArgs(a, what, {}));
     switch (v.kind) {
-      case K::kString: return Value::Int(static_cast<int64_t>(CodePoints(v.s).size()));
+      case K::kString: return Value::Int(static_cast<int64_t>(CountCodePoints(v.s)));
       case K::kList: return Value::Int(static_cast<int64_t>(v.list->size()));
       case K::kDict: return Value::Int(static_cast<int64_t>(v.dict->items.size()));
       case K::kUndefined: return Value::Int(0);
@@ -160,14 +161,14 @@ StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a
   }
   if (name == "first" || name == "last") {
     RETURN_IF_ERROR(CheckArgs(a, what, {}));
-    ASSIGN_OR_RETURN(List items, Items(v, what));
+    ASSIGN_OR_RETURN(List items, Items(v, what, budget));
     if (items.empty()) return Value::Undefined();
     return name == "first" ? items.front() : items.back();
   }
   if (name == "list" || name == "reverse" || name == "unique" || name == "sort") {
     RETURN_IF_ERROR(CheckArgs(a, what, name == "sort" ? std::initializer_list<const char*>{"reverse"}
                                                       : std::initializer_list<const char*>{}));
-    ASSIGN_OR_RETURN(List items, Items(v, what));
+    ASSIGN_OR_RETURN(List items, Items(v, what, budget));
     RETURN_IF_ERROR(budget->ChargeList(items.size()));
     if (name == "reverse") {
       if (v.is_string()) {
@@ -201,7 +202,7 @@ StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a
     RETURN_IF_ERROR(CheckArgs(a, what, {"d", "attribute"}));
     const Value* sep = Arg(a, 0, "d");
     const Value* attr = Arg(a, 1, "attribute");
-    ASSIGN_OR_RETURN(List items, Items(v, what));
+    ASSIGN_OR_RETURN(List items, Items(v, what, budget));
     std::string out;
     for (size_t k = 0; k < items.size(); ++k) {
       if (k && sep) out += ToStr(*sep);
@@ -235,7 +236,7 @@ StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& a
     if (!attr || !a.positional.empty()) return InvalidArgumentError("{}: only map(attribute=...) is supported", what);
     RETURN_IF_ERROR(CheckArgs(a, what, {"attribute", "default"}));
     const Value* def = Arg(a, 99, "default");
-    ASSIGN_OR_RETURN(List items, Items(v, what));
+    ASSIGN_OR_RETURN(List items, Items(v, what, budget));
     List out;
     for (const Value& item : items) {
       ASSIGN_OR_RETURN(Value x, Attribute(item, ToStr(*attr), budget));

@@ -358,6 +358,18 @@ StatusOr<bool> Less(const Value& a, const Value& b) {
   return InvalidArgumentError("'<' not supported between instances of '{}' and '{}'", a.TypeName(), b.TypeName());
 }
 
+size_t CountCodePoints(std::string_view s) {
+  size_t count = 0;
+  for (size_t k = 0; k < s.size(); ++count) {
+    size_t n = Utf8SequenceLength(static_cast<uint8_t>(s[k]));
+    if (k + n > s.size()) n = 1;
+    for (size_t m = 1; m < n; ++m)
+      if ((static_cast<uint8_t>(s[k + m]) & 0xC0) != 0x80) n = 1;
+    k += n;
+  }
+  return count;
+}
+
 std::vector<std::string_view> CodePoints(std::string_view s) {
   std::vector<std::string_view> out;
   out.reserve(s.size());

@@ -118,6 +118,7 @@ std::string FloatRepr(double d);
 
 // UTF-8 helpers: code points of valid UTF-8 (invalid bytes count as one each).
 std::vector<std::string_view> CodePoints(std::string_view s);
+size_t CountCodePoints(std::string_view s);  // CodePoints(s).size() without allocating
 // Python str.isspace for one code point given as UTF-8.
 bool IsPySpace(std::string_view cp);
 
