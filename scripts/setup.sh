@@ -17,6 +17,7 @@ PACKAGES=(
   libpcre2-dev libicu-dev                         # tokenizer.json: Unicode regexes (PCRE2), NFC (ICU)
   libgtest-dev libgmock-dev libbenchmark-dev      # tests, benchmarks
   python3 python3-torch python3-numpy             # PyTorch reference oracle (tests, bench)
+  python3-jinja2                                  # chat template reference (tests)
   libopenblas0-openmp                             # a real BLAS for PyTorch (netlib's is ~50x slower)
   gnuplot-nox                                     # plots
   bible-kjv                                       # default corpus (data/raw/kjv.txt)

@@ -24,6 +24,8 @@ void AddPlotCommand(CLI::App& app, Action* run);
 void AddTokenizerCommand(CLI::App& app, Action* run);
 // `seek tokenizer train` (tokenizer_train.cc), registered by AddTokenizerCommand.
 void AddTokenizerTrainCommand(CLI::App& tokenizer, Action* run);
+// `seek tokenizer chat`, registered on the `tokenizer` subcommand (tokenizer_chat.cc).
+void AddTokenizerChatCommand(CLI::App& tokenizer, Action* run);
 
 // Prints "seek <command>: <error>" to stderr; returns the exit code for it.
 int Fail(const char* command, const Status& status);

@@ -54,7 +54,8 @@ int RunDecode(const TokenizerFlags& f) {
 }  // namespace
 
 void AddTokenizerCommand(CLI::App& app, Action* run) {
-  CLI::App* c = app.add_subcommand("tokenizer", "Encode and decode with a Hugging Face tokenizer.json, or train one");
+  CLI::App* c = app.add_subcommand(
+      "tokenizer", "Encode, decode, train and apply chat templates of Hugging Face tokenizers");
   c->require_subcommand(1);
   auto f = std::make_shared<TokenizerFlags>();
   CLI::App* enc = c->add_subcommand("encode", "UTF-8 lines on stdin -> one JSON array of ids per line");
@@ -67,6 +68,7 @@ void AddTokenizerCommand(CLI::App& app, Action* run) {
   enc->callback([f, run] { *run = [f] { return RunEncode(*f); }; });
   dec->callback([f, run] { *run = [f] { return RunDecode(*f); }; });
   AddTokenizerTrainCommand(*c, run);
+  AddTokenizerChatCommand(*c, run);
 }
 
 }  // namespace seek::cli

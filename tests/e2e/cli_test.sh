@@ -93,6 +93,16 @@ sed 's#"shards": \["bpe/shard_00000.bin"\]#"shards": ["bpe/shard_00000.bin", "bp
 expect 2 "mixes two tokenizers" "shards of two tokenizers in one config" -- "$seek" train --config "$work/cfg_two.json" --out "$work/r_two"
 sed 's#"shards": \["bpe/shard_00000.bin"\]#"shards": ["bpe/shard_00000.bin", "shards/shard_00000.bin"]#' "$work/cfg_bpe.json" > "$work/cfg_mixed.json"
 expect 2 "mixes tokenizers.*byte-level" "tokenizer and byte shards in one config" -- "$seek" train --config "$work/cfg_mixed.json" --out "$work/r_mixed"
+# Chat template through the CLI: exact output (no newline added), errors exit 2.
+mkdir -p "$work/chat"
+cat > "$work/chat/tokenizer_config.json" <<'JSON'
+{"bos_token": {"content": "<s>"}, "eos_token": "</s>",
+ "chat_template": "{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content | trim }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"}
+JSON
+echo '[{"role": "user", "content": " hi ü "}]' | "$seek" tokenizer chat --tokenizer "$work/chat" --generation-prompt > "$work/chat/out.txt"
+if [ "$(cat "$work/chat/out.txt")" = "<s><user>hi ü</s><assistant>" ] && [ "$(tail -c 1 "$work/chat/out.txt")" = ">" ]; then
+  ok "tokenizer chat renders the template exactly"; else bad "tokenizer chat renders the template exactly"; fi
+expect 2 "JSON array of messages" "tokenizer chat with bad stdin" -- bash -c "echo 'not json' | '$seek' tokenizer chat --tokenizer '$work/chat'"
 
 # Bad input: exit code 2 and a message naming the file or field.
 expect 2 "does not exist|File does not exist" "missing config file" -- "$seek" train --config "$work/nope.json"

@@ -29,20 +29,6 @@ using seek::testing::HaveNode;
 using seek::testing::RandomCorpus;
 using seek::testing::TokenizerTestDir;
 
-std::filesystem::path BuildDir() {
-  std::error_code ec;
-  std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-  return ec || dir.empty() ? std::filesystem::current_path() : dir;
-}
-
-std::vector<std::string> ReadLines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(line);
-  return lines;
-}
-
 bool HaveReference() {
   return std::filesystem::exists(TokenizerTestDir() / "js" / "node_modules" / "@lenml" /
                                  "tokenizers");
@@ -50,7 +36,7 @@ bool HaveReference() {
 
 // Writes `texts` as a corpus file (one JSON string per line).
 std::string WriteJsonLines(const std::vector<std::string>& texts, const std::string& name) {
-  const std::string path = (BuildDir() / name).string();
+  const std::string path = (seek::testing::BinaryDir() / name).string();
   std::ofstream out(path);
   for (const std::string& t : texts) out << nlohmann::json(t).dump() << "\n";
   return path;
@@ -68,7 +54,7 @@ std::vector<std::string> SplitLines(const std::string& text, size_t every, size_
   return lines;
 }
 
-// Trains on `train_file` and writes the tokenizer into BuildDir()/name.
+// Trains on `train_file` and writes the tokenizer into seek::testing::BinaryDir()/name.
 std::string Train(const std::string& train_file, const std::string& name) {
   BpeTrainerOptions o;
   o.inputs = {train_file};
@@ -79,7 +65,7 @@ std::string Train(const std::string& train_file, const std::string& name) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   if (!r.ok()) return "";
   EXPECT_EQ(r->vocab.size(), 2000u);
-  const std::string dir = (BuildDir() / name).string();
+  const std::string dir = (seek::testing::BinaryDir() / name).string();
   EXPECT_TRUE(WriteTrainedTokenizer(*r, o, dir).ok());
   return dir;
 }
@@ -94,9 +80,9 @@ void CheckAgainstReference(const std::string& dir, const std::string& corpus,
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto tok = Tokenizer::FromFile(dir);
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-  const std::vector<std::string> lines = ReadLines(corpus), ref = ReadLines(out),
-                                 ref_special = ReadLines(out + ".special"),
-                                 ref_decoded = ReadLines(out + ".decoded");
+  const std::vector<std::string> lines = seek::testing::ReadLines(corpus), ref = seek::testing::ReadLines(out),
+                                 ref_special = seek::testing::ReadLines(out + ".special"),
+                                 ref_decoded = seek::testing::ReadLines(out + ".decoded");
   ASSERT_EQ(ref.size(), lines.size());
   ASSERT_EQ(ref_special.size(), lines.size());
   ASSERT_EQ(ref_decoded.size(), lines.size());
@@ -137,7 +123,7 @@ TEST(BpeTrainerParity, GeneratedCorpus) {
   const uint64_t seed = FreshSeed();
   Rng rng(seed);
   const std::string text = RandomCorpus(&rng, 20000, 3000);
-  const std::string train_file = (BuildDir() / "bpe_trainer_generated.txt").string();
+  const std::string train_file = (seek::testing::BinaryDir() / "bpe_trainer_generated.txt").string();
   std::ofstream(train_file) << text;
   const std::string dir = Train(train_file, "bpe_trainer_generated");
   ASSERT_FALSE(dir.empty());
@@ -158,7 +144,7 @@ TEST(BpeTrainerParity, KingJamesBible) {
     GTEST_SKIP() << kjv.string() << " is absent; the generated-corpus parity test still runs";
   const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string first_mb = all.substr(0, all.find('\n', size_t{1} << 20) + 1);
-  const std::string train_file = (BuildDir() / "bpe_trainer_kjv_1mb.txt").string();
+  const std::string train_file = (seek::testing::BinaryDir() / "bpe_trainer_kjv_1mb.txt").string();
   std::ofstream(train_file) << first_mb;
   const std::string dir = Train(train_file, "bpe_trainer_kjv");
   ASSERT_FALSE(dir.empty());

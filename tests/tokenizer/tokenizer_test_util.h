@@ -19,6 +19,12 @@ inline std::string ReferenceTokenizerJson(const std::string& name) {
   return std::filesystem::exists(p) ? p.string() : std::string();
 }
 
+// Debian's python3 (where python3-jinja2 and python3-torch are installed), else
+// whatever python3 is on PATH.
+inline std::string Python3() {
+  return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
 inline bool HaveNode() { return std::system("node --version >/dev/null 2>&1") == 0; }
 
 // The folder of the running test binary (the build directory), for files the tests write.
