@@ -18,11 +18,10 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::json& m, 
   };
   if (m.contains("dropout") && !m["dropout"].is_null() && m["dropout"] != 0.0)
     return UnimplementedError("{}: model.dropout = {} is not supported (only null)", file, m["dropout"].dump());
-  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    if (!str_or_empty(key).empty())
-      return UnimplementedError("{}: model.{} = {:?} is not supported (only null or \"\")", file, key,
-                                str_or_empty(key));
-  }
+  model->prefix_ = str_or_empty("continuing_subword_prefix");
+  model->suffix_ = str_or_empty("end_of_word_suffix");
+  if (!IsValidUtf8(model->prefix_) || !IsValidUtf8(model->suffix_))
+    return DataLossError("{}: model.continuing_subword_prefix / end_of_word_suffix must be valid UTF-8", file);
   model->byte_fallback_ = m.value("byte_fallback", false);
   model->ignore_merges_ = m.value("ignore_merges", false);
 
@@ -65,7 +64,14 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::json& m, 
       return DataLossError("{}: model.merges[{}] = {} is neither \"left right\" nor [left, right]", file, rank,
                            entry.dump());
     }
-    const auto ia = model->vocab_.find(a), ib = model->vocab_.find(b), ir = model->vocab_.find(a + b);
+    // With a continuing_subword_prefix the right token carries it and the
+    // merged token does not (as Hugging Face tokenizers builds its merge map).
+    if (b.compare(0, model->prefix_.size(), model->prefix_) != 0)
+      return DataLossError("{}: model.merges[{}] ({:?}, {:?}): the right token lacks the continuing_subword_prefix "
+                           "{:?}",
+                           file, rank, a, b, model->prefix_);
+    const auto ia = model->vocab_.find(a), ib = model->vocab_.find(b),
+               ir = model->vocab_.find(a + b.substr(model->prefix_.size()));
     if (ia == model->vocab_.end() || ib == model->vocab_.end() || ir == model->vocab_.end())
       return DataLossError("{}: model.merges[{}] ({:?}, {:?}) uses a token that is not in the vocabulary", file,
                            rank, a, b);
@@ -73,7 +79,8 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::json& m, 
     model->merges_.TryInsert(PairKey(ia->second, ib->second), Merge{static_cast<int32_t>(rank), ir->second});
   }
   const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::Get();
-  model->byte_ids_ok_ = true;
+  // The raw-byte path spells symbols as bare characters: not with affixes.
+  model->byte_ids_ok_ = model->prefix_.empty() && model->suffix_.empty();
   for (int b = 0; b < 256; ++b) {
     const auto id = model->TokenToId(alphabet.Encode(static_cast<uint8_t>(b)));
     model->byte_ids_[b] = id ? *id : -1;
@@ -261,6 +268,24 @@ void BpeModel::EncodeWordUncached(std::string_view word, MergeLoop loop, std::ve
   }
   thread_local std::vector<Symbol> symbols;
   symbols.clear();
+  if (!prefix_.empty() || !suffix_.empty()) {
+    // Symbols are spelled prefix + character (all but the first) and
+    // character + suffix (the last), in a string of their own.
+    thread_local std::string spelled;
+    spelled.clear();
+    for (size_t i = 0; i < word.size();) {
+      const size_t n = std::min<size_t>(Utf8SequenceLength(static_cast<uint8_t>(word[i])), word.size() - i);
+      const size_t begin = spelled.size();
+      if (i > 0) spelled += prefix_;
+      spelled.append(word, i, n);
+      i += n;
+      if (i == word.size()) spelled += suffix_;
+      const auto id = TokenToId(std::string_view(spelled).substr(begin));
+      symbols.push_back({id ? *id : -1, static_cast<uint32_t>(begin), static_cast<uint32_t>(spelled.size() - begin)});
+    }
+    MergeSymbols(spelled, /*raw_bytes=*/false, symbols, loop, ids);
+    return;
+  }
   for (size_t i = 0; i < word.size();) {
     const size_t n = std::min<size_t>(Utf8SequenceLength(static_cast<uint8_t>(word[i])), word.size() - i);
     const auto id = TokenToId(word.substr(i, n));

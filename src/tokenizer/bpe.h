@@ -38,8 +38,11 @@ namespace seek {
 class BpeModel {
  public:
   // `model` is tokenizer.json's "model" object; `file` names it in errors.
-  // Unsupported: dropout, continuing_subword_prefix, end_of_word_suffix
-  // (non-empty) -> Unimplemented.
+  // Unsupported: dropout -> Unimplemented. end_of_word_suffix is appended to
+  // a word's last character (transformers.js and Hugging Face tokenizers
+  // agree); continuing_subword_prefix is put before every character but the
+  // first and merges drop it from the right token, as Hugging Face
+  // tokenizers does (transformers.js ignores the field).
   static StatusOr<std::unique_ptr<BpeModel>> FromJson(const nlohmann::json& model, const std::string& file);
 
   // Appends the ids of one word. Symbols outside the vocabulary become
@@ -60,6 +63,7 @@ class BpeModel {
   // nullptr if `id` is not in the vocabulary.
   const std::string* IdToToken(int32_t id) const;
   int32_t vocab_size() const { return static_cast<int32_t>(id_to_token_.size()); }
+  const std::string& end_of_word_suffix() const { return suffix_; }
 
  private:
   struct Merge {
@@ -129,6 +133,7 @@ class BpeModel {
   std::optional<int32_t> unk_id_;
   bool byte_fallback_ = false;
   bool ignore_merges_ = false;
+  std::string prefix_, suffix_;  // continuing_subword_prefix, end_of_word_suffix ("" if none)
   // Id of the byte-level character of each byte; byte_ids_ok_ if all 256 exist.
   std::array<int32_t, 256> byte_ids_{};
   bool byte_ids_ok_ = false;

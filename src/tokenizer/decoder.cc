@@ -26,21 +26,6 @@ std::string TypeOf(const nlohmann::json& j) {
   return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
 }
 
-std::string ReplaceLiteral(std::string_view s, std::string_view from, std::string_view to) {
-  if (from.empty()) return std::string(s);
-  std::string out;
-  for (size_t pos = 0;;) {
-    const size_t hit = s.find(from, pos);
-    if (hit == std::string_view::npos) {
-      out.append(s, pos, std::string_view::npos);
-      return out;
-    }
-    out.append(s, pos, hit - pos);
-    out.append(to);
-    pos = hit + from.size();
-  }
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -218,7 +203,7 @@ std::string Decoder::Decode(std::vector<std::string> tokens,
       case Step::kByteLevel: tokens = ByteLevel(std::move(tokens), s.keep_added, is_added); break;
       case Step::kMetaspace:
         for (size_t i = 0; i < tokens.size(); ++i) {
-          tokens[i] = ReplaceLiteral(tokens[i], s.text, " ");
+          tokens[i] = ReplaceAllLiteral(tokens[i], s.text, " ");
           if (s.add_prefix_space && i == 0 && !tokens[i].empty() && tokens[i][0] == ' ') tokens[i].erase(0, 1);
         }
         break;
@@ -240,7 +225,7 @@ std::string Decoder::Decode(std::vector<std::string> tokens,
         break;
       case Step::kBpe:
         for (size_t i = 0; i < tokens.size(); ++i)
-          tokens[i] = ReplaceLiteral(tokens[i], s.text, i + 1 == tokens.size() ? "" : " ");
+          tokens[i] = ReplaceAllLiteral(tokens[i], s.text, i + 1 == tokens.size() ? "" : " ");
         break;
     }
   }

@@ -38,6 +38,8 @@ class Decoder {
 
   // True if the decoder is a ByteLevel one (at the top or in a Sequence).
   bool byte_level() const;
+  // True if tokenizer.json has no decoder (tokens are joined with spaces).
+  bool is_null() const { return null_; }
 
  private:
   struct Step;

@@ -42,4 +42,19 @@ StatusOr<std::string> ReplaceAll(const Regex& regex, std::string_view text, std:
   return out;
 }
 
+std::string ReplaceAllLiteral(std::string_view s, std::string_view from, std::string_view to) {
+  if (from.empty()) return std::string(s);
+  std::string out;
+  for (size_t pos = 0;;) {
+    const size_t hit = s.find(from, pos);
+    if (hit == std::string_view::npos) {
+      out.append(s, pos, std::string_view::npos);
+      return out;
+    }
+    out.append(s, pos, hit - pos);
+    out.append(to);
+    pos = hit + from.size();
+  }
+}
+
 }  // namespace seek

@@ -24,4 +24,8 @@ StatusOr<std::unique_ptr<Regex>> CompilePattern(const nlohmann::json& pattern, c
 // replacement pattern) must be rejected by the caller at load time.
 StatusOr<std::string> ReplaceAll(const Regex& regex, std::string_view text, std::string_view content);
 
+// `s` with every occurrence of `from` replaced by `to` (String.replaceAll
+// with a string); an empty `from` leaves `s` as it is.
+std::string ReplaceAllLiteral(std::string_view s, std::string_view from, std::string_view to);
+
 }  // namespace seek

@@ -17,9 +17,11 @@ std::string TypeOf(const nlohmann::json& j) {
 }  // namespace
 
 struct PreTokenizer::Step {
-  enum Kind { kSplitIsolated, kSplitRemoved, kByteLevel } kind;
-  std::unique_ptr<Regex> regex;  // Split; ByteLevel with use_regex
-  bool add_prefix_space = false;  // ByteLevel
+  enum Kind { kSplitIsolated, kSplitRemoved, kByteLevel, kMetaspace } kind;
+  std::unique_ptr<Regex> regex;  // Split, Digits; ByteLevel with use_regex
+  bool add_prefix_space = false;  // ByteLevel, Metaspace
+  std::string replacement;        // Metaspace: what spaces become
+  enum Scheme { kAlways, kFirst, kNever } scheme = kAlways;  // Metaspace prepend_scheme
 };
 
 PreTokenizer::~PreTokenizer() = default;
@@ -61,9 +63,29 @@ StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::FromJson(const nlohmann::j
     if (config.value("use_regex", true)) {
       ASSIGN_OR_RETURN(step.regex, Regex::Compile(kGpt2Pattern, where));
     }
+  } else if (type == "Digits") {
+    // The reference's pattern, with JavaScript's ASCII \d.
+    step.kind = Step::kSplitIsolated;
+    const bool individual = config.value("individual_digits", false);
+    ASSIGN_OR_RETURN(step.regex, Regex::Compile(individual ? "[^0-9]+|[0-9]" : "[^0-9]+|[0-9]+", where));
+  } else if (type == "Metaspace") {
+    step.kind = Step::kMetaspace;
+    if (!config.contains("replacement") || !config["replacement"].is_string() ||
+        config["replacement"].get<std::string>().empty())
+      return DataLossError("{}: needs a non-empty string \"replacement\"", where);
+    step.replacement = config["replacement"].get<std::string>();
+    if (!IsValidUtf8(step.replacement)) return DataLossError("{}: replacement is not valid UTF-8", where);
+    // As transformers.js: a prefix only with add_prefix_space, then per prepend_scheme.
+    step.add_prefix_space = config.value("add_prefix_space", false);
+    const std::string scheme = config.value("prepend_scheme", std::string("always"));
+    if (scheme == "always") step.scheme = Step::kAlways;
+    else if (scheme == "first") step.scheme = Step::kFirst;
+    else if (scheme == "never") step.scheme = Step::kNever;
+    else return DataLossError("{}: prepend_scheme {:?} must be always, first or never", where, scheme);
   } else {
-    return UnimplementedError("{}: pre_tokenizer type {:?} is not supported (Split, ByteLevel, Sequence)", file,
-                              type.empty() ? config.dump() : type);
+    return UnimplementedError("{}: pre_tokenizer type {:?} is not supported (Split, ByteLevel, Digits, Metaspace, "
+                              "Sequence)",
+                              file, type.empty() ? config.dump() : type);
   }
   pre->steps_.push_back(std::move(step));
   return pre;
@@ -78,6 +100,7 @@ bool PreTokenizer::ends_in_byte_level() const {
 // Per-step match lists, reused across calls on one thread.
 struct PreTokenizer::Scratch {
   std::vector<std::vector<std::pair<size_t, size_t>>> matches;
+  bool first_section = true;  // the text is the first section of its input (Metaspace "first")
 };
 
 Status PreTokenizer::Run(size_t k, std::string_view piece, bool raw_bytes, Scratch& scratch,
@@ -109,6 +132,19 @@ Status PreTokenizer::Run(size_t k, std::string_view piece, bool raw_bytes, Scrat
     for (const auto& [b, e] : matches) RETURN_IF_ERROR(emit(piece.substr(b, e - b)));
     return Status::Ok();
   }
+  if (step.kind == Step::kMetaspace) {
+    // Spaces become the replacement; the piece stays whole (the reference does not split).
+    std::string out;
+    const bool prefix = step.add_prefix_space && piece.substr(0, step.replacement.size()) != step.replacement &&
+                        piece.substr(0, 1) != " " &&
+                        (step.scheme == Step::kAlways || (step.scheme == Step::kFirst && scratch.first_section));
+    if (prefix) out = step.replacement;
+    for (char c : piece) {
+      if (c == ' ') out += step.replacement;
+      else out += c;
+    }
+    return Run(k + 1, out, raw_bytes, scratch, word);
+  }
   RETURN_IF_ERROR(step.regex->FindAll(piece, &matches));
   size_t prev = 0;
   for (const auto& [b, e] : matches) {
@@ -121,7 +157,7 @@ Status PreTokenizer::Run(size_t k, std::string_view piece, bool raw_bytes, Scrat
 }
 
 Status PreTokenizer::ForEachWord(std::string_view text, bool raw_bytes,
-                                 const std::function<void(std::string_view)>& word) const {
+                                 const std::function<void(std::string_view)>& word, bool first_section) const {
   if (raw_bytes && !ends_in_byte_level())
     return InvalidArgumentError("PreTokenizer::ForEachWord: raw_bytes needs a pre-tokenizer ending in ByteLevel");
   thread_local Scratch scratch;
@@ -130,18 +166,21 @@ Status PreTokenizer::ForEachWord(std::string_view text, bool raw_bytes,
   if (busy) {
     Scratch own;
     own.matches.resize(steps_.size());
+    own.first_section = first_section;
     return Run(0, text, raw_bytes, own, word);
   }
   busy = true;
   if (scratch.matches.size() < steps_.size()) scratch.matches.resize(steps_.size());
+  scratch.first_section = first_section;
   const Status status = Run(0, text, raw_bytes, scratch, word);
   busy = false;
   return status;
 }
 
-StatusOr<std::vector<std::string>> PreTokenizer::Split(const std::string& text) const {
+StatusOr<std::vector<std::string>> PreTokenizer::Split(const std::string& text, bool first_section) const {
   std::vector<std::string> words;
-  RETURN_IF_ERROR(ForEachWord(text, /*raw_bytes=*/false, [&](std::string_view w) { words.emplace_back(w); }));
+  RETURN_IF_ERROR(ForEachWord(
+      text, /*raw_bytes=*/false, [&](std::string_view w) { words.emplace_back(w); }, first_section));
   return words;
 }
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "io/file_util.h"
 #include "tokenizer/js_text.h"
+#include "tokenizer/pattern.h"
 #include "tokenizer/unicode.h"
 
 namespace seek {
@@ -222,13 +223,16 @@ StatusOr<std::vector<int32_t>> Tokenizer::EncodeOrError(std::string_view raw, bo
     if (section.empty()) continue;
     // Byte-level words go to the model as raw bytes (no byte-level string is built).
     const bool raw_bytes = pre_tokenizer_->ends_in_byte_level();
-    RETURN_IF_ERROR(pre_tokenizer_->ForEachWord(section, raw_bytes, [&](std::string_view word) {
-      if (raw_bytes) {
-        model_->EncodeByteLevelWord(word, &ids);
-      } else {
-        model_->EncodeWord(word, &ids);
-      }
-    }));
+    RETURN_IF_ERROR(pre_tokenizer_->ForEachWord(
+        section, raw_bytes,
+        [&](std::string_view word) {
+          if (raw_bytes) {
+            model_->EncodeByteLevelWord(word, &ids);
+          } else {
+            model_->EncodeWord(word, &ids);
+          }
+        },
+        /*first_section=*/i == 0));
   }
   if (add_special_tokens) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
   return ids;
@@ -283,7 +287,15 @@ std::string Tokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special
     if (skip_special_tokens && IsSpecialContent(*token)) continue;
     tokens.push_back(*token);
   }
-  return decoder_->Decode(std::move(tokens), [this](std::string_view s) { return FindAddedContent(s) != nullptr; });
+  std::string text =
+      decoder_->Decode(std::move(tokens), [this](std::string_view s) { return FindAddedContent(s) != nullptr; });
+  // As the reference: with a decoder, the model's end_of_word_suffix becomes a space.
+  const std::string& suffix = model_->end_of_word_suffix();
+  if (!suffix.empty() && !decoder_->is_null()) {
+    std::string spaced = ReplaceAllLiteral(text, suffix, " ");
+    text = skip_special_tokens ? std::string(JsTrimEnd(JsTrimStart(spaced))) : std::move(spaced);
+  }
+  return text;
 }
 
 const Tokenizer::AddedToken* Tokenizer::FindAddedContent(std::string_view content) const {

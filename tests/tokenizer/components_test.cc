@@ -207,6 +207,44 @@ TEST(TokenizerComponents, SentencePieceStyleByteFallback) {
   CheckAgainstReference("sentencepiece_style", SentencePieceStyle(qwen, 32000));
 }
 
+TEST(TokenizerComponents, MetaspacePreTokenizerFirstScheme) {
+  json qwen = LoadQwen3();
+  SKIP_WITHOUT_REFERENCE(qwen);
+  json j = SentencePieceStyle(qwen, 32000);
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"add_prefix_space", true},
+                        {"prepend_scheme", "first"}, {"split", false}};
+  j["decoder"] = {{"type", "Sequence"},
+                  {"decoders",
+                   {{{"type", "Metaspace"}, {"replacement", "\u2581"}, {"add_prefix_space", true}},
+                    {{"type", "ByteFallback"}},
+                    {{"type", "Fuse"}}}}};
+  CheckAgainstReference("metaspace_first", j);
+}
+
+TEST(TokenizerComponents, DigitsPreTokenizer) {
+  json qwen = LoadQwen3();
+  SKIP_WITHOUT_REFERENCE(qwen);
+  const json original = qwen["pre_tokenizer"];
+  qwen["pre_tokenizer"] = {{"type", "Sequence"},
+                           {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, original}}};
+  CheckAgainstReference("digits", qwen);
+}
+
+// end_of_word_suffix: Qwen3 with "</w>" after every word's last character,
+// and a "<c></w>" token for each of the 256 byte-level characters.
+TEST(TokenizerComponents, EndOfWordSuffix) {
+  json qwen = LoadQwen3();
+  SKIP_WITHOUT_REFERENCE(qwen);
+  json& model = qwen["model"];
+  model["end_of_word_suffix"] = "</w>";
+  int64_t next = 0;
+  for (const auto& [token, id] : model["vocab"].items()) next = std::max(next, id.get<int64_t>() + 1);
+  for (const auto& t : qwen["added_tokens"]) next = std::max(next, t["id"].get<int64_t>() + 1);
+  for (int b = 0; b < 256; ++b) model["vocab"][ByteLevelAlphabet::Get().Encode(static_cast<uint8_t>(b)) + "</w>"] = next++;
+  CheckAgainstReference("end_of_word_suffix", qwen);
+}
+
 TEST(TokenizerComponents, NoDecoderJoinsTokensWithSpaces) { CheckVariant("decoder_null", "decoder", nullptr); }
 
 }  // namespace

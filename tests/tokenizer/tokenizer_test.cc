@@ -53,6 +53,34 @@ Status LoadError(const json& j) {
 
 using Ids = std::vector<int32_t>;
 
+// continuing_subword_prefix as Hugging Face tokenizers applies it: every
+// character but a word's first is spelled with the prefix, a merge's right
+// token carries it and the merged token does not; end_of_word_suffix marks
+// the last character.
+TEST(TokenizerBpe, ContinuingSubwordPrefixAndEndOfWordSuffix) {
+  const std::vector<std::string> extra = {"##a", "##b", "##c", "ab", "abc", "##bc", "c</w>", "##c</w>", "ab##"};
+  json j = TinyTokenizer(extra, json::array({json{"a", "##b"}, json{"ab", "##c"}}));
+  j["model"]["continuing_subword_prefix"] = "##";
+  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "Removed"}};
+  j["decoder"] = nullptr;
+  auto t = Load(j);
+  const auto id = [&](const std::string& s) { return *t->TokenToId(s); };
+  EXPECT_EQ(t->Encode("abc", false), (Ids{id("abc")}));
+  EXPECT_EQ(t->Encode("abcb", false), (Ids{id("abc"), id("##b")}));
+  EXPECT_EQ(t->Encode("ba", false), (Ids{'b', id("##a")}));
+  j["model"]["merges"] = json::array({json{"##b", "##c"}, json{"a", "##b"}});
+  t = Load(j);
+  EXPECT_EQ(t->Encode("abc", false), (Ids{'a', id("##bc")}));  // rank 0 first
+  j["model"]["merges"] = json::array();
+  j["model"]["continuing_subword_prefix"] = nullptr;
+  j["model"]["end_of_word_suffix"] = "</w>";
+  t = Load(j);
+  EXPECT_EQ(t->Encode("ac c", false), (Ids{'a', id("c</w>"), id("c</w>")}));
+  j["model"]["continuing_subword_prefix"] = "##";
+  t = Load(j);
+  EXPECT_EQ(t->Encode("ac", false), (Ids{'a', id("##c</w>")}));
+}
+
 TEST(TokenizerBpe, MergesLowestRankFirstAndLeftmostOnTies) {
   // "abc": rank 0 is (b, c), so "a"+"bc" even though (a, b) also exists.
   auto t = Load(TinyTokenizer({"bc", "ab", "abc"}, json{"b c", "a b", "a bc"}));
@@ -197,8 +225,10 @@ TEST(TokenizerErrors, CorruptOrUnsupportedFilesNameTheProblem) {
   j["normalizer"] = {{"type", "Prepend"}};
   ExpectError(j, StatusCode::kDataLoss, "prepend");
   j = ok;
-  j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Metaspace"}}}}};
-  ExpectError(j, StatusCode::kUnimplemented, "Metaspace");
+  j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "BertPreTokenizer"}}}}};
+  ExpectError(j, StatusCode::kUnimplemented, "BertPreTokenizer");
+  j["pre_tokenizer"] = {{"type", "Metaspace"}};
+  ExpectError(j, StatusCode::kDataLoss, "replacement");
   j = ok;
   j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "\\d"}}}, {"behavior", "MergedWithPrevious"}};
   ExpectError(j, StatusCode::kUnimplemented, "MergedWithPrevious");
@@ -211,8 +241,8 @@ TEST(TokenizerErrors, CorruptOrUnsupportedFilesNameTheProblem) {
   j["post_processor"] = {{"type", "BertProcessing"}};
   ExpectError(j, StatusCode::kUnimplemented, "BertProcessing");
   j = ok;
-  j["model"]["continuing_subword_prefix"] = "##";
-  ExpectError(j, StatusCode::kUnimplemented, "continuing_subword_prefix");
+  j["model"]["continuing_subword_prefix"] = "##";  // the right token of "a b" lacks it
+  ExpectError(j, StatusCode::kDataLoss, "continuing_subword_prefix");
   j = ok;
   j["model"]["merges"] = json::array({"a zzz"});
   ExpectError(j, StatusCode::kDataLoss, "merges[0]");
