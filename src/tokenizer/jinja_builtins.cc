@@ -10,7 +10,6 @@
 #include "tokenizer/unicode.h"
 
 namespace seek::jinja {
-namespace {
 
 // Positional-or-keyword argument `k` named `name`; null if absent.
 const Value* Arg(const CallArgs& a, size_t k, const char* name) {
@@ -20,7 +19,6 @@ const Value* Arg(const CallArgs& a, size_t k, const char* name) {
   return nullptr;
 }
 
-// Rejects unknown keywords and too many positional arguments.
 Status CheckArgs(const CallArgs& a, const std::string& what, std::initializer_list<const char*> names) {
   if (a.positional.size() > names.size())
     return InvalidArgumentError("{} takes at most {} arguments, got {}", what, names.size(), a.positional.size());
@@ -31,6 +29,8 @@ Status CheckArgs(const CallArgs& a, const std::string& what, std::initializer_li
   }
   return Status::Ok();
 }
+
+namespace {
 
 StatusOr<std::string> StrArg(const CallArgs& a, size_t k, const char* name, const std::string& what) {
   const Value* v = Arg(a, k, name);

@@ -47,6 +47,10 @@ class Budget {
 };
 
 // Builtins (jinja_builtins.cc). Errors carry no position; the caller adds it.
+// Positional-or-keyword argument `k` named `name`; null if absent.
+const Value* Arg(const CallArgs& a, size_t k, const char* name);
+// Rejects unknown keywords and too many positional arguments of `what`.
+Status CheckArgs(const CallArgs& a, const std::string& what, std::initializer_list<const char*> names);
 StatusOr<Value> ApplyFilter(const std::string& name, const Value& v, CallArgs& args, Budget* budget);
 StatusOr<bool> ApplyTest(const std::string& name, const Value& v, CallArgs& args);
 // obj.name: a bound method, a dict entry, or undefined.

@@ -9,24 +9,6 @@
 namespace seek::jinja {
 namespace {
 
-const Value* Arg(const CallArgs& a, size_t k, const char* name) {
-  if (k < a.positional.size()) return &a.positional[k];
-  for (const auto& [n, v] : a.keyword)
-    if (n == name) return &v;
-  return nullptr;
-}
-
-Status CheckArgs(const CallArgs& a, const std::string& what, std::initializer_list<const char*> names) {
-  if (a.positional.size() > names.size())
-    return InvalidArgumentError("{} takes at most {} arguments, got {}", what, names.size(), a.positional.size());
-  for (const auto& kv : a.keyword) {
-    const std::string& n = kv.first;
-    if (std::none_of(names.begin(), names.end(), [&](const char* x) { return n == x; }))
-      return InvalidArgumentError("{} got an unexpected keyword argument '{}'", what, n);
-  }
-  return Status::Ok();
-}
-
 // Elements of an iterable as a for loop sees them (dict: keys).
 StatusOr<List> Items(const Value& v, const std::string& what, Budget* budget) {
   switch (v.kind) {
