@@ -116,8 +116,8 @@ Status Engine::Init(const EngineOptions& o) {
 
 Engine::~Engine() { Stop(); }
 
-StatusOr<std::vector<int32_t>> Engine::Encode(const std::string& text) const {
-  if (tokenizer_) return tokenizer_->EncodeOrError(text, /*add_special_tokens=*/true);
+StatusOr<std::vector<int32_t>> Engine::Encode(const std::string& text, bool add_special_tokens) const {
+  if (tokenizer_) return tokenizer_->EncodeOrError(text, add_special_tokens);
   if (bytes_) return ByteTokenizer::Encode(text);
   return UnimplementedError("this model has no tokenizer.json; pass token ids");
 }
@@ -297,6 +297,7 @@ bool Engine::Step() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.steps++;
+    stats_.last_step = Clock::now();
     stats_.prompt_tokens += prompt_tokens;
     stats_.generated_tokens += generated;
     stats_.running = scheduler_->num_running();

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -88,6 +89,8 @@ struct EngineStats {
   int64_t running = 0, waiting = 0;
   int64_t kv_blocks_used = 0, kv_blocks_total = 0;
   int64_t prompt_tokens = 0, generated_tokens = 0, steps = 0, preemptions = 0;
+  // steady_clock time of the last finished step (0 before the first).
+  std::chrono::steady_clock::time_point last_step{};
 };
 
 class Engine {
@@ -118,7 +121,10 @@ class Engine {
   GenerationResult Generate(GenerationRequest request);
 
   // Text <-> ids (tokenizer.json, or the byte vocabulary).
-  StatusOr<std::vector<int32_t>> Encode(const std::string& text) const;
+  StatusOr<std::vector<int32_t>> Encode(const std::string& text) const { return Encode(text, true); }
+  // add_special_tokens: the tokenizer's post-processor (e.g. a BOS) or not
+  // (a rendered chat template already holds its special tokens).
+  StatusOr<std::vector<int32_t>> Encode(const std::string& text, bool add_special_tokens) const;
   std::string Decode(const std::vector<int32_t>& ids) const;
   bool has_text() const { return tokenizer_ != nullptr || bytes_; }
   const ModelConfig& config() const { return model_->config(); }
