@@ -15,6 +15,8 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev libcli11-dev      # formatting, JSON, CLI
   libxxhash-dev                                   # checksums (token shards)
   libpcre2-dev libicu-dev                         # tokenizer.json: Unicode regexes (PCRE2), NFC (ICU)
+  libcpp-httplib-dev                              # OpenAI-compatible HTTP API (seek serve)
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # gRPC API (seek serve)
   libgtest-dev libgmock-dev libbenchmark-dev      # tests, benchmarks
   python3 python3-torch python3-numpy             # PyTorch reference oracle (tests, bench)
   python3-jinja2                                  # chat template reference (tests)
