@@ -16,6 +16,7 @@
 
 #include "../infer/infer_test_util.h"
 #include "seek/v1/inference.grpc.pb.h"
+#include "serve/grpc_convert.h"
 #include "tokenizer/bytes.h"
 #include "tokenizer/unicode.h"
 
@@ -159,6 +160,22 @@ TEST_F(GrpcServerTest, SeedRepeatsAndChoicesUseSeedPlusIndex) {
   EXPECT_EQ(finished, 2);
 }
 
+// Calls at once share the engine's batches; greedy tokens do not change.
+TEST_F(GrpcServerTest, ConcurrentCallsGiveTheSameGreedyTokens) {
+  v1::GenerateRequest req = Request(ByteTokenizer::Encode("And God said"), 20);
+  req.set_temperature(0);
+  const std::vector<int32_t> want = Generate(req).Tokens();
+  ASSERT_EQ(want.size(), 20u);
+  std::vector<Call> calls(6);
+  std::vector<std::thread> threads;
+  for (Call& c : calls) threads.emplace_back([&] { c = Generate(req); });
+  for (auto& t : threads) t.join();
+  for (const Call& c : calls) {
+    EXPECT_TRUE(c.status.ok()) << c.status.error_message();
+    EXPECT_EQ(c.Tokens(), want);
+  }
+}
+
 TEST_F(GrpcServerTest, BadValuesAreInvalidArgumentNamingTheField) {
   struct Case {
     std::string name;
@@ -279,6 +296,79 @@ TEST_F(GrpcServerTest, HealthReportsServing) {
     for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
     EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << service;
   }
+}
+
+}  // namespace
+}  // namespace seek
+
+namespace seek {
+namespace {
+
+// A model without a tokenizer takes token ids only: text is UNIMPLEMENTED
+// with the service's message, ids still generate.
+TEST(GrpcServerNoTokenizer, TextIsUnimplemented) {
+  auto engine = Engine::Create(testing::TinyModel("gpt2", 3), nullptr, EngineOptions{}).value();
+  auto service = InferenceService::Create(std::move(engine), nullptr, ServiceOptions{});
+  auto server = GrpcServer::Start(service.get(), "127.0.0.1", 0).value();
+  auto stub = v1::Inference::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext c1, c2, c3;
+  v1::TokenizeRequest tr;
+  tr.set_text("hi");
+  v1::TokenizeResponse tok;
+  grpc::Status s = stub->Tokenize(&c1, tr, &tok);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(s.error_message().find("token ids"), std::string::npos) << s.error_message();
+
+  v1::GenerateRequest req;
+  req.set_text("hi");
+  v1::GenerateResponse m;
+  auto reader = stub->Generate(&c2, req);
+  EXPECT_FALSE(reader->Read(&m));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  req.mutable_token_ids()->add_ids(1);
+  reader = stub->Generate(&c3, req);
+  int tokens = 0;
+  while (reader->Read(&m)) {
+    tokens += m.has_token_id();
+    EXPECT_EQ(m.text(), "");
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(tokens, 16);  // the default max_tokens
+}
+
+TEST(GrpcConvert, TextIsRepairedToUtf8AndUnsetFieldsKeepDefaults) {
+  ChoiceEvent e{1, TokenEvent{}};
+  e.event.token = 255;
+  e.event.text = "a\xff";
+  v1::GenerateResponse r = ToResponse(e);
+  EXPECT_EQ(r.index(), 1);
+  EXPECT_EQ(r.token_id(), 255);
+  EXPECT_EQ(r.text(), "a\xef\xbf\xbd");
+  EXPECT_FALSE(r.has_usage());
+
+  const SamplingParams defaults;
+  SamplingParams p = ToSamplingParams(v1::GenerateRequest());
+  EXPECT_EQ(p.temperature, defaults.temperature);
+  EXPECT_EQ(p.top_p, defaults.top_p);
+  EXPECT_EQ(p.repetition_penalty, defaults.repetition_penalty);
+  EXPECT_EQ(p.max_tokens, defaults.max_tokens);
+  EXPECT_EQ(p.logprobs, -1);
+  EXPECT_FALSE(p.seed.has_value());
+  EXPECT_EQ(ChoiceCount(v1::GenerateRequest()), 1);
+
+  v1::GenerateRequest req;
+  req.set_temperature(0);
+  req.set_max_tokens(3);
+  req.set_logprobs(0);
+  (*req.mutable_logit_bias())[7] = -2;
+  (*req.mutable_logit_bias())[2] = 5;
+  p = ToSamplingParams(req);
+  EXPECT_EQ(p.temperature, 0);
+  EXPECT_EQ(p.max_tokens, 3);
+  EXPECT_EQ(p.logprobs, 0);
+  EXPECT_EQ(p.logit_bias, (std::vector<std::pair<int32_t, float>>{{2, 5.0f}, {7, -2.0f}}));
 }
 
 }  // namespace
