@@ -130,6 +130,9 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(InferenceService* servic
   const std::string address = Address(host, port);
   int selected = 0;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected);
+  // Without this, Linux's SO_REUSEPORT lets a second server bind a port in
+  // use and silently share its calls; a busy port must be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&s->impl_->inference);
   s->impl_->server = builder.BuildAndStart();
   if (!s->impl_->server || selected == 0)

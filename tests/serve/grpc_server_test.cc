@@ -274,6 +274,14 @@ TEST_F(GrpcServerTest, TokenizeDetokenizeAndModelInfo) {
   EXPECT_EQ(info.max_n(), 4);
 }
 
+TEST_F(GrpcServerTest, PortInUseIsAnError) {
+  auto second = GrpcServer::Start(service_.get(), "127.0.0.1", server_->port());
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find(std::to_string(server_->port())), std::string::npos)
+      << second.status().ToString();
+  EXPECT_FALSE(GrpcServer::Start(service_.get(), "127.0.0.1", 70000).ok());
+}
+
 // grpc.health.v1.Health/Check through a generic stub: the request
 // HealthCheckRequest{service: ""} is empty; the answer SERVING is field 1 =
 // 1, the two bytes 08 01.
