@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <string_view>
+#include <unordered_map>
 
 #include "core/threads.h"
 #include "data/json_fields.h"
@@ -57,6 +59,19 @@ Status CheckUniqueIds(std::span<const Document> docs) {
 void Drop(DedupDecision* d, const char* reason, const std::string& kept_id) {
   d->verdict = Verdict::Drop(reason);
   d->duplicate_of = kept_id;
+}
+
+// An exact duplicate of a document that near-dup dedup then dropped names
+// that document's keeper instead, so duplicate_of always names a kept one.
+void PointToFinalKeepers(std::span<const Document> docs, DedupResult* result) {
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t i = 0; i < docs.size(); ++i)
+    if (!result->decisions[i].verdict.keep) index.emplace(docs[i].id, i);
+  for (auto& d : result->decisions) {
+    if (d.verdict.keep) continue;
+    auto it = index.find(d.duplicate_of);
+    if (it != index.end()) d.duplicate_of = result->decisions[it->second].duplicate_of;
+  }
 }
 
 }  // namespace
@@ -236,6 +251,7 @@ StatusOr<DedupResult> Deduplicate(std::span<const Document> docs, const DedupCon
     Drop(&result.decisions[alive[k]], kMinHashReason, docs[alive[keeper[k]]].id);
     ++result.stats.minhash_dropped;
   }
+  PointToFinalKeepers(docs, &result);
   return result;
 }
 
@@ -316,6 +332,7 @@ StatusOr<DedupResult> DeduplicateRef(std::span<const Document> docs, const Dedup
     Drop(&result.decisions[i], kMinHashReason, docs[keep].id);
     ++result.stats.minhash_dropped;
   }
+  PointToFinalKeepers(docs, &result);
   return result;
 }
 

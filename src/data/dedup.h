@@ -18,7 +18,8 @@
 // `source_priority` order first, unlisted sources after them; then the
 // smallest id, compared bytewise). The others are dropped with the reason
 // "exact_duplicate" / "minhash_duplicate" (stable names to count by, as
-// Verdict asks) and the kept id in `duplicate_of`. Clusters and keepers
+// Verdict asks) and the kept id in `duplicate_of` (an exact duplicate of a
+// document that near-dup dedup dropped names that document's keeper). Clusters and keepers
 // depend only on the documents' texts, sources and ids: not on the input
 // order or the thread count. Exact dedup runs first; near-dup then sees only
 // the exact survivors.

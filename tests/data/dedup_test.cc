@@ -92,17 +92,17 @@ double TrueJaccard(const Words& a, const Words& b, size_t n = 5) {
   return static_cast<double>(common) / static_cast<double>(sa.size() + sb.size() - common);
 }
 
-// id -> the id of the document its cluster keeps (following exact drops
-// whose kept document was then dropped as a near-duplicate).
+// id -> the id of the document its cluster keeps; every duplicate_of must
+// name a kept document.
 std::map<std::string, std::string> Keepers(std::span<const Document> docs, const DedupResult& r) {
-  std::map<std::string, std::string> next;
-  for (size_t i = 0; i < docs.size(); ++i)
-    next[docs[i].id] = r.decisions[i].verdict.keep ? docs[i].id : r.decisions[i].duplicate_of;
+  std::map<std::string, bool> kept;
+  for (size_t i = 0; i < docs.size(); ++i) kept[docs[i].id] = r.decisions[i].verdict.keep;
   std::map<std::string, std::string> keeper;
-  for (const auto& [id, n] : next) {
-    std::string k = id;
-    while (next.at(k) != k) k = next.at(k);
-    keeper[id] = k;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const DedupDecision& d = r.decisions[i];
+    keeper[docs[i].id] = d.verdict.keep ? docs[i].id : d.duplicate_of;
+    if (!d.verdict.keep)
+      EXPECT_TRUE(kept.at(d.duplicate_of)) << docs[i].id << " -> " << d.duplicate_of;
   }
   return keeper;
 }
@@ -217,6 +217,7 @@ TEST(Dedup, SameDecisionsForAnyOrderAndThreadsAndAsReference) {
     const DedupResult two = DedupOrFail(shuffled, config);
     auto ref = DeduplicateRef(docs, config);
     ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+    Keepers(docs, one);  // checks that every duplicate_of names a kept document
     const auto expected = by_id(docs, one);
     EXPECT_EQ(by_id(shuffled, two), expected) << "variant " << variant;
     EXPECT_EQ(by_id(docs, *ref), expected) << "variant " << variant;
@@ -254,8 +255,10 @@ TEST(Dedup, KeepRuleSmallestIdOrSourcePriority) {
   EXPECT_EQ(decide(config), (std::vector<std::string>{"exact_duplicate:c/2",
                                                       "minhash_duplicate:c/2", "keep", "keep"}));
   config.source_priority = {"books"};
+  // c/2 is an exact copy of a/3, which is a near-duplicate of b/1: c/2
+  // names the kept b/1.
   EXPECT_EQ(decide(config), (std::vector<std::string>{"minhash_duplicate:b/1", "keep",
-                                                      "exact_duplicate:a/3", "keep"}));
+                                                      "exact_duplicate:b/1", "keep"}));
   config = {};
   config.exact_simplify = true;  // case and punctuation differences are exact duplicates too
   EXPECT_EQ(decide(config), (std::vector<std::string>{"keep", "exact_duplicate:a/3",
