@@ -8,6 +8,7 @@
 // a core. Rows:
 //   Sketches/T        phase (a): simplify + shingle + 112 minimums + band keys, T threads
 //   SimplifyText      the text simplification alone (1 thread)
+//   Shingles          simplification + xxh64 of every 5-gram (no permutations)
 //   SignatureOfShingles  the 112 permutations alone, on precomputed shingle hashes
 //   SignatureRef      the reference twin (1 thread), for scale
 //   Deduplicate/T     exact + near-duplicate end to end, T threads
@@ -101,6 +102,23 @@ void BM_SimplifyText(benchmark::State& state) {
   SetRate(state, 1, ProcessCpuSeconds() - cpu0);
 }
 BENCHMARK(BM_SimplifyText)->Unit(benchmark::kMillisecond);
+
+void BM_Shingles(benchmark::State& state) {
+  if (!HaveCorpus(state)) return;
+  const MinHasher hasher = MinHasher::Create({}).value();
+  MinHasher::Scratch scratch;
+  std::vector<uint64_t> shingles;
+  const double cpu0 = ProcessCpuSeconds();
+  for (auto _ : state) {
+    for (const auto& d : Chapters()) {
+      shingles.clear();
+      hasher.Shingles(d, &scratch, &shingles);
+    }
+    benchmark::DoNotOptimize(shingles.data());
+  }
+  SetRate(state, 1, ProcessCpuSeconds() - cpu0);
+}
+BENCHMARK(BM_Shingles)->Unit(benchmark::kMillisecond);
 
 void BM_SignatureOfShingles(benchmark::State& state) {
   if (!HaveCorpus(state)) return;
