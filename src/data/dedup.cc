@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "core/threads.h"
-#include "data/json_fields.h"
+#include "io/json_options.h"
 #include "data/union_find.h"
 
 namespace seek {
@@ -79,17 +79,17 @@ void PointToFinalKeepers(std::span<const Document> docs, DedupResult* result) {
 StatusOr<DedupConfig> DedupConfigFromJson(const nlohmann::json& overrides,
                                           const DedupConfig& base) {
   DedupConfig c = base;
-  JsonFields f(overrides, "dedup");
+  JsonOptions f(overrides, "dedup");
   RETURN_IF_ERROR(f.CheckObject());
   if (const nlohmann::json* exact = f.Nested("exact")) {
-    JsonFields e(*exact, f.Path("exact"));
+    JsonOptions e(*exact, f.Path("exact"));
     RETURN_IF_ERROR(e.CheckObject());
     RETURN_IF_ERROR(e.ReadBool("enabled", &c.exact_enabled));
     RETURN_IF_ERROR(e.ReadBool("simplify", &c.exact_simplify));
     RETURN_IF_ERROR(e.Finish());
   }
   if (const nlohmann::json* minhash = f.Nested("minhash")) {
-    JsonFields m(*minhash, f.Path("minhash"));
+    JsonOptions m(*minhash, f.Path("minhash"));
     RETURN_IF_ERROR(m.CheckObject());
     RETURN_IF_ERROR(m.ReadBool("enabled", &c.minhash_enabled));
     nlohmann::json rest = *minhash;

@@ -7,7 +7,7 @@
 
 #include "core/random.h"
 #include "core/threads.h"
-#include "data/json_fields.h"
+#include "io/json_options.h"
 
 namespace seek {
 namespace {
@@ -74,7 +74,7 @@ Status ValidateMinHashConfig(const MinHashConfig& c, const std::string& where) {
 StatusOr<MinHashConfig> MinHashConfigFromJson(const nlohmann::json& overrides,
                                               const MinHashConfig& base, const std::string& where) {
   MinHashConfig c = base;
-  JsonFields f(overrides, where);
+  JsonOptions f(overrides, where);
   RETURN_IF_ERROR(f.CheckObject());
   RETURN_IF_ERROR(f.ReadInt("n_grams", 1, 1000, &c.n_grams));
   RETURN_IF_ERROR(f.ReadInt("num_buckets", 1, 1024, &c.num_buckets));
@@ -84,7 +84,7 @@ StatusOr<MinHashConfig> MinHashConfigFromJson(const nlohmann::json& overrides,
   RETURN_IF_ERROR(f.ReadBool("check_jaccard", &c.check_jaccard));
   RETURN_IF_ERROR(f.ReadDouble("jaccard_threshold", 0, 1, &c.jaccard_threshold));
   if (const nlohmann::json* norm = f.Nested("norm")) {
-    JsonFields n(*norm, f.Path("norm"));
+    JsonOptions n(*norm, f.Path("norm"));
     RETURN_IF_ERROR(n.CheckObject());
     RETURN_IF_ERROR(n.ReadBool("lowercase", &c.norm.lowercase));
     RETURN_IF_ERROR(n.ReadBool("remove_punctuation", &c.norm.remove_punctuation));

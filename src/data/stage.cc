@@ -10,6 +10,7 @@ namespace {
 const std::map<std::string, StageFactory>& Registry() {
   static const auto* r = new std::map<std::string, StageFactory>{
       {"langid", MakeLangIdStage},
+      {"dedup", MakeDedupStage},
   };
   return *r;
 }

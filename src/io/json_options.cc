@@ -1,22 +1,22 @@
-#include "data/json_fields.h"
+#include "io/json_options.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 namespace seek {
 
-Status JsonFields::CheckObject() const {
+Status JsonOptions::CheckObject() const {
   if (object_.is_object()) return Status::Ok();
   return InvalidArgumentError("{}: expected a JSON object, got {}", where_, object_.dump());
 }
 
-const nlohmann::json* JsonFields::Find(const std::string& key) {
+const nlohmann::json* JsonOptions::Find(const std::string& key) {
   known_.insert(key);
   auto it = object_.find(key);
   return it == object_.end() ? nullptr : &*it;
 }
 
-Status JsonFields::ReadBool(const std::string& key, bool* out) {
+Status JsonOptions::ReadBool(const std::string& key, bool* out) {
   const nlohmann::json* v = Find(key);
   if (!v) return Status::Ok();
   if (!v->is_boolean())
@@ -25,7 +25,7 @@ Status JsonFields::ReadBool(const std::string& key, bool* out) {
   return Status::Ok();
 }
 
-Status JsonFields::ReadInt(const std::string& key, int64_t min, int64_t max, int* out) {
+Status JsonOptions::ReadInt(const std::string& key, int64_t min, int64_t max, int* out) {
   const nlohmann::json* v = Find(key);
   if (!v) return Status::Ok();
   if (!v->is_number_integer() || v->get<int64_t>() < min || v->get<int64_t>() > max ||
@@ -36,7 +36,7 @@ Status JsonFields::ReadInt(const std::string& key, int64_t min, int64_t max, int
   return Status::Ok();
 }
 
-Status JsonFields::ReadUint64(const std::string& key, uint64_t* out) {
+Status JsonOptions::ReadUint64(const std::string& key, uint64_t* out) {
   const nlohmann::json* v = Find(key);
   if (!v) return Status::Ok();
   if (!v->is_number_unsigned())
@@ -45,7 +45,7 @@ Status JsonFields::ReadUint64(const std::string& key, uint64_t* out) {
   return Status::Ok();
 }
 
-Status JsonFields::ReadDouble(const std::string& key, double min, double max, double* out) {
+Status JsonOptions::ReadDouble(const std::string& key, double min, double max, double* out) {
   const nlohmann::json* v = Find(key);
   if (!v) return Status::Ok();
   if (!v->is_number() || v->get<double>() < min || v->get<double>() > max)
@@ -55,7 +55,7 @@ Status JsonFields::ReadDouble(const std::string& key, double min, double max, do
   return Status::Ok();
 }
 
-Status JsonFields::ReadStringList(const std::string& key, std::vector<std::string>* out) {
+Status JsonOptions::ReadStringList(const std::string& key, std::vector<std::string>* out) {
   const nlohmann::json* v = Find(key);
   if (!v) return Status::Ok();
   std::vector<std::string> list;
@@ -71,11 +71,11 @@ Status JsonFields::ReadStringList(const std::string& key, std::vector<std::strin
   return Status::Ok();
 }
 
-const nlohmann::json* JsonFields::Nested(const std::string& key) {
+const nlohmann::json* JsonOptions::Nested(const std::string& key) {
   return Find(key);
 }
 
-Status JsonFields::Finish() const {
+Status JsonOptions::Finish() const {
   for (const auto& [key, value] : object_.items()) {
     if (!known_.count(key))
       return InvalidArgumentError("{}: unknown key '{}' (valid keys: {})", where_, key,

@@ -1,4 +1,4 @@
-// data/json_fields.h — strict reading of a JSON object of config overrides.
+// io/json_options.h — strict reading of a JSON object of config overrides.
 //
 // Each Read* call names a known key; a key that is present is type- and
 // range-checked into *out, an absent one leaves *out as it was (the default).
@@ -17,10 +17,10 @@
 
 namespace seek {
 
-class JsonFields {
+class JsonOptions {
  public:
   // `where` is the object's path, used as the prefix of key names.
-  JsonFields(const nlohmann::json& object, std::string where)
+  JsonOptions(const nlohmann::json& object, std::string where)
       : object_(object), where_(std::move(where)) {}
 
   Status CheckObject() const;  // an error unless the value is a JSON object
