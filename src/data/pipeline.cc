@@ -148,6 +148,13 @@ StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& c, bool progr
     kept.reserve(docs.size());
     for (size_t i = 0; i < docs.size(); ++i) {
       if (verdicts[i].keep) {
+        // Copies beyond the first (balancing) get ids "<id>~<k>".
+        for (int k = 1; k < verdicts[i].copies; ++k) {
+          Document copy = docs[i];
+          copy.id += "~" + std::to_string(k);
+          out_by_source[copy.source].Add(copy);
+          kept.push_back(std::move(copy));
+        }
         out_by_source[docs[i].source].Add(docs[i]);
         kept.push_back(std::move(docs[i]));
       } else {
@@ -158,6 +165,12 @@ StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& c, bool progr
     docs = std::move(kept);
     Json report = {{"stage", s.name}, {"seconds", Since(t0)}, {"in", BySource(in_by_source)},
                    {"out", BySource(out_by_source)}, {"dropped", dropped}};
+    int64_t out_bytes = 0;
+    for (const auto& [src, t] : out_by_source) out_bytes += t.bytes;
+    Json shares = Json::object();
+    for (const auto& [src, t] : out_by_source)
+      shares[src] = out_bytes ? static_cast<double>(t.bytes) / static_cast<double>(out_bytes) : 0.0;
+    report["out_share_of_bytes"] = shares;
     stage_reports.push_back(std::move(report));
   }
   manifest["stages"] = stage_reports;

@@ -11,6 +11,7 @@ const std::map<std::string, StageFactory>& Registry() {
   static const auto* r = new std::map<std::string, StageFactory>{
       {"langid", MakeLangIdStage},
       {"dedup", MakeDedupStage},
+      {"balance", MakeBalanceStage},
   };
   return *r;
 }

@@ -63,6 +63,7 @@ StatusOr<T> StageOption(const nlohmann::json& options, const char* key, T fallba
 // The factories, one per stage_*.cc file.
 StatusOr<Stage> MakeLangIdStage(const nlohmann::json& options, const std::string& where);
 StatusOr<Stage> MakeDedupStage(const nlohmann::json& options, const std::string& where);
+StatusOr<Stage> MakeBalanceStage(const nlohmann::json& options, const std::string& where);
 
 // Unknown keys of `options` (besides `known`) are an error naming the first.
 Status CheckStageKeys(const nlohmann::json& options, const std::vector<std::string>& known, const std::string& where);

@@ -1,12 +1,14 @@
 // `seek data run`: a small pipeline over fresh random inputs gives the same
 // output with 1 and 2 threads, counts every document, and refuses bad files.
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include <gtest/gtest.h>
 
 #include "core/threads.h"
 #include "data/pipeline.h"
+#include "data/stage.h"
 #include "io/file_util.h"
 
 namespace seek {
@@ -96,6 +98,56 @@ TEST(Pipeline, BadPipelineFilesNameTheProblem) {
                 .find("/no/model.bin"),
             std::string::npos);
   EXPECT_NE(err({{"inputs", in}, {"output", "/tmp/x"}}).find("/nonexistent"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace seek
+
+namespace seek {
+namespace {
+
+// Two sources, one 4x the other: balancing to equal shares up-samples the
+// small one by repetition and down-samples the big one by a draw.
+TEST(Pipeline, BalanceReachesTheSharesAndIsOrderFree) {
+  std::mt19937 rng(std::random_device{}());
+  std::vector<Document> docs;
+  for (int i = 0; i < 4000; ++i) {
+    Document d;
+    d.source = i % 5 == 0 ? "small" : "big";
+    d.id = d.source + "/" + std::to_string(i);
+    d.text = std::string(100 + rng() % 50, 'x');
+    docs.push_back(d);
+  }
+  for (const Json& opts : {Json{{"weights", {{"small", 1}, {"big", 1}}}}, Json{{"temperature", 0.0}}}) {
+    Json j = opts;
+    j["stage"] = "balance";
+    j["seed"] = rng() % 1000;
+    StatusOr<Stage> s = MakeStage(j, "stages[0]");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    std::vector<Document> a = docs;
+    StatusOr<std::vector<Verdict>> v = s->corpus->Apply(&a);
+    ASSERT_TRUE(v.ok());
+    std::map<std::string, double> bytes;
+    double total = 0;
+    std::map<std::string, int> copies_by_id;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const int c = (*v)[i].keep ? (*v)[i].copies : 0;
+      bytes[a[i].source] += c * static_cast<double>(a[i].text.size());
+      total += c * static_cast<double>(a[i].text.size());
+      copies_by_id[a[i].id] = c;
+      if (a[i].source == "small") EXPECT_GE(c, 2) << "ratio 2.5: 2 or 3 copies";
+      else EXPECT_LE(c, 1);
+    }
+    EXPECT_NEAR(bytes["small"] / total, 0.5, 0.03);
+    // Shuffled input: every document gets the same number of copies.
+    std::shuffle(a.begin(), a.end(), rng);
+    StatusOr<std::vector<Verdict>> w = s->corpus->Apply(&a);
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_EQ((*w)[i].keep ? (*w)[i].copies : 0, copies_by_id[a[i].id]);
+  }
+  EXPECT_FALSE(MakeStage(Json{{"stage", "balance"}}, "s").ok());
+  EXPECT_FALSE(MakeStage(Json{{"stage", "balance"}, {"temperature", 2.0}}, "s").ok());
+  EXPECT_FALSE(MakeStage(Json{{"stage", "balance"}, {"weights", {{"a", -1}}}}, "s").ok());
 }
 
 }  // namespace
