@@ -135,6 +135,8 @@ JSON
 expect 0 "wrote .*documents.jsonl \(32 documents\)" "data run" -- "$seek" data run "$work/pipe.json" --keep-rejects --quiet
 grep -q '"exact_duplicate": 2' "$work/pipe/manifest.json" && ok "manifest counts the drops" || bad "manifest counts the drops"
 [ "$(wc -l < "$work/pipe/rejects.jsonl")" -eq 2 ] && ok "rejects.jsonl" || bad "rejects.jsonl"
+[ -s "$work/pipe/report.png" ] && ok "report.png drawn" || bad "report.png drawn"
+expect 0 "exact_duplicate 2" "data report" -- "$seek" data report "$work/pipe"
 expect 0 "32 documents" "shards from documents.jsonl" -- "$seek" shards --input "$work/pipe/documents.jsonl" --format jsonl --out "$work/pshards"
 sed 's/"dedup"/"bogus"/' "$work/pipe.json" > "$work/bad_pipe.json"
 expect 2 "unknown stage 'bogus'" "data run with an unknown stage" -- "$seek" data run "$work/bad_pipe.json"
