@@ -19,6 +19,7 @@ void AddTrainCommand(CLI::App& app, Action* run);
 void AddEvalCommand(CLI::App& app, Action* run);
 void AddSampleCommand(CLI::App& app, Action* run);
 void AddGenerateCommand(CLI::App& app, Action* run);
+void AddServeCommand(CLI::App& app, Action* run);
 void AddShardsCommand(CLI::App& app, Action* run);
 void AddPlotCommand(CLI::App& app, Action* run);
 void AddTokenizerCommand(CLI::App& app, Action* run);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   seek::cli::AddEvalCommand(app, &run);
   seek::cli::AddSampleCommand(app, &run);
   seek::cli::AddGenerateCommand(app, &run);
+  seek::cli::AddServeCommand(app, &run);
   seek::cli::AddPlotCommand(app, &run);
   seek::cli::AddTokenizerCommand(app, &run);
   try {

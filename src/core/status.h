@@ -84,6 +84,7 @@ class [[nodiscard]] StatusOr {
   const T* operator->() const { return &*value_; }
   T& operator*() & { return *value_; }
   const T& operator*() const& { return *value_; }
+  T value_or(T alternative) const& { return ok() ? *value_ : std::move(alternative); }
 
  private:
   Status status_;
