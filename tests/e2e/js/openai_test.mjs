@@ -116,6 +116,15 @@ await test('completion: streamed text equals non-streamed (temperature 1, seed 4
   assert.deepEqual({ ...s.usage, prompt_tokens_details: undefined }, { ...whole.usage, prompt_tokens_details: undefined });
 });
 
+await test('streamed text equals non-streamed at temperature 4 (random bytes, split UTF-8)', async () => {
+  for (const seed of [1, 2, 3]) {
+    const p = { model, prompt: 'the', max_tokens: 64, temperature: 4, seed, ignore_eos: true };
+    const whole = await client.completions.create(p);
+    const s = await streamCompletion(p);
+    assert.equal(s.text, whole.choices[0].text, `seed ${seed}`);
+  }
+});
+
 await test('chat: streamed content equals non-streamed (temperature 1, seed 7), include_usage', async () => {
   const p = { model, messages: [{ role: 'user', content: 'the lazy dog' }], max_tokens: 20, temperature: 1, seed: 7 };
   const whole = await client.chat.completions.create(p);
@@ -293,6 +302,28 @@ await test('a cancelled stream frees its KV blocks (seek_kv_cache_blocks_used) w
   const m = freed ?? (await metrics(base));
   assert.ok(freed, `after 2 s: blocks used ${metric(m, 'seek_kv_cache_blocks_used')} (was ${used0}), running ` +
     `${metric(m, 'seek_num_requests_running')}, cancelled ${metric(m, 'seek_request_success_total', { finished_reason: 'cancelled' })} (was ${cancelled0})`);
+});
+
+await test('a client that hangs up on a non-streamed n=16 request cancels all 16', async () => {
+  const before = await metrics(base);
+  const cancelled0 = metric(before, 'seek_request_success_total', { finished_reason: 'cancelled' });
+  const ac = new AbortController();
+  const req = fetch(`${base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, prompt: 'the', max_tokens: 2000, n: 16, ignore_eos: true }), signal: ac.signal })
+    .then((r) => r.text()).then(() => 'answered', () => 'aborted');
+  const running = await waitFor(async () => metric(await metrics(base), 'seek_num_requests_running') === 16, 2000);
+  assert.ok(running, '16 sequences running');
+  ac.abort();
+  assert.equal(await req, 'aborted');
+  const done = await waitFor(async () => {
+    const m = await metrics(base);
+    return metric(m, 'seek_num_requests_running') === 0 &&
+      metric(m, 'seek_request_success_total', { finished_reason: 'cancelled' }) === cancelled0 + 16;
+  }, 2000);
+  const m = await metrics(base);
+  assert.ok(done, `running ${metric(m, 'seek_num_requests_running')}, cancelled ` +
+    `${metric(m, 'seek_request_success_total', { finished_reason: 'cancelled' }) - cancelled0} of 16`);
+  assert.equal(metric(m, 'seek_kv_cache_blocks_used'), metric(before, 'seek_kv_cache_blocks_used'));
 });
 
 await test('stop strings end the text before the stop; stop_token_ids and max_tokens 1', async () => {
