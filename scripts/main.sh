@@ -13,6 +13,24 @@ build/seek tokenizer train --input data/raw/kjv.txt --vocab-size 4096 --out data
 build/seek shards --input data/raw/kjv.txt --out data/shards/kjv --tokenizer data/tokenizers/kjv
 run="runs/kjv-$(date +%Y%m%d-%H%M%S)"
 build/seek train --config configs/kjv.json --out "$run"
+model="$run/checkpoints/step_00001500"
+
+# Serve the final checkpoint for a moment and ask it one question through the
+# OpenAI-compatible API, as any client would.
+out=$(mktemp)
+build/seek serve --model "$model" --http-port 0 --grpc-port 0 >"$out" &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -f "$out"' EXIT
+for _ in $(seq 100); do grep -q "ready" "$out" && break; sleep 0.1; done
+cat "$out"
+url="http://$(grep -o 'http=[^ ]*' "$out" | cut -d= -f2)"
+name=$(grep -o 'model=[^ ]*' "$out" | cut -d= -f2)
+echo "POST $url/v1/completions  {\"prompt\": \"And God said\", \"max_tokens\": 40}"
+curl -sS "$url/v1/completions" -H 'Content-Type: application/json' \
+  -d "{\"model\": \"$name\", \"prompt\": \"And God said\", \"max_tokens\": 40, \"seed\": 1}" | python3 -m json.tool
+kill $server; wait $server 2>/dev/null || true
+
 echo
+echo "Serve it:      build/seek serve --model $model   (OpenAI API on http://127.0.0.1:8000/v1, gRPC on :50051; docs/serving.md)"
 echo "Sample more:   build/seek sample --model $run/checkpoints/step_00001500 --prompt 'In the beginning'"
 echo "Loss curve:    $run/loss.png   (redraw: build/seek plot $run)"

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ninja-build git pkg-config
+  build-essential cmake ninja-build git pkg-config curl
   clang libclang-rt-14-dev libomp-dev             # libFuzzer build of the parsers
   libdnnl-dev                                     # GEMM (oneDNN)
   libfmt-dev nlohmann-json3-dev libcli11-dev      # formatting, JSON, CLI

@@ -57,6 +57,7 @@ int RunGenerate(const GenerateFlags& f) {
   s.logprobs = f.logprobs;
   if (f.seed >= 0) s.seed = static_cast<uint64_t>(f.seed);
   const int64_t n_prompt = static_cast<int64_t>(r.prompt.size());
+  e.Start();  // the step loop on its own thread, as in seek serve
   GenerationResult out = e.Generate(std::move(r));
   if (!out.error.ok()) return Fail("generate", out.error);
   if (e.has_text() && f.prompt_ids.empty())

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/check.h"
 #include "io/file_util.h"
 
 namespace seek {
@@ -15,6 +16,13 @@ constexpr const char* kChatMlTemplate =
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
     "{% endif %}";
+
+std::unique_ptr<ChatFormatter> ChatMl() {
+  nlohmann::ordered_json j = {{"chat_template", kChatMlTemplate}};
+  StatusOr<ChatFormatter> f = ChatFormatter::FromJsonString(j.dump(), "ChatML (default)");
+  CHECK_OK(f.status());
+  return std::make_unique<ChatFormatter>(std::move(*f));
+}
 
 StatusOr<std::unique_ptr<ChatFormatter>> LoadChat(const std::string& dir, const std::string& override_path) {
   std::string path = override_path;
@@ -33,9 +41,7 @@ StatusOr<std::unique_ptr<ChatFormatter>> LoadChat(const std::string& dir, const 
   if (f.ok()) return std::make_unique<ChatFormatter>(std::move(*f));
   // An explicit template must load; a model without one gets ChatML.
   if (!override_path.empty() || f.status().code() != StatusCode::kNotFound) return f.status();
-  nlohmann::ordered_json j = {{"chat_template", kChatMlTemplate}};
-  ASSIGN_OR_RETURN(ChatFormatter chatml, ChatFormatter::FromJsonString(j.dump(), "ChatML (default)"));
-  return std::make_unique<ChatFormatter>(std::move(chatml));
+  return ChatMl();
 }
 
 }  // namespace
@@ -109,7 +115,7 @@ std::unique_ptr<InferenceService> InferenceService::Create(std::unique_ptr<Engin
                                                            const ServiceOptions& options) {
   std::unique_ptr<InferenceService> s(new InferenceService());
   s->engine_ = std::move(engine);
-  s->chat_ = std::move(chat);
+  s->chat_ = chat ? std::move(chat) : ChatMl();
   s->options_ = options;
   if (s->options_.model_name.empty()) s->options_.model_name = "seek";
   s->created_ = std::chrono::duration_cast<std::chrono::seconds>(

@@ -87,7 +87,7 @@ class InferenceService {
   static StatusOr<std::unique_ptr<InferenceService>> Load(const std::string& dir,
                                                           const EngineOptions& engine_options,
                                                           const ServiceOptions& options);
-  // Around an existing engine (tests); `chat` may be null.
+  // Around an existing engine (tests); `chat` null: ChatML.
   static std::unique_ptr<InferenceService> Create(std::unique_ptr<Engine> engine,
                                                   std::unique_ptr<ChatFormatter> chat,
                                                   const ServiceOptions& options);
