@@ -42,24 +42,41 @@ mv "$model" "$work/tiny-llama"  # the served name is the folder's name
 model="$work/tiny-llama"
 echo "ok   fixture: tokenizer, shards, tiny Llama trained"
 
-# The server, on free ports; wait for its ready line.
-"$seek" serve --model "$model" --http-port 0 --grpc-port 0 --threads 1 \
-  > "$work/serve.out" 2> "$work/serve.err" &
-server_pid=$!
-ready=""
-for _ in $(seq 1 300); do
-  ready=$(grep -m1 '^seek serve: ready ' "$work/serve.out" 2>/dev/null)
-  [ -n "$ready" ] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$ready" ] || { cat "$work/serve.out"; die "server ready line within 30 s" "$work/serve.err"; }
-echo "ok   $ready"
+# start_server FLAGS...: `seek serve` on free ports in the background; waits for its
+# ready line (sets $ready and $server_pid; output in $work/serve.out, serve.err).
+start_server() {
+  "$seek" serve --model "$model" --http-port 0 --grpc-port 0 --threads 1 "$@" \
+    > "$work/serve.out" 2> "$work/serve.err" &
+  server_pid=$!
+  ready=""
+  for _ in $(seq 1 300); do
+    ready=$(grep -m1 '^seek serve: ready ' "$work/serve.out" 2>/dev/null)
+    [ -n "$ready" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$ready" ] || { cat "$work/serve.out"; die "server ready line within 30 s" "$work/serve.err"; }
+  echo "ok   $ready"
+}
+# stop_server: SIGTERM, and the server must exit 0 within 10 s.
+stop_server() {
+  kill -TERM "$server_pid"
+  for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    echo "FAIL server exits within 10 s of SIGTERM"; fail=1
+  else
+    wait "$server_pid"; rc=$?
+    if [ "$rc" -eq 0 ]; then echo "ok   server exits 0 on SIGTERM"; else echo "FAIL server exit code $rc on SIGTERM"; fail=1; fi
+  fi
+  [ "$fail" -eq 0 ] || { echo "server stderr (tail):"; tail -20 "$work/serve.err" | sed 's/^/     | /'; }
+  server_pid=""
+}
 field() { grep -oE " $1=[^ ]+" <<<"$ready" | cut -d= -f2; }
-name=$(field model) http=$(field http) grpc=$(field grpc)
-[ "$name" = "tiny-llama" ] && echo "ok   model name defaults to the folder name" || die "model name is '$name'"
 
 fail=0
+start_server
+name=$(field model) http=$(field http) grpc=$(field grpc)
+[ "$name" = "tiny-llama" ] && echo "ok   model name defaults to the folder name" || die "model name is '$name'"
 timeout 300 node "$here/js/openai_test.mjs" "http://$http" "$name" "$seek" "$model" || fail=1
 if [ -z "$grpc" ]; then
   echo "note: the ready line names no grpc= address; gRPC part skipped"
@@ -69,15 +86,10 @@ else
   echo "note: tests/e2e/js/grpc_test.mjs not there yet; gRPC part skipped"
 fi
 
-# A clean shutdown on SIGTERM.
-kill -TERM "$server_pid"
-for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$server_pid" 2>/dev/null; then
-  echo "FAIL server exits within 10 s of SIGTERM"; fail=1
-else
-  wait "$server_pid"; rc=$?
-  if [ "$rc" -eq 0 ]; then echo "ok   server exits 0 on SIGTERM"; else echo "FAIL server exit code $rc on SIGTERM"; fail=1; fi
-fi
-server_pid=""
-[ "$fail" -eq 0 ] || { echo "server stderr (tail):"; tail -20 "$work/serve.err" | sed 's/^/     | /'; }
+stop_server
+
+# A KV cache of 16 blocks (256 tokens) under 10 concurrent requests: preemption.
+start_server --kv-cache-mb 0.25 --served-model-name small-cache
+timeout 120 node "$here/js/preempt_test.mjs" "http://$(field http)" small-cache || fail=1
+stop_server
 exit "$fail"
