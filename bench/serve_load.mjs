@@ -5,9 +5,9 @@
 // a logprobs entry, so a chunk holding k tokens is counted as k.
 // Prints one JSON line per level and a table on stderr.
 //   node serve_load.mjs BASE_URL MODEL [--concurrency 1,4,16] [--prompt-len 32]
-//        [--max-tokens 128] [--rounds 3] [--vocab 256]
+//        [--max-tokens 128] [--rounds 3] [--vocab 256] [--warmup 1]   (warm-up requests first)
 const [base, model, ...rest] = process.argv.slice(2);
-const opt = { concurrency: '1,4,16', 'prompt-len': '32', 'max-tokens': '128', rounds: '3', vocab: '256' };
+const opt = { concurrency: '1,4,16', 'prompt-len': '32', 'max-tokens': '128', rounds: '3', vocab: '256', warmup: '1' };
 for (let i = 0; i + 1 < rest.length; i += 2) opt[rest[i].replace(/^--/, '')] = rest[i + 1];
 const levels = opt.concurrency.split(',').map(Number);
 const promptLen = Number(opt['prompt-len']), maxTokens = Number(opt['max-tokens']);
@@ -58,7 +58,7 @@ const pct = (xs, p) => {
 const median = (xs) => pct(xs, 50);
 
 const prompts = Array.from({ length: 64 }, () => Array.from({ length: promptLen }, () => rand(vocab)));
-await one(prompts[0]);  // warm-up: first allocations, page faults
+for (let i = 0; i < Number(opt.warmup); ++i) await one(prompts[0]);  // first allocations, page faults
 const results = [];
 for (const n of levels) {
   const t0 = performance.now();

@@ -48,12 +48,25 @@ http=$(grep -oE ' http=[^ ]+' <<<"$ready" | cut -d= -f2)
 name=$(grep -oE ' model=[^ ]+' <<<"$ready" | cut -d= -f2)
 load() { node bench/serve_load.mjs "http://$http" "$name" --prompt-len 32 --max-tokens $tokens --vocab 256 "$@"; }
 
-# Single stream vs the engine alone (`seek generate`: one request, same prompt length and
-# settings), interleaved 5 times so that both see the same machine; medians.
+# Single stream vs the engine alone, interleaved 5 times so that both see the same
+# machine; medians. Wall clock: `seek generate` (one request, same prompt length and
+# settings). On a shared machine wall-clock rates mostly measure the scheduler (a
+# server that slept between requests gets the CPU first), so CPU time per token too:
+# engine_bench's batch 1 (its stepping thread's CPU time over the decode steps) vs
+# the server's threads' CPU time (/proc/PID/task/*/schedstat) over 3 requests, which
+# also holds their 3 prefills of 32 tokens and all of the HTTP work.
+server_cpu_ns() { cat /proc/"$server_pid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
 for _ in 1 2 3 4 5; do
-  "$build/seek" generate --model "$model" --prompt-ids "$ids" --max-tokens $tokens --temperature 0 \
-    --ignore-eos --threads "$threads" 2>&1 >/dev/null | sed -nE 's/.* ([0-9.]+) tokens\/s decode.*/\1/p' >> "$work/offline.txt"
-  load --concurrency 1 --rounds 1 2>/dev/null >> "$work/single.jsonl"
+  wall=$("$build/seek" generate --model "$model" --prompt-ids "$ids" --max-tokens $tokens --temperature 0 \
+         --ignore-eos --threads "$threads" 2>&1 >/dev/null | sed -nE 's/.* ([0-9.]+) tokens\/s decode.*/\1/p')
+  cpu=$("$build/bench/engine_bench" --config "$model/config.json" --tokens $tokens --threads 1 |
+        sed -nE 's/^batch +1:.* ([0-9]+) tokens per CPU second/\1/p')
+  echo "$wall $cpu" >> "$work/offline.txt"
+  c0=$(server_cpu_ns)
+  load --concurrency 1 --rounds 3 --warmup 0 2>/dev/null > "$work/one.jsonl"
+  c1=$(server_cpu_ns)
+  /usr/bin/python3 -c "import json; r = json.load(open('$work/one.jsonl'))
+print(r['stream_decode_tps'], r['tokens'] / (($c1 - $c0) / 1e9))" >> "$work/single.txt"
 done
 load --concurrency 1,4,16 --rounds "$rounds" > "$work/load.jsonl"
 echo "load after: $(uptime)"
@@ -61,13 +74,16 @@ echo "load after: $(uptime)"
 import json, statistics, sys
 w = sys.argv[1]
 rows = {r["concurrency"]: r for r in map(json.loads, open(f"{w}/load.jsonl"))}
-offline = [float(x) for x in open(f"{w}/offline.txt").read().split()]
-single = [json.loads(l)["stream_decode_tps"] for l in open(f"{w}/single.jsonl")]
+offline = [list(map(float, l.split())) for l in open(f"{w}/offline.txt")]
+single = [list(map(float, l.split())) for l in open(f"{w}/single.txt")]
 one, six = rows[1], rows[16]
 print(f"aggregate(16) / aggregate(1) = {six['tokens_per_s']:.0f} / {one['tokens_per_s']:.0f} = "
       f"{six['tokens_per_s'] / one['tokens_per_s']:.2f}x (target >= 4)")
-o, s = statistics.median(offline), statistics.median(single)
-print(f"single stream decode, median of 5 interleaved: server {s:.0f} tokens/s vs seek generate {o:.0f}: "
-      f"{100 * (s / o - 1):+.1f}% (target within 10%)")
-print("  server:", " ".join(f"{x:.0f}" for x in single), "  generate:", " ".join(f"{x:.0f}" for x in offline))
+med = lambda rows, i: statistics.median(r[i] for r in rows)
+for i, what, anchor in ((0, "decode tokens/s (wall)", "seek generate"),
+                        (1, "tokens per CPU second", "engine_bench batch 1")):
+    s, o = med(single, i), med(offline, i)
+    print(f"single stream, {what}, median of 5 interleaved: server {s:.0f} vs {anchor} {o:.0f}: "
+          f"{100 * (s / o - 1):+.1f}% (target within 10%)")
+    print("    server:", " ".join(f"{r[i]:.0f}" for r in single), f"  {anchor}:", " ".join(f"{r[i]:.0f}" for r in offline))
 PY
