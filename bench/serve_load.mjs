@@ -5,13 +5,14 @@
 // a logprobs entry, so a chunk holding k tokens is counted as k.
 // Prints one JSON line per level and a table on stderr.
 //   node serve_load.mjs BASE_URL MODEL [--concurrency 1,4,16] [--prompt-len 32]
-//        [--max-tokens 128] [--rounds 3] [--vocab 256] [--warmup 1]   (warm-up requests first)
+//        [--max-tokens 128] [--rounds 3] [--vocab 256] [--warmup 1] [--repeat 1]
+// (--warmup: requests before measuring; --repeat: passes over all the levels)
 const [base, model, ...rest] = process.argv.slice(2);
-const opt = { concurrency: '1,4,16', 'prompt-len': '32', 'max-tokens': '128', rounds: '3', vocab: '256', warmup: '1' };
+const opt = { concurrency: '1,4,16', 'prompt-len': '32', 'max-tokens': '128', rounds: '3', vocab: '256', warmup: '1', repeat: '1' };
 for (let i = 0; i + 1 < rest.length; i += 2) opt[rest[i].replace(/^--/, '')] = rest[i + 1];
 const levels = opt.concurrency.split(',').map(Number);
 const promptLen = Number(opt['prompt-len']), maxTokens = Number(opt['max-tokens']);
-const rounds = Number(opt.rounds), vocab = Number(opt.vocab);
+const rounds = Number(opt.rounds), vocab = Number(opt.vocab), repeat = Number(opt.repeat);
 
 let seed = 12345;
 const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
@@ -59,27 +60,35 @@ const median = (xs) => pct(xs, 50);
 
 const prompts = Array.from({ length: 64 }, () => Array.from({ length: promptLen }, () => rand(vocab)));
 for (let i = 0; i < Number(opt.warmup); ++i) await one(prompts[0]);  // first allocations, page faults
-const results = [];
-for (const n of levels) {
-  const t0 = performance.now();
-  const per = await Promise.all(Array.from({ length: n }, async (_, c) => {
-    const out = [];
-    for (let r = 0; r < rounds; ++r) out.push(await one(prompts[(c * rounds + r) % prompts.length]));
-    return out;
-  }));
-  const wall = (performance.now() - t0) / 1000;
-  const reqs = per.flat();
-  const tokens = reqs.reduce((a, r) => a + r.tokens, 0);
+// Each pass runs every level once; passes are repeated so that every level sees
+// the same (shared, drifting) machine. Per level: the median pass's tokens/s,
+// latency percentiles over the requests of all passes.
+const passes = levels.map(() => []);
+for (let rep = 0; rep < repeat; ++rep) {
+  for (const [li, n] of levels.entries()) {
+    const t0 = performance.now();
+    const per = await Promise.all(Array.from({ length: n }, async (_, c) => {
+      const out = [];
+      for (let r = 0; r < rounds; ++r) out.push(await one(prompts[(c * rounds + r + rep) % prompts.length]));
+      return out;
+    }));
+    passes[li].push({ wall: (performance.now() - t0) / 1000, reqs: per.flat() });
+  }
+}
+const results = levels.map((n, li) => {
+  const reqs = passes[li].flatMap((p) => p.reqs);
+  const tps = passes[li].map((p) => p.reqs.reduce((a, r) => a + r.tokens, 0) / p.wall);
   const ttft = reqs.map((r) => r.ttft), itl = reqs.flatMap((r) => r.gaps);
   const row = {
-    concurrency: n, requests: reqs.length, tokens, wall_s: wall, tokens_per_s: tokens / wall,
+    concurrency: n, requests: reqs.length, tokens: reqs.reduce((a, r) => a + r.tokens, 0),
+    tokens_per_s: median(tps), tokens_per_s_passes: tps,
     ttft_p50_ms: 1000 * median(ttft), ttft_p99_ms: 1000 * pct(ttft, 99),
     itl_p50_ms: 1000 * median(itl), itl_p99_ms: 1000 * pct(itl, 99),
     stream_decode_tps: median(reqs.map((r) => r.decodeTps)),
   };
-  results.push(row);
   console.log(JSON.stringify(row));
-}
+  return row;
+});
 const f = (x, d = 1) => x.toFixed(d).padStart(9);
 console.error('clients  requests  tokens/s  TTFT p50  TTFT p99  ITL p50  ITL p99  per-stream decode tok/s');
 for (const r of results) {

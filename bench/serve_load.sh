@@ -5,7 +5,9 @@
 # 1,024 positions), weights from one training step on a random shard (speed
 # does not depend on the values). 1, 4 and 16 concurrent streaming clients
 # (bench/serve_load.mjs), 32-id prompts, 128 new tokens, greedy, ignore_eos.
-# Prints tokens/s, TTFT and inter-token latency per level, the 16/1 ratio
+# Three passes over the levels (each level sees the same drifting machine):
+# per level the median pass's tokens/s, TTFT and inter-token latency over all
+# requests. Prints them, the 16/1 ratio
 # (target >= 4) and single-stream decode vs `seek generate` (target within 10%).
 #   bash bench/serve_load.sh [build-dir] [rounds]   (THREADS=N: the engine's OpenMP threads, default 1)
 # One engine thread by default: on this 2-core machine the other core runs the
@@ -68,7 +70,7 @@ for _ in 1 2 3 4 5; do
   /usr/bin/python3 -c "import json; r = json.load(open('$work/one.jsonl'))
 print(r['stream_decode_tps'], r['tokens'] / (($c1 - $c0) / 1e9))" >> "$work/single.txt"
 done
-load --concurrency 1,4,16 --rounds "$rounds" > "$work/load.jsonl"
+load --concurrency 1,4,16 --rounds "$rounds" --repeat 3 > "$work/load.jsonl"
 echo "load after: $(uptime)"
 /usr/bin/python3 - "$work" <<'PY'
 import json, statistics, sys
