@@ -23,6 +23,10 @@ PACKAGES=(
   libopenblas0-openmp                             # a real BLAS for PyTorch (netlib's is ~50x slower)
   gnuplot-nox                                     # plots
   bible-kjv                                       # default corpus (data/raw/kjv.txt)
+  fortunes fortunes-bg fortunes-br fortunes-cs fortunes-de fortunes-eo fortunes-es fortunes-ga
+  fortunes-it fortunes-pl fortunes-ru fortunes-zh  # default corpus: quotes in 13 languages (scripts/corpus.sh)
+  man-db groff-base bsdextrautils                 # default corpus: man pages rendered to text (man, col)
+  libfasttext-dev                                 # language ID (seek data)
 )
 
 missing=()
@@ -45,6 +49,8 @@ if [ ! -s data/raw/kjv.txt ]; then
   bible -f Gen1:1-Rev22:21 > data/raw/kjv.txt.tmp && mv data/raw/kjv.txt.tmp data/raw/kjv.txt
   echo "setup: wrote data/raw/kjv.txt ($(wc -c < data/raw/kjv.txt) bytes)"
 fi
+# The multi-source corpus of the data pipeline (books, quotes, docs) around it.
+bash scripts/corpus.sh
 
 builds=release
 [ "${1:-}" = "--all" ] && builds=all

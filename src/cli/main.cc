@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Seek: prepare data, train and serve Transformer language models on CPUs"};
   app.require_subcommand(1);
   seek::cli::Action run;
+  seek::cli::AddDataCommand(app, &run);
   seek::cli::AddShardsCommand(app, &run);
   seek::cli::AddTrainCommand(app, &run);
   seek::cli::AddEvalCommand(app, &run);
