@@ -6,13 +6,27 @@
 // Prints one JSON line per level and a table on stderr.
 //   node serve_load.mjs BASE_URL MODEL [--concurrency 1,4,16] [--prompt-len 32]
 //        [--max-tokens 128] [--rounds 3] [--vocab 256] [--warmup 1] [--repeat 1]
-// (--warmup: requests before measuring; --repeat: passes over all the levels)
+//        [--server-pid PID]
+// (--warmup: requests before measuring; --repeat: passes over all the levels;
+// --server-pid: also the server's CPU seconds per level, from /proc/PID/task/*/schedstat)
+import { readFileSync, readdirSync } from 'node:fs';
+
 const [base, model, ...rest] = process.argv.slice(2);
-const opt = { concurrency: '1,4,16', 'prompt-len': '32', 'max-tokens': '128', rounds: '3', vocab: '256', warmup: '1', repeat: '1' };
+const opt = { concurrency: '1,4,16', 'prompt-len': '32', 'max-tokens': '128', rounds: '3', vocab: '256',
+  warmup: '1', repeat: '1', 'server-pid': '' };
 for (let i = 0; i + 1 < rest.length; i += 2) opt[rest[i].replace(/^--/, '')] = rest[i + 1];
 const levels = opt.concurrency.split(',').map(Number);
 const promptLen = Number(opt['prompt-len']), maxTokens = Number(opt['max-tokens']);
 const rounds = Number(opt.rounds), vocab = Number(opt.vocab), repeat = Number(opt.repeat);
+
+const pid = opt['server-pid'];
+const serverCpu = () => (pid ? readdirSync(`/proc/${pid}/task`).reduce((a, t) => {
+  try {
+    return a + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return a;  // a thread that just ended
+  }
+}, 0) : 0);
 
 let seed = 12345;
 const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
@@ -66,13 +80,13 @@ for (let i = 0; i < Number(opt.warmup); ++i) await one(prompts[0]);  // first al
 const passes = levels.map(() => []);
 for (let rep = 0; rep < repeat; ++rep) {
   for (const [li, n] of levels.entries()) {
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = serverCpu();
     const per = await Promise.all(Array.from({ length: n }, async (_, c) => {
       const out = [];
       for (let r = 0; r < rounds; ++r) out.push(await one(prompts[(c * rounds + r + rep) % prompts.length]));
       return out;
     }));
-    passes[li].push({ wall: (performance.now() - t0) / 1000, reqs: per.flat() });
+    passes[li].push({ wall: (performance.now() - t0) / 1000, cpu: serverCpu() - cpu0, reqs: per.flat() });
   }
 }
 const results = levels.map((n, li) => {
@@ -85,6 +99,7 @@ const results = levels.map((n, li) => {
     ttft_p50_ms: 1000 * median(ttft), ttft_p99_ms: 1000 * pct(ttft, 99),
     itl_p50_ms: 1000 * median(itl), itl_p99_ms: 1000 * pct(itl, 99),
     stream_decode_tps: median(reqs.map((r) => r.decodeTps)),
+    server_cpu_s: passes[li].reduce((a, p) => a + p.cpu, 0),
   };
   console.log(JSON.stringify(row));
   return row;

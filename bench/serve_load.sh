@@ -55,20 +55,18 @@ load() { node bench/serve_load.mjs "http://$http" "$name" --prompt-len 32 --max-
 # settings). On a shared machine wall-clock rates mostly measure the scheduler (a
 # server that slept between requests gets the CPU first), so CPU time per token too:
 # engine_bench's batch 1 (its stepping thread's CPU time over the decode steps) vs
-# the server's threads' CPU time (/proc/PID/task/*/schedstat) over 3 requests, which
+# the server's threads' CPU time (/proc/PID/task/*/schedstat) over 3 requests after
+# a warm-up one (serve_load.mjs --server-pid), which
 # also holds their 3 prefills of 32 tokens and all of the HTTP work.
-server_cpu_ns() { cat /proc/"$server_pid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
 for _ in 1 2 3 4 5; do
   wall=$("$build/seek" generate --model "$model" --prompt-ids "$ids" --max-tokens $tokens --temperature 0 \
          --ignore-eos --threads "$threads" 2>&1 >/dev/null | sed -nE 's/.* ([0-9.]+) tokens\/s decode.*/\1/p')
   cpu=$("$build/bench/engine_bench" --config "$model/config.json" --tokens $tokens --threads 1 |
         sed -nE 's/^batch +1:.* ([0-9]+) tokens per CPU second/\1/p')
   echo "$wall $cpu" >> "$work/offline.txt"
-  c0=$(server_cpu_ns)
-  load --concurrency 1 --rounds 3 --warmup 0 2>/dev/null > "$work/one.jsonl"
-  c1=$(server_cpu_ns)
+  load --concurrency 1 --rounds 3 --server-pid "$server_pid" 2>/dev/null > "$work/one.jsonl"
   /usr/bin/python3 -c "import json; r = json.load(open('$work/one.jsonl'))
-print(r['stream_decode_tps'], r['tokens'] / (($c1 - $c0) / 1e9))" >> "$work/single.txt"
+print(r['stream_decode_tps'], r['tokens'] / r['server_cpu_s'])" >> "$work/single.txt"
 done
 load --concurrency 1,4,16 --rounds "$rounds" --repeat 3 > "$work/load.jsonl"
 echo "load after: $(uptime)"
