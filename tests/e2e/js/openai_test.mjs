@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { assert, finish, get, metric, metrics, post, test, tokenId, waitFor } from './harness.mjs';
+import { assert, finish as report, get, metric, metrics, post, test, tokenId, waitFor } from './harness.mjs';
 import { badInputTests } from './openai_errors.mjs';
 
 const [base, model, seek, modelDir] = process.argv.slice(2);
@@ -388,4 +388,4 @@ await test('the server is still healthy afterwards', async () => {
 });
 
 rmSync(tmp, { recursive: true, force: true });
-finish();
+report();
