@@ -40,7 +40,8 @@ mv "$work/run/checkpoints/step_00000001" "$work/bench-llama"
 model="$work/bench-llama"
 ids=$(/usr/bin/python3 -c "import random; random.seed(5); print(' '.join(str(random.randrange(256)) for _ in range(32)))")
 
-"$build/bench/engine_bench" --config "$model/config.json" --tokens $tokens --threads "$threads" | sed 's/^/  /'
+"$build/bench/engine_bench" --config "$model/config.json" --tokens $tokens --threads "$threads" |
+  tee "$work/engine.txt" | sed 's/^/  /'
 "$build/seek" serve --model "$model" --http-port 0 --grpc-port 0 --max-batch 16 --threads "$threads" \
   > "$work/serve.out" 2> "$work/serve.err" &
 server_pid=$!
@@ -68,10 +69,10 @@ for _ in 1 2 3 4 5; do
   /usr/bin/python3 -c "import json; r = json.load(open('$work/one.jsonl'))
 print(r['stream_decode_tps'], r['tokens'] / r['server_cpu_s'])" >> "$work/single.txt"
 done
-load --concurrency 1,4,16 --rounds "$rounds" --repeat 3 > "$work/load.jsonl"
+load --concurrency 1,4,16 --rounds "$rounds" --repeat 3 --server-pid "$server_pid" > "$work/load.jsonl"
 echo "load after: $(uptime)"
 /usr/bin/python3 - "$work" <<'PY'
-import json, statistics, sys
+import json, re, statistics, sys
 w = sys.argv[1]
 rows = {r["concurrency"]: r for r in map(json.loads, open(f"{w}/load.jsonl"))}
 offline = [list(map(float, l.split())) for l in open(f"{w}/offline.txt")]
@@ -80,6 +81,17 @@ one, six = rows[1], rows[16]
 print(f"aggregate(16) / aggregate(1) = {six['tokens_per_s']:.0f} / {one['tokens_per_s']:.0f} = "
       f"{six['tokens_per_s'] / one['tokens_per_s']:.2f}x (target >= 4)")
 med = lambda rows, i: statistics.median(r[i] for r in rows)
+# The server's CPU per token under load vs the engine's own at the same batch (engine_bench,
+# --threads 1), HTTP threads included: the serving overhead, steady on a shared machine.
+engine_cpu = {}
+for line in open(f"{w}/engine.txt"):
+    m = re.match(r"batch +(\d+):.* (\d+) tokens per CPU second", line)
+    if m: engine_cpu[int(m.group(1))] = float(m.group(2))
+for n, r in rows.items():
+    s = r["tokens"] / r["server_cpu_s"]
+    e = engine_cpu.get(n)
+    print(f"{n:2d} clients: server {s:.0f} tokens per CPU second" +
+          (f" vs engine_bench batch {n} {e:.0f} ({100 * (s / e - 1):+.1f}%)" if e else ""))
 for i, what, anchor in ((0, "decode tokens/s (wall)", "seek generate"),
                         (1, "tokens per CPU second", "engine_bench batch 1")):
     s, o = med(single, i), med(offline, i)
