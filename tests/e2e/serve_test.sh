@@ -88,8 +88,11 @@ fi
 
 stop_server
 
-# A KV cache of 16 blocks (256 tokens) under 10 concurrent requests: preemption.
-start_server --kv-cache-mb 0.25 --served-model-name small-cache
-timeout 120 node "$here/js/preempt_test.mjs" "http://$(field http)" small-cache || fail=1
+# Options: a chat template file, a model name, a KV cache of 16 blocks (256 tokens)
+# under 10 concurrent requests (preemption).
+printf '%s' '{% for m in messages %}<{{ m.role }}>{{ m.content }}
+{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}' > "$work/template.jinja"
+start_server --kv-cache-mb 0.25 --served-model-name small-cache --chat-template "$work/template.jinja"
+timeout 120 node "$here/js/serve_options_test.mjs" "http://$(field http)" small-cache || fail=1
 stop_server
 exit "$fail"

@@ -1,8 +1,9 @@
-// `seek serve` with a KV cache too small for its load (serve_test.sh starts it
-// with --kv-cache-mb 0.25: 16 blocks of 16 tokens): concurrent requests get
+// `seek serve` started with options (serve_test.sh): --served-model-name;
+// --chat-template FILE.jinja, used for /tokenize and chat; --kv-cache-mb 0.25
+// (16 blocks of 16 tokens), too small for the load: concurrent requests get
 // preempted and recomputed, yet each fixed-seed request gives exactly what it
-// gives alone; a request that can never fit is refused with a 400.
-//   node preempt_test.mjs BASE_URL MODEL_NAME
+// gives alone, and a request that can never fit is refused with a 400.
+//   node serve_options_test.mjs BASE_URL MODEL_NAME
 import OpenAI from 'openai';
 import { assert, finish, metric, metrics, post, test } from './harness.mjs';
 
@@ -12,6 +13,18 @@ const words = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog'];
 
 await test('--served-model-name is the only model', async () => {
   assert.deepEqual((await client.models.list()).data.map((m) => m.id), [model]);
+});
+
+await test('--chat-template renders chat prompts (/tokenize and usage agree)', async () => {
+  // serve_test.sh's template: "<ROLE>content\n" per message, then "<assistant>".
+  const messages = [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello there' }];
+  const rendered = '<system>be brief\n<user>hello there\n<assistant>';
+  const want = await post(base, '/tokenize', { prompt: rendered, add_special_tokens: false });
+  const got = await post(base, '/tokenize', { messages });
+  assert.equal(got.status, 200, JSON.stringify(got.body));
+  assert.deepEqual(got.body.tokens, want.body.tokens);
+  const r = await client.chat.completions.create({ model, messages, max_tokens: 2 });
+  assert.equal(r.usage.prompt_tokens, want.body.count);
 });
 
 await test('10 requests over a 16-block cache: preempted, yet each equals its run alone', async () => {
