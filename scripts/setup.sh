@@ -26,7 +26,7 @@ PACKAGES=(
   fortunes fortunes-bg fortunes-br fortunes-cs fortunes-de fortunes-eo fortunes-es fortunes-ga
   fortunes-it fortunes-pl fortunes-ru fortunes-zh  # default corpus: quotes in 13 languages (scripts/corpus.sh)
   man-db groff-base bsdextrautils                 # default corpus: man pages rendered to text (man, col)
-  libfasttext-dev                                 # language ID (seek data)
+  libfasttext-dev libzstd-dev                     # language ID, .zst inputs (seek data)
 )
 
 missing=()

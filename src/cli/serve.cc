@@ -51,7 +51,7 @@ int RunServe(const ServeFlags& f) {
   ho.threads = f.http_threads;
   StatusOr<std::unique_ptr<HttpServer>> http = HttpServer::Start(&s, ho);
   if (!http.ok()) return Fail("serve", http.status());
-  std::unique_ptr<GrpcServer> grpc;  // --grpc-port -1: none
+  std::unique_ptr<GrpcServer> grpc;
   if (f.grpc_port >= 0) {
     StatusOr<std::unique_ptr<GrpcServer>> g = GrpcServer::Start(&s, f.host, f.grpc_port);
     if (!g.ok()) return Fail("serve", g.status());
@@ -66,16 +66,16 @@ int RunServe(const ServeFlags& f) {
                static_cast<long long>(c.hidden), static_cast<long long>(c.vocab_size),
                static_cast<long long>(c.max_positions), static_cast<long long>(s.engine().stats().kv_blocks_total),
                static_cast<long long>(f.max_batch));
-  std::string ready = fmt::format("seek serve: ready model={} http={}:{}", s.model_name(), f.host, (*http)->port());
-  if (grpc) ready += fmt::format(" grpc={}:{}", f.host, grpc->port());
-  std::printf("%s\n", ready.c_str());
+  const std::string grpc_at = grpc ? fmt::format(" grpc={}:{}", f.host, grpc->port()) : "";
+  std::printf("seek serve: ready model=%s http=%s:%d%s\n", s.model_name().c_str(), f.host.c_str(), (*http)->port(),
+              grpc_at.c_str());
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "seek serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  if (grpc) grpc->Shutdown();
   (*http)->Shutdown();
+  if (grpc) grpc->Shutdown();
   return 0;
 }
 
