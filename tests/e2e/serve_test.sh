@@ -77,6 +77,12 @@ fail=0
 start_server
 name=$(field model) http=$(field http) grpc=$(field grpc)
 [ "$name" = "tiny-llama" ] && echo "ok   model name defaults to the folder name" || die "model name is '$name'"
+# A burst of new connections must not overflow the accept queue (httplib's own backlog
+# is 5: the 6th client connecting at once waited 1 s for a SYN retry).
+if command -v ss >/dev/null; then
+  backlog=$(ss -Hltn "sport = :${http##*:}" | awk '{print $3; exit}')
+  if [ "${backlog:-0}" -ge 128 ]; then echo "ok   HTTP listen backlog $backlog"; else echo "FAIL HTTP listen backlog '${backlog}' < 128"; fail=1; fi
+fi
 timeout 300 node "$here/js/openai_test.mjs" "http://$http" "$name" "$seek" "$model" || fail=1
 if [ -z "$grpc" ]; then
   echo "note: the ready line names no grpc= address; gRPC part skipped"
