@@ -120,6 +120,13 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(InferenceService* s, con
   // streams arrived in 40-50 ms bursts (a 3-way busy server's time to first token
   // was 46-53 ms instead of 6-8).
   srv.set_tcp_nodelay(true);
+  // httplib's default socket options add SO_REUSEPORT: a second server on a port
+  // in use then bound it too and the kernel split the connections between the
+  // two. SO_REUSEADDR only (a restart may reuse a port in TIME_WAIT).
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   srv.set_keep_alive_max_count(1000);
   srv.set_read_timeout(60, 0);
   srv.set_write_timeout(60, 0);

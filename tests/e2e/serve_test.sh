@@ -77,6 +77,13 @@ fail=0
 start_server
 name=$(field model) http=$(field http) grpc=$(field grpc)
 [ "$name" = "tiny-llama" ] && echo "ok   model name defaults to the folder name" || die "model name is '$name'"
+# A second server on the same HTTP port is refused, not let in to share it.
+second=$(timeout 30 "$seek" serve --model "$model" --http-port "${http##*:}" --grpc-port -1 2>&1); rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "cannot listen for HTTP on .*:${http##*:}" <<<"$second"; then
+  echo "ok   a second server on the HTTP port in use exits $rc"
+else
+  echo "FAIL a second server on the HTTP port in use (exit $rc): $(tail -1 <<<"$second")"; fail=1
+fi
 # A burst of new connections must not overflow the accept queue (httplib's own backlog
 # is 5: the 6th client connecting at once waited 1 s for a SYN retry).
 if command -v ss >/dev/null; then
