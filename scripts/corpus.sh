@@ -3,7 +3,7 @@
 # data/raw/, one folder per source (issue 7): real, messy, multi-source and
 # multilingual text, exactly as the packages ship it.
 #
-#   data/raw/books/kjv.txt           the King James Bible (bible-kjv: `bible -f Gen1:1-Rev22:21`)
+#   data/raw/books/kjv/NN_Book.txt   the King James Bible, one file per book (bible-kjv)
 #   data/raw/quotes/<lang>/<file>    fortune cookies in 13 languages (fortunes, fortunes-de, ...);
 #                                    one file per fortune file, quotes separated by a line "%"
 #   data/raw/docs/readme/...         /usr/share/doc/**/README*   (plain or .gz)
@@ -23,8 +23,13 @@ raw=data/raw
 [ -f "$raw/.complete" ] && { echo "corpus: data/raw complete ($(du -sh "$raw" | cut -f1))"; exit 0; }
 
 mkdir -p "$raw/books" "$raw/quotes" "$raw/docs"
-# setup.sh writes data/raw/kjv.txt (the tokenizer and trainer defaults read it there).
-ln -sfn ../kjv.txt "$raw/books/kjv.txt"
+# setup.sh writes data/raw/kjv.txt (the tokenizer and trainer defaults read it
+# there); the pipeline reads it as 66 documents, one per book of the Bible.
+rm -rf "$raw/books" && mkdir -p "$raw/books/kjv"
+awk -v dir="$raw/books/kjv" '{
+  match($1, /^[0-9]?[A-Za-z]+/); book = substr($1, 1, RLENGTH)
+  if (book != last) { n++; last = book; if (out) close(out); out = sprintf("%s/%02d_%s.txt", dir, n, book) }
+  print > out }' "$raw/kjv.txt"
 
 # Fortune packages and the language of their text (ISO 639-1).
 declare -A LANG_OF=(

@@ -23,6 +23,7 @@ void AddServeCommand(CLI::App& app, Action* run);
 // `seek data` and its stages (data_*.cc).
 void AddDataCommand(CLI::App& app, Action* run);
 void AddDataLangIdCommand(CLI::App& data, Action* run);
+void AddDataRunCommand(CLI::App& data, Action* run);
 void AddShardsCommand(CLI::App& app, Action* run);
 void AddPlotCommand(CLI::App& app, Action* run);
 void AddTokenizerCommand(CLI::App& app, Action* run);

@@ -83,8 +83,9 @@ void AddDataLangIdCommand(CLI::App& data, Action* run) {
 }
 
 void AddDataCommand(CLI::App& app, Action* run) {
-  CLI::App* c = app.add_subcommand("data", "The data pipeline: language ID (more stages to come, docs/data.md)");
+  CLI::App* c = app.add_subcommand("data", "The data pipeline: run a pipeline file, train the language identifier (docs/data.md)");
   c->require_subcommand(1);
+  AddDataRunCommand(*c, run);
   AddDataLangIdCommand(*c, run);
 }
 

@@ -25,6 +25,12 @@ void AddShardsCommand(CLI::App& app, Action* run) {
   c->add_option("--doc-lines", o->doc_lines,
                 "lines per document; 0 = documents are paragraphs separated by blank lines")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  c->add_option("--format", o->format,
+                "lines: documents cut by --doc-lines; jsonl: one JSON object per line, its --text-field "
+                "(seek data run's documents.jsonl)")
+      ->check(CLI::IsMember({"lines", "jsonl"}))
+      ->capture_default_str();
+  c->add_option("--text-field", o->text_field, "the document's field in --format jsonl")->capture_default_str();
   c->add_option("--shard-tokens", o->shard_tokens, "about this many tokens per shard")
       ->check(CLI::PositiveNumber)->capture_default_str();
   c->callback([o, run] {

@@ -64,6 +64,10 @@ Status IoError(fmt::format_string<Args...> f, Args&&... args) {
   return Status(StatusCode::kIoError, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
+Status InternalError(fmt::format_string<Args...> f, Args&&... args) {
+  return Status(StatusCode::kInternal, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
 Status UnimplementedError(fmt::format_string<Args...> f, Args&&... args) {
   return Status(StatusCode::kUnimplemented, fmt::format(f, std::forward<Args>(args)...));
 }

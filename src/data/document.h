@@ -26,6 +26,7 @@ struct Document {
 struct Verdict {
   bool keep = true;
   std::string reason;  // set when !keep
+  int copies = 1;      // a kept document's copies in the output (balancing up-samples)
 
   static Verdict Keep() { return {}; }
   static Verdict Drop(std::string why) { return {false, std::move(why)}; }

@@ -8,6 +8,7 @@
 #include <span>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "data/tokenizer_files.h"
 #include "io/file_util.h"
@@ -37,6 +38,28 @@ Status SplitDocuments(std::string_view text, int64_t doc_lines, Add&& add) {
     }
   }
   return emit(text.substr(doc_start));
+}
+
+// JSONL: calls add(document, end offset) for the `field` string of each
+// non-blank line; a line that is not such an object is an error naming it.
+template <typename Add>
+Status SplitJsonl(std::string_view text, const std::string& field, Add&& add) {
+  size_t pos = 0;
+  int64_t line_no = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+    const std::string_view line = text.substr(pos, end - pos);
+    ++line_no;
+    pos = end;
+    if (Blank(line)) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || !j.contains(field) || !j[field].is_string())
+      return InvalidArgumentError("line {}: not a JSON object with a string '{}'", line_no, field);
+    const std::string doc = j[field].get<std::string>();
+    if (!Blank(doc)) RETURN_IF_ERROR(add(std::string_view(doc), pos));
+  }
+  return Status::Ok();
 }
 
 // Writes encoded documents to OUT/shard_NNNNN.bin, starting a new shard once
@@ -96,6 +119,8 @@ StatusOr<TextShardResult> WriteShardsWith(const TextShardOptions& o, int64_t voc
                                           const BatchEncoder& encode) {
   if (o.inputs.empty()) return InvalidArgumentError("no input files given");
   if (o.doc_lines < 0) return InvalidArgumentError("doc_lines = {} must be >= 0", o.doc_lines);
+  if (o.format != "lines" && o.format != "jsonl")
+    return InvalidArgumentError("format '{}' is not one of lines, jsonl", o.format);
   if (o.shard_tokens < 1) return InvalidArgumentError("shard_tokens = {} must be >= 1", o.shard_tokens);
   std::error_code ec;
   std::filesystem::create_directories(o.out_dir, ec);
@@ -127,12 +152,14 @@ StatusOr<TextShardResult> WriteShardsWith(const TextShardOptions& o, int64_t voc
   for (const std::string& in : o.inputs) {
     current = in;
     ASSIGN_OR_RETURN(std::string text, ReadFileToString(in));
-    RETURN_IF_ERROR(SplitDocuments(text, o.doc_lines, [&](std::string_view doc, size_t end) -> Status {
+    auto add = [&](std::string_view doc, size_t end) -> Status {
       batch.emplace_back(doc);
       batch_size += static_cast<int64_t>(doc.size());
       return batch_size >= o.batch_bytes ? encode_batch(bytes_before + static_cast<int64_t>(end))
                                          : Status::Ok();
-    }));
+    };
+    Status split = o.format == "jsonl" ? SplitJsonl(text, o.text_field, add) : SplitDocuments(text, o.doc_lines, add);
+    if (!split.ok()) return split.WithContext(in);
     bytes_before += static_cast<int64_t>(text.size());
     RETURN_IF_ERROR(encode_batch(bytes_before));  // a batch never spans two inputs (error context)
   }

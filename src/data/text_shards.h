@@ -29,6 +29,10 @@ struct TextShardOptions {
   std::vector<std::string> inputs;
   std::string out_dir;
   int64_t doc_lines = 32;
+  // "lines": documents cut by doc_lines as above; "jsonl": one document per
+  // line, the string `text_field` of its JSON object (`seek data run` output).
+  std::string format = "lines";
+  std::string text_field = "text";
   int64_t shard_tokens = 50'000'000;
   std::string tokenizer;   // tokenizer.json or a folder with one; empty: bytes
   std::string eot_token;   // overrides the end-of-text token of `tokenizer`

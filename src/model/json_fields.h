@@ -1,4 +1,6 @@
-// model/json_fields.h — typed, named reads of fields from a JSON object.
+// model/json_fields.h — typed, named reads of fields from a JSON object
+// (HF config.json, the training config). io/json_options.h is the stricter
+// reader of option overrides the data stages use; one should absorb the other.
 //
 // Each read checks the type and reports "<source>: field 'key' must be an
 // integer, got "abc"". Keys read are remembered so the caller can keep the

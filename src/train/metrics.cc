@@ -1,5 +1,7 @@
 #include "train/metrics.h"
 
+#include "io/gnuplot.h"
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -56,8 +58,6 @@ StatusOr<std::string> PlotLoss(const std::string& run_dir) {
   if (train.empty()) return NotFoundError("{} has no training losses to plot", metrics);
   const std::string train_dat = run_dir + "/.plot_train.dat", val_dat = run_dir + "/.plot_val.dat";
   const std::string png = run_dir + "/loss.png";
-  RETURN_IF_ERROR(WriteFileAtomic(train_dat, train));
-  RETURN_IF_ERROR(WriteFileAtomic(val_dat, val));
   std::string script = "set terminal pngcairo size 900,540 enhanced font 'sans,11'\n"
                        "set output '" + png + ".tmp'\n"
                        "set title 'Seek training: " + run_dir + "' noenhanced\n"
@@ -66,17 +66,7 @@ StatusOr<std::string> PlotLoss(const std::string& run_dir) {
                        "plot '" + train_dat + "' using 1:2 with lines lw 1.5 title 'train (mean over each logging window)'";
   if (!val.empty()) script += ", '" + val_dat + "' using 1:2 with linespoints lw 2 pt 7 title 'validation'";
   script += "\n";
-  FILE* p = popen("gnuplot 2>&1", "w");
-  if (p == nullptr) return IoError("cannot run gnuplot: {}", std::strerror(errno));
-  std::fwrite(script.data(), 1, script.size(), p);
-  int rc = pclose(p);
-  std::error_code ec;
-  std::filesystem::remove(train_dat, ec);
-  std::filesystem::remove(val_dat, ec);
-  if (rc != 0)
-    return IoError("gnuplot failed (exit {}); install it with `apt-get install gnuplot-nox`", rc);
-  std::filesystem::rename(png + ".tmp", png, ec);
-  if (ec) return IoError("cannot write {}: {}", png, ec.message());
+  RETURN_IF_ERROR(RunGnuplot(script, {{train_dat, train}, {val_dat, val}}, png));
   return png;
 }
 

@@ -125,5 +125,23 @@ expect 2 "outside the vocabulary" "sample with an id out of range" -- "$seek" sa
 expect 2 "" "unknown flag" -- "$seek" train --config "$work/cfg.json" --bogus
 expect 0 "Usage" "--help" -- "$seek" train --help
 
+# The data pipeline: two sources with duplicates -> dedup -> documents.jsonl -> shards.
+mkdir -p "$work/raw/a"
+for i in $(seq 1 30); do od -An -N300 -tx1 /dev/urandom > "$work/raw/a/$i.txt"; done  # 300 random 2-hex-digit words
+cp "$work/raw/a/1.txt" "$work/raw/a/copy_of_1.txt"
+printf 'quote one\n%%\nquote two\n%%\nquote one\n' > "$work/raw/q.txt"
+cat > "$work/pipe.json" <<JSON
+{"inputs": [{"source": "files", "path": "$work/raw/a"}, {"source": "quotes", "path": "$work/raw/q.txt", "separator": "%"}],
+ "stages": [{"stage": "dedup"}], "output": "$work/pipe"}
+JSON
+expect 0 "wrote .*documents.jsonl \(32 documents\)" "data run" -- "$seek" data run "$work/pipe.json" --keep-rejects --quiet
+grep -q '"exact_duplicate": 2' "$work/pipe/manifest.json" && ok "manifest counts the drops" || bad "manifest counts the drops"
+[ "$(wc -l < "$work/pipe/rejects.jsonl")" -eq 2 ] && ok "rejects.jsonl" || bad "rejects.jsonl"
+[ -s "$work/pipe/report.png" ] && ok "report.png drawn" || bad "report.png drawn"
+expect 0 "exact_duplicate 2" "data report" -- "$seek" data report "$work/pipe"
+expect 0 "32 documents" "shards from documents.jsonl" -- "$seek" shards --input "$work/pipe/documents.jsonl" --format jsonl --out "$work/pshards"
+sed 's/"dedup"/"bogus"/' "$work/pipe.json" > "$work/bad_pipe.json"
+expect 2 "unknown stage 'bogus'" "data run with an unknown stage" -- "$seek" data run "$work/bad_pipe.json"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
