@@ -70,8 +70,8 @@ if [ "$builds" = all ]; then
 fi
 
 # Reference tokenizers (transformers.js with the real tokenizer.json files) for
-# the tokenizer parity test. Node.js and npm come from Debian when the machine
-# has none.
+# the tokenizer parity test, and the serve test's clients. Node.js and npm
+# come from Debian when the machine has none.
 if [ "$builds" = all ]; then
   if ! command -v npm >/dev/null; then
     echo "setup: installing nodejs and npm (tokenizer reference for the tests)"
@@ -87,6 +87,16 @@ if [ "$builds" = all ]; then
     (cd tests/tokenizer/js && npm ci --no-audit --no-fund)
   else
     echo "setup: npm not found; the tokenizer parity test will be skipped"
+  fi
+  # The real clients of the `seek serve` end-to-end test and load benchmark
+  # (the official openai client, @grpc/grpc-js).
+  if [ -d tests/e2e/js/node_modules ]; then
+    echo "setup: serve client packages present"
+  elif command -v npm >/dev/null; then
+    echo "setup: installing serve client packages (npm ci)"
+    (cd tests/e2e/js && npm ci --no-audit --no-fund)
+  else
+    echo "setup: npm not found; the serve end-to-end test will be skipped"
   fi
 fi
 echo "setup: done"

@@ -1,5 +1,11 @@
 #include "serve/http_server.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -74,6 +80,34 @@ void Detokenize(InferenceService* s, const httplib::Request& req, httplib::Respo
 }  // namespace
 }  // namespace http
 
+namespace {
+
+// Debian's cpp-httplib 0.11 is a compiled library that listens with a backlog
+// of 5 (CPPHTTPLIB_LISTEN_BACKLOG is baked in): a burst of new connections
+// overflows the accept queue, the kernel drops their SYNs and the clients
+// retry only after 1 s (16 streaming clients connecting at once: up to 9 of
+// them got their first byte after 1.05 s; TcpExtListenOverflows counted the
+// drops). listen() again on the bound socket raises the backlog; httplib does
+// not expose the socket, so it is found among our fds by its local port.
+void RaiseListenBacklog(int port) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    const int fd = std::atoi(e.path().filename().c_str());
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage a{};
+    socklen_t alen = sizeof a;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &alen) != 0) continue;
+    const int p = a.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port)
+                  : a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&a)->sin6_port)
+                                            : -1;
+    if (p == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(InferenceService* s, const HttpOptions& o) {
   std::unique_ptr<HttpServer> h(new HttpServer());
   h->server_ = std::make_unique<httplib::Server>();
@@ -81,6 +115,18 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(InferenceService* s, con
   const int threads = o.threads > 0 ? o.threads : 64;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   srv.set_payload_max_length(o.max_body_bytes);
+  // Tokens are small writes: with Nagle's algorithm on (httplib's default) a write
+  // waits for the ACK of the previous one, which the client delays up to 40 ms, so
+  // streams arrived in 40-50 ms bursts (a 3-way busy server's time to first token
+  // was 46-53 ms instead of 6-8).
+  srv.set_tcp_nodelay(true);
+  // httplib's default socket options add SO_REUSEPORT: a second server on a port
+  // in use then bound it too and the kernel split the connections between the
+  // two. SO_REUSEADDR only (a restart may reuse a port in TIME_WAIT).
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   srv.set_keep_alive_max_count(1000);
   srv.set_read_timeout(60, 0);
   srv.set_write_timeout(60, 0);
@@ -142,6 +188,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(InferenceService* s, con
   if (port < 0)
     return InvalidArgumentError("cannot listen for HTTP on {}:{} (address in use or not local?)", o.host, o.port);
   h->port_ = port;
+  RaiseListenBacklog(port);
   h->thread_ = std::thread([&srv] { srv.listen_after_bind(); });
   return h;
 }

@@ -99,9 +99,11 @@ std::string OpenAiResponse::Sse(const Json& j) {
 Json OpenAiResponse::Usage() const {
   int64_t prompt = 0, completion = 0, cached = 0;
   for (int64_t p : prompt_tokens_) prompt += p;
-  for (const Choice& c : choices_) {
-    completion += c.completion_tokens;
-    cached += c.cached_tokens;
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    completion += choices_[i].completion_tokens;
+    // The cached part of a prompt counts once too, as its first choice found it
+    // (its other choices find the blocks the first one just filled).
+    if (i % static_cast<size_t>(req_.n) == 0) cached += choices_[i].cached_tokens;
   }
   // Like OpenAI, a prompt is counted once however many choices it has.
   return Json{{"prompt_tokens", prompt},

@@ -46,18 +46,30 @@ StatusOr<EvalResult> EvaluateShard(Transformer* model, const std::string& shard,
 }
 
 StatusOr<EvalResult> EvaluateSequences(Transformer* model,
-                                       const std::vector<std::vector<int32_t>>& sequences) {
+                                       const std::vector<std::vector<int32_t>>& sequences,
+                                       std::vector<std::vector<double>>* token_losses) {
   double sum = 0;
   int64_t n = 0;
-  const int64_t window = model->config().max_positions;
+  const int64_t window = model->config().max_positions, V = model->config().vocab_size;
+  if (token_losses) token_losses->clear();
   for (const auto& seq : sequences) {
     const int64_t T = std::min<int64_t>(static_cast<int64_t>(seq.size()), window);
+    if (token_losses) token_losses->emplace_back();
     if (T < 2) continue;
     std::vector<int32_t> tgt(seq.begin() + 1, seq.begin() + T);
     tgt.push_back(-1);
     ASSIGN_OR_RETURN(LossResult r, model->Forward(Batch{1, T, seq.data(), tgt.data(), nullptr}));
     sum += r.loss_sum;
     n += r.n_targets;
+    if (!token_losses) continue;
+    // From the logits (still [T, V] after a forward without backward), in double.
+    for (int64_t t = 0; t + 1 < T; ++t) {
+      const float* row = model->logits() + t * V;
+      const double mx = *std::max_element(row, row + V);
+      double z = 0;
+      for (int64_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(row[v]) - mx);
+      token_losses->back().push_back(mx + std::log(z) - row[tgt[t]]);
+    }
   }
   return Finish(sum, n);
 }

@@ -39,6 +39,8 @@ model="$work/run/checkpoints/step_00000030"
 expect 0 '^\{"loss":[0-9.]+,"perplexity":[0-9.]+,"tokens":[0-9]+\}$' "eval --json on a shard" -- "$seek" eval --model "$model" --data "$work/shards/shard_00000.bin" --json
 echo "[1, 2, 3, 4, 5]" > "$work/ids.txt"
 expect 0 "perplexity" "eval on token-id lines" -- "$seek" eval --model "$model" --data "$work/ids.txt"
+expect 0 '^\[[0-9.e+-]+(,[0-9.e+-]+){3}\]$' "eval --per-token prints 4 losses for 5 ids" -- "$seek" eval --model "$model" --data "$work/ids.txt" --per-token
+expect 2 "--per-token needs a file of JSON id arrays" "eval --per-token on a shard" -- "$seek" eval --model "$model" --data "$work/shards/shard_00000.bin" --per-token
 expect 0 "^the" "sample from a text prompt" -- "$seek" sample --model "$model" --prompt "the" --tokens 10
 expect 0 "loss.png" "plot" -- "$seek" plot "$work/run"
 # seek generate (inference engine, KV cache) agrees with seek sample (full recompute) when greedy.
