@@ -69,19 +69,36 @@ size_t CountCodePoints(std::string_view s) {
   return n;
 }
 
-bool IsPySpace(uint32_t cp) {
-  if (cp < 0x80) return (cp >= 9 && cp <= 13) || (cp >= 0x1C && cp <= 0x20);
+namespace py_text_internal {
+
+constexpr std::array<uint8_t, 128> MakeAsciiClass() {
+  std::array<uint8_t, 128> t{};
+  for (uint32_t c = 0; c < 128; ++c) {
+    if ((c >= 9 && c <= 13) || (c >= 0x1C && c <= 0x20)) t[c] |= 1;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') t[c] |= 2;
+    if (c < 9 || c == 11 || c == 12 || (c >= 13 && c < 32) || c == 127) t[c] |= 4;
+  }
+  for (uint32_t c : kPunctuation)
+    if (c < 128) t[c] |= 4;
+  return t;
+}
+constinit const std::array<uint8_t, 128> kAsciiClass = MakeAsciiClass();
+
+bool IsSpaceNonAscii(uint32_t cp) {
   return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
          cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-bool IsPyLineBreak(uint32_t cp) {
-  return (cp >= 10 && cp <= 13) || (cp >= 0x1C && cp <= 0x1E) || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+bool IsAlphaNonAscii(uint32_t cp) { return u_isalpha(static_cast<UChar32>(cp)); }
+
+bool IsDatatrovePunctuationNonAscii(uint32_t cp) {
+  return cp < 0x10000 ? Tables().punct.test(cp) : IsSupplementaryTerminal(cp);
 }
 
-bool IsPyAlpha(uint32_t cp) {
-  if (cp < 0x80) return ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
-  return u_isalpha(static_cast<UChar32>(cp));
+}  // namespace py_text_internal
+
+bool IsPyLineBreak(uint32_t cp) {
+  return (cp >= 10 && cp <= 13) || (cp >= 0x1C && cp <= 0x1E) || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
 }
 
 bool IsPyWordChar(uint32_t cp) {
@@ -89,10 +106,6 @@ bool IsPyWordChar(uint32_t cp) {
   const int8_t type = u_charType(static_cast<UChar32>(cp));
   return u_isalpha(static_cast<UChar32>(cp)) || type == U_DECIMAL_DIGIT_NUMBER || type == U_LETTER_NUMBER ||
          type == U_OTHER_NUMBER;
-}
-
-bool IsDatatrovePunctuation(uint32_t cp) {
-  return cp < 0x10000 ? Tables().punct.test(cp) : IsSupplementaryTerminal(cp);
 }
 
 bool IsTerminalPunctuation(uint32_t cp) {

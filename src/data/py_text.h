@@ -9,6 +9,7 @@
 // All functions are pure and thread-safe.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -38,21 +39,36 @@ inline size_t PrevCodePointStart(std::string_view s, size_t end) {
 // len(s) of the Python str: the number of code points.
 size_t CountCodePoints(std::string_view s);
 
+namespace py_text_internal {
+bool IsSpaceNonAscii(uint32_t cp);
+bool IsAlphaNonAscii(uint32_t cp);
+bool IsDatatrovePunctuationNonAscii(uint32_t cp);
+// Bit 1: str.isspace(); bit 2: str.isalpha(); bit 4: in datatrove's PUNCTUATION_SET.
+extern const std::array<uint8_t, 128> kAsciiClass;
+}  // namespace py_text_internal
+
 // str.isspace() for one character: what str.split() and str.strip() remove
 // (\t \n \v \f \r, U+001C..U+001F, space, U+0085, U+00A0, U+1680,
 // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000).
-bool IsPySpace(uint32_t cp);
+inline bool IsPySpace(uint32_t cp) {
+  return cp < 0x80 ? (py_text_internal::kAsciiClass[cp] & 1) != 0 : py_text_internal::IsSpaceNonAscii(cp);
+}
 // The boundaries str.splitlines() splits on (\r\n counts as one).
 bool IsPyLineBreak(uint32_t cp);
 // str.isalpha() for one character: general category L*.
-bool IsPyAlpha(uint32_t cp);
+inline bool IsPyAlpha(uint32_t cp) {
+  return cp < 0x80 ? (py_text_internal::kAsciiClass[cp] & 2) != 0 : py_text_internal::IsAlphaNonAscii(cp);
+}
 // A character of \w in Python's re (letters, numbers, underscore).
 bool IsPyWordChar(uint32_t cp);
 
 // datatrove's PUNCTUATION_SET: its PUNCTUATION string (ASCII punctuation, the
 // C0/C1 controls but \t and \n, and a few CJK and typographic marks) plus
 // TERMINAL_PUNCTUATION.
-bool IsDatatrovePunctuation(uint32_t cp);
+inline bool IsDatatrovePunctuation(uint32_t cp) {
+  return cp < 0x80 ? (py_text_internal::kAsciiClass[cp] & 4) != 0
+                   : py_text_internal::IsDatatrovePunctuationNonAscii(cp);
+}
 // datatrove's TERMINAL_PUNCTUATION: sentence-ending marks of many scripts.
 bool IsTerminalPunctuation(uint32_t cp);
 

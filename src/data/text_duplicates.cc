@@ -11,7 +11,9 @@ namespace seek {
 
 void HashedSet::Reset(size_t expected) {
   size_t capacity = 16;
-  while (capacity < 2 * expected + 1) capacity *= 2;
+  int bits = 4;
+  while (capacity < 2 * expected + 1) capacity *= 2, ++bits;
+  shift_ = 64 - bits;
   if (hashes_.size() != capacity) {
     hashes_.assign(capacity, 0);
     index_.resize(capacity);

@@ -26,7 +26,9 @@ class HashedSet {
   template <typename Eq>
   size_t FindOrInsert(uint64_t hash, uint32_t index, Eq&& eq, bool* inserted) {
     hash |= 1;  // 0 marks an empty slot
-    for (size_t slot = hash & mask_;; slot = (slot + 1) & mask_) {
+    // Fibonacci hashing: the top bits of a multiply, so that polynomial
+    // hashes with weak low bits still spread.
+    for (size_t slot = (hash * 0x9E3779B97F4A7C15ull) >> shift_;; slot = (slot + 1) & mask_) {
       if (hashes_[slot] == 0) {
         hashes_[slot] = hash;
         index_[slot] = index;
@@ -47,6 +49,7 @@ class HashedSet {
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> index_, count_;
   size_t mask_ = 0;
+  int shift_ = 64;
 };
 
 // datatrove's find_duplicates (gopher_repetition_filter.py): walking the

@@ -140,15 +140,17 @@ size_t SuffixLength(std::string_view s, size_t b, size_t e) {
     return 0;
   }
   // Contractions and the possessive: "don't" -> "do" "n't", "it's" -> "it" "'s".
-  if (w.size() > 3 && (EndsWithNoCase(w, "n't"))) return 3;
-  if (w.size() > 5 && EndsWithNoCase(w, "n\xE2\x80\x99t")) return 5;
-  for (std::string_view k : {std::string_view("'s"), std::string_view("'m"), std::string_view("'d")}) {
-    if (w.size() > 2 && EndsWithNoCase(w, k)) return 2;
+  const bool apostrophe = w.find('\'', w.size() > 5 ? w.size() - 5 : 0) != std::string_view::npos ||
+                          w.find('\xE2', w.size() > 7 ? w.size() - 7 : 0) != std::string_view::npos;
+  if (apostrophe) {
+    if (w.size() > 3 && EndsWithNoCase(w, "n't")) return 3;
+    if (w.size() > 5 && EndsWithNoCase(w, "n\xE2\x80\x99t")) return 5;
+    for (std::string_view k : {std::string_view("'s"), std::string_view("'m"), std::string_view("'d")})
+      if (w.size() > 2 && EndsWithNoCase(w, k)) return 2;
+    for (std::string_view k : {std::string_view("'re"), std::string_view("'ve"), std::string_view("'ll")})
+      if (w.size() > 3 && EndsWithNoCase(w, k)) return 3;
+    if (w.size() > 4 && EndsWithNoCase(w, "\xE2\x80\x99s")) return 4;
   }
-  for (std::string_view k : {std::string_view("'re"), std::string_view("'ve"), std::string_view("'ll")}) {
-    if (w.size() > 3 && EndsWithNoCase(w, k)) return 3;
-  }
-  if (w.size() > 4 && (EndsWithNoCase(w, "\xE2\x80\x99s"))) return 4;
   if (IsAffixChar(last)) return len;
   if ((last == '+' || last == '%' || IsCurrency(last)) && IsDigit(before)) return len;
   return 0;
@@ -210,9 +212,35 @@ void SplitInfixes(std::string_view s, size_t b, size_t e, WordSplit* out) {
   if (piece < e) out->words.push_back(s.substr(piece, e - piece));
 }
 
+bool IsAsciiAlnumByte(char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+// The common pieces, decided without the affix loop: plain ASCII words, and
+// plain words with one closing mark (,;:!?) or a sentence-final '.' after a
+// lowercase letter or digit. Returns false to take the general path.
+bool SplitPlainPiece(std::string_view s, size_t b, size_t e, WordSplit* out) {
+  size_t k = b;
+  while (k < e && IsAsciiAlnumByte(s[k])) ++k;
+  if (k == e) {
+    out->words.push_back(s.substr(b, e - b));
+    return true;
+  }
+  if (k + 1 != e || k == b) return false;
+  const char last = s[k];
+  const char prev = s[k - 1];
+  const bool closing = last == ',' || last == ';' || last == ':' || last == '!' || last == '?';
+  const bool period = last == '.' && ((prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9')) &&
+                      !IsAbbreviation(s.substr(b, k - b));
+  if (!closing && !period) return false;
+  out->words.push_back(s.substr(b, k - b));
+  out->words.push_back(s.substr(k, 1));
+  return true;
+}
+
 // spaCy's affix loop on one whitespace-free piece s[b, e).
 void SplitRulePiece(std::string_view s, size_t b, size_t e, WordSplit* out) {
-  const size_t first = out->words.size();
+  if (SplitPlainPiece(s, b, e, out)) return;
   std::array<std::string_view, 16> suffixes;  // peeled from the end, in reverse
   size_t n_suffixes = 0;
   while (b < e) {
@@ -229,7 +257,6 @@ void SplitRulePiece(std::string_view s, size_t b, size_t e, WordSplit* out) {
       e -= suf;
     }
   }
-  (void)first;
   if (b < e) {
     if (LooksLikeUrl(s.substr(b, e - b))) out->words.push_back(s.substr(b, e - b));
     else SplitInfixes(s, b, e, out);
