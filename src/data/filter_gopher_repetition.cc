@@ -32,60 +32,92 @@ void SplitAtNewlineRuns(std::string_view s, size_t min_run, std::vector<std::str
   out->push_back(s.substr(start));
 }
 
-// Words of a document with what the n-gram rules need, built once.
+// The inverse of an odd number modulo 2^64 (Newton's iteration).
+constexpr uint64_t InverseMod64(uint64_t a) {
+  uint64_t x = a;
+  for (int i = 0; i < 6; ++i) x *= 2 - a * x;
+  return x;
+}
+constexpr uint64_t kBaseInverse = InverseMod64(kBase);
+static_assert(kBase * kBaseInverse == 1);
+
+// Words of a document with what the n-gram rules need, built once in one
+// pass over their bytes. N-grams are hashed in O(1) from prefix arrays over
+// words: polynomial hashes mod 2^64 of the words concatenated (datatrove's
+// identity for duplicated n-grams) and of the word sequence (its identity
+// for the top n-grams); equal hashes are confirmed by comparing the text.
 struct Words {
   std::vector<std::string_view> words;
-  std::vector<uint64_t> word_hash;    // XXH3 of each word
-  std::vector<uint64_t> seq_prefix;   // [W+1] polynomial prefix over word_hash
-  std::vector<uint64_t> seq_power;    // [W+1] kBase^k
-  std::vector<size_t> cp_prefix;      // [W+1] code points before word k
-  std::string concat;                 // the words joined without spaces
-  std::vector<size_t> concat_off;     // [W+1] byte offset of word k in concat
-  std::vector<uint64_t> byte_prefix;  // [|concat|+1] polynomial prefix over concat
-  std::vector<uint64_t> byte_power;   // [|concat|+1]
+  std::vector<size_t> cp_prefix;     // [W+1] code points before word k
+  std::vector<uint64_t> seq_prefix;  // [W+1] polynomial prefix over word hashes
+  std::vector<uint64_t> cat_prefix;  // [W+1] polynomial hash of the bytes before word k
+  std::vector<uint64_t> cat_power;   // [W+1] kBase^(bytes before word k)
+  std::vector<uint64_t> cat_inverse; // [W+1] its inverse
+  uint64_t seq_power[16] = {};       // kBase^n for the top n-grams (n < 16)
 
   void Build(const std::vector<std::string_view>& w) {
     words = w;
     const size_t n = w.size();
-    word_hash.resize(n);
-    seq_prefix.assign(n + 1, 0);
-    seq_power.assign(n + 1, 1);
-    cp_prefix.assign(n + 1, 0);
-    concat.clear();
-    concat_off.assign(n + 1, 0);
+    cp_prefix.resize(n + 1);
+    seq_prefix.resize(n + 1);
+    cat_prefix.resize(n + 1);
+    cat_power.resize(n + 1);
+    cat_inverse.resize(n + 1);
+    cp_prefix[0] = 0;
+    seq_prefix[0] = cat_prefix[0] = 0;
+    cat_power[0] = cat_inverse[0] = 1;
     for (size_t k = 0; k < n; ++k) {
-      word_hash[k] = HashBytes(w[k]);
-      seq_prefix[k + 1] = seq_prefix[k] * kBase + word_hash[k];
-      seq_power[k + 1] = seq_power[k] * kBase;
-      cp_prefix[k + 1] = cp_prefix[k] + CountCodePoints(w[k]);
-      concat.append(w[k]);
-      concat_off[k + 1] = concat.size();
+      uint64_t h = 0, p = 1, q = 1;
+      size_t cps = 0;
+      for (char c : w[k]) {
+        h = h * kBase + static_cast<uint8_t>(c) + 1;
+        p *= kBase;
+        q *= kBaseInverse;
+        cps += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+      }
+      cp_prefix[k + 1] = cp_prefix[k] + cps;
+      seq_prefix[k + 1] = seq_prefix[k] * kBase + (h ^ (p >> 17));
+      cat_prefix[k + 1] = cat_prefix[k] * p + h;
+      cat_power[k + 1] = cat_power[k] * p;
+      cat_inverse[k + 1] = cat_inverse[k] * q;
     }
-    byte_prefix.assign(concat.size() + 1, 0);
-    byte_power.assign(concat.size() + 1, 1);
-    for (size_t j = 0; j < concat.size(); ++j) {
-      byte_prefix[j + 1] = byte_prefix[j] * kBase + static_cast<uint8_t>(concat[j]) + 1;
-      byte_power[j + 1] = byte_power[j] * kBase;
-    }
+    seq_power[0] = 1;
+    for (int i = 1; i < 16; ++i) seq_power[i] = seq_power[i - 1] * kBase;
   }
-  uint64_t SeqHash(size_t i, size_t n) const { return seq_prefix[i + n] - seq_prefix[i] * seq_power[n]; }
+  size_t Chars(size_t i, size_t n) const { return cp_prefix[i + n] - cp_prefix[i]; }
+  uint64_t SeqHash(size_t i, size_t n) const {
+    const uint64_t power = n < 16 ? seq_power[n] : cat_power[0];  // n >= 16: weaker hash, still verified
+    return seq_prefix[i + n] - seq_prefix[i] * power;
+  }
   bool SameSeq(size_t i, size_t j, size_t n) const {
     for (size_t k = 0; k < n; ++k)
       if (words[i + k] != words[j + k]) return false;
     return true;
   }
-  std::string_view Concat(size_t i, size_t n) const {
-    return std::string_view(concat).substr(concat_off[i], concat_off[i + n] - concat_off[i]);
-  }
   uint64_t ConcatHash(size_t i, size_t n) const {
-    const size_t l = concat_off[i], r = concat_off[i + n];
-    return byte_prefix[r] - byte_prefix[l] * byte_power[r - l];
+    return cat_prefix[i + n] - cat_prefix[i] * cat_power[i + n] * cat_inverse[i];
+  }
+  // "".join(words[i:i+n]) == "".join(words[j:j+n]), without joining.
+  bool SameConcat(size_t i, size_t j, size_t n) const {
+    size_t a = i, b = j, ia = 0, ib = 0;
+    const size_t ea = i + n, eb = j + n;
+    while (true) {
+      while (a < ea && ia == words[a].size()) ++a, ia = 0;
+      while (b < eb && ib == words[b].size()) ++b, ib = 0;
+      if (a == ea || b == eb) return a == ea && b == eb;
+      const size_t take = std::min(words[a].size() - ia, words[b].size() - ib);
+      if (words[a].substr(ia, take) != words[b].substr(ib, take)) return false;
+      ia += take;
+      ib += take;
+    }
   }
 };
 
 // find_top_duplicate(get_n_grams(words, n)): characters of the most common
 // n-gram (joined with spaces) times its count; 0 if there is no n-gram.
-size_t TopNGramChars(const Words& w, size_t n) {
+// *max_count gets that count.
+size_t TopNGramChars(const Words& w, size_t n, uint32_t* max_count) {
+  *max_count = 0;
   const size_t total = w.words.size();
   if (total < n) return 0;
   const size_t m = total - n + 1;
@@ -101,12 +133,18 @@ size_t TopNGramChars(const Words& w, size_t n) {
     slot_of[i] = static_cast<uint32_t>(slot);
     best = std::max(best, ++set.count(slot));
   }
+  *max_count = best;
   for (size_t i = 0; i < m; ++i) {  // Counter.most_common: the first seen among equals
-    if (set.count(slot_of[i]) != best) continue;
-    const size_t chars = w.cp_prefix[i + n] - w.cp_prefix[i] + (n - 1);
-    return chars * best;
+    if (set.count(slot_of[i]) == best) return (w.Chars(i, n) + (n - 1)) * best;
   }
   return 0;
+}
+
+// The longest n-gram joined with spaces, in characters.
+size_t LongestNGramChars(const Words& w, size_t n) {
+  size_t longest = 0;
+  for (size_t i = 0; i + n <= w.words.size(); ++i) longest = std::max(longest, w.Chars(i, n) + (n - 1));
+  return longest;
 }
 
 // find_all_duplicate(words, n).
@@ -119,13 +157,12 @@ size_t DuplicatedNGramChars(const Words& w, size_t n) {
   size_t repeated = 0;
   for (size_t i = 0; i < m;) {
     bool inserted;
-    const std::string_view gram = w.Concat(i, n);
     set.FindOrInsert(w.ConcatHash(i, n), static_cast<uint32_t>(i),
-                     [&](uint32_t j) { return w.Concat(j, n) == gram; }, &inserted);
+                     [&](uint32_t j) { return w.SameConcat(j, i, n); }, &inserted);
     if (inserted) {
       ++i;
     } else {
-      repeated += w.cp_prefix[i + n] - w.cp_prefix[i];
+      repeated += w.Chars(i, n);
       i += n;
     }
   }
@@ -175,9 +212,20 @@ Verdict GopherRepetitionFilter::Apply(Document* doc) const {
   split.clear();
   SplitWords(text, &split);
   words.Build(split.words);
+  // An n-gram occurs no more often than its prefix, so a count measured for
+  // a smaller n bounds the top count for larger n: when even the longest
+  // n-gram that often stays under the threshold, the count is not needed.
+  size_t bound_n = 0;
+  uint32_t bound_count = 0;
   for (const auto& [n, frac] : c.top_n_grams) {
-    if (static_cast<double>(TopNGramChars(words, static_cast<size_t>(n))) / chars > frac)
+    const size_t un = static_cast<size_t>(n);
+    if (bound_n > 0 && un >= bound_n &&
+        static_cast<double>(bound_count) * static_cast<double>(LongestNGramChars(words, un)) / chars <= frac)
+      continue;
+    uint32_t count;
+    if (static_cast<double>(TopNGramChars(words, un, &count)) / chars > frac)
       return Verdict::Drop(fmt::format("top_{}_gram", n));
+    if (bound_n == 0 || un >= bound_n) bound_n = un, bound_count = count;
   }
   for (const auto& [n, frac] : c.dup_n_grams) {
     if (static_cast<double>(DuplicatedNGramChars(words, static_cast<size_t>(n))) / chars > frac)

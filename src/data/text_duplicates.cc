@@ -13,15 +13,13 @@ void HashedSet::Reset(size_t expected) {
   size_t capacity = 16;
   int bits = 4;
   while (capacity < 2 * expected + 1) capacity *= 2, ++bits;
-  shift_ = 64 - bits;
-  if (hashes_.size() != capacity) {
-    hashes_.assign(capacity, 0);
-    index_.resize(capacity);
-    count_.resize(capacity);
-  } else {
-    std::fill(hashes_.begin(), hashes_.end(), 0);
+  if (++generation_ == 0 || entries_.size() < capacity) {  // wrapped, or must grow: clear for real
+    entries_.assign(std::max(capacity, entries_.size()), Entry{0, 0, 0, 0});
+    generation_ = 1;
   }
+  // The set uses the first `capacity` entries of a possibly larger table.
   mask_ = capacity - 1;
+  shift_ = 64 - bits;
 }
 
 uint64_t HashBytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }

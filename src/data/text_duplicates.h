@@ -17,7 +17,8 @@ namespace seek {
 
 class HashedSet {
  public:
-  // Empties the set and sizes it for `expected` items.
+  // Empties the set and sizes it for `expected` items. O(1) unless the set
+  // must grow: entries of earlier generations count as empty.
   void Reset(size_t expected);
 
   // Finds the item equal to `index` (eq(stored_index) is true) among those
@@ -25,29 +26,36 @@ class HashedSet {
   // *inserted says which happened.
   template <typename Eq>
   size_t FindOrInsert(uint64_t hash, uint32_t index, Eq&& eq, bool* inserted) {
-    hash |= 1;  // 0 marks an empty slot
-    // Fibonacci hashing: the top bits of a multiply, so that polynomial
-    // hashes with weak low bits still spread.
-    for (size_t slot = (hash * 0x9E3779B97F4A7C15ull) >> shift_;; slot = (slot + 1) & mask_) {
-      if (hashes_[slot] == 0) {
-        hashes_[slot] = hash;
-        index_[slot] = index;
-        count_[slot] = 0;
+    const auto tag = static_cast<uint32_t>(hash >> 32);
+    for (size_t slot = Home(hash);; slot = (slot + 1) & mask_) {
+      Entry& e = entries_[slot];
+      if (e.generation != generation_) {
+        e = {tag, index, generation_, 0};
         *inserted = true;
         return slot;
       }
-      if (hashes_[slot] == hash && eq(index_[slot])) {
+      if (e.tag == tag && eq(e.index)) {
         *inserted = false;
         return slot;
       }
     }
   }
-  uint32_t& count(size_t slot) { return count_[slot]; }
-  uint32_t index(size_t slot) const { return index_[slot]; }
+  uint32_t& count(size_t slot) { return entries_[slot].count; }
+  uint32_t index(size_t slot) const { return entries_[slot].index; }
 
  private:
-  std::vector<uint64_t> hashes_;
-  std::vector<uint32_t> index_, count_;
+  struct Entry {  // 16 bytes: four to a cache line
+    uint32_t tag;  // the high half of the hash
+    uint32_t index;
+    uint32_t generation;  // the entry is empty unless this is generation_
+    uint32_t count;
+  };
+  // Fibonacci hashing: the top bits of a multiply, so that polynomial
+  // hashes with weak low bits still spread.
+  size_t Home(uint64_t hash) const { return (hash * 0x9E3779B97F4A7C15ull) >> shift_; }
+
+  std::vector<Entry> entries_;
+  uint32_t generation_ = 0;
   size_t mask_ = 0;
   int shift_ = 64;
 };

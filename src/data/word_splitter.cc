@@ -212,7 +212,7 @@ void SplitInfixes(std::string_view s, size_t b, size_t e, WordSplit* out) {
   if (piece < e) out->words.push_back(s.substr(piece, e - piece));
 }
 
-bool IsAsciiAlnumByte(char c) {
+constexpr bool IsAsciiAlnumByte(char c) {
   return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
@@ -308,28 +308,39 @@ void SplitDictionaryPiece(std::string_view s, size_t b, size_t e, WordSplit* out
 }  // namespace
 
 void SplitWords(std::string_view text, WordSplit* out) {
+  // Byte classes: 1 = ASCII letter or digit, 2 = other printable ASCII.
+  static constexpr auto kByteClass = [] {
+    std::array<uint8_t, 256> t{};
+    for (int c = 0x21; c < 0x7F; ++c) t[c] = IsAsciiAlnumByte(static_cast<char>(c)) ? 1 : 2;
+    return t;
+  }();
   size_t i = 0, len;
   while (i < text.size()) {
-    // Skip whitespace.
-    uint32_t cp = CodePointAt(text, i, &len);
-    if (IsPySpace(cp)) {
-      i += len;
-      continue;
+    const auto first = static_cast<uint8_t>(text[i]);
+    if (kByteClass[first] == 0) {  // whitespace, a control or non-ASCII
+      const uint32_t cp = CodePointAt(text, i, &len);
+      if (IsPySpace(cp)) {
+        i += len;
+        continue;
+      }
     }
     const size_t b = i;
-    bool dictionary = false;
+    bool plain = true, dictionary = false;
     while (i < text.size()) {
-      const auto c = static_cast<uint8_t>(text[i]);
-      if (c > 0x20 && c < 0x80) {  // printable ASCII: neither space nor dictionary script
+      const uint8_t cls = kByteClass[static_cast<uint8_t>(text[i])];
+      if (cls != 0) {
+        plain &= cls == 1;
         ++i;
         continue;
       }
-      cp = CodePointAt(text, i, &len);
+      const uint32_t cp = CodePointAt(text, i, &len);
       if (IsPySpace(cp)) break;
+      plain = false;
       dictionary |= IsDictionaryScript(cp);
       i += len;
     }
-    if (dictionary) SplitDictionaryPiece(text, b, i, out);
+    if (plain) out->words.push_back(text.substr(b, i - b));
+    else if (dictionary) SplitDictionaryPiece(text, b, i, out);
     else SplitRulePiece(text, b, i, out);
   }
 }
