@@ -53,6 +53,65 @@ bool HasLongWord(std::string_view line, int64_t max_chars) {
   return found;
 }
 
+// Whitespace-separated words of `line`, counting no further than `enough`.
+int64_t CountPySplitWords(std::string_view line, int64_t enough) {
+  int64_t words = 0;
+  bool in_word = false;
+  size_t len;
+  for (size_t i = 0; i < line.size() && words < enough; i += len) {
+    const bool space = IsPySpace(CodePointAt(line, i, &len));
+    words += !space && !in_word;
+    in_word = !space;
+  }
+  return words;
+}
+
+bool IsUnicodePunctuation(uint32_t cp) { return (U_GET_GC_MASK(static_cast<UChar32>(cp)) & U_GC_P_MASK) != 0; }
+
+// The sentences spaCy's sentencizer finds in a non-empty line (at least 1,
+// as datatrove's split_into_sentences returns at least one part). A new
+// sentence needs a terminal mark followed later by a character that is
+// neither whitespace nor punctuation; lines without one, most lines, are
+// one sentence and need no word split.
+int64_t LineSentences(std::string_view line, WordSplit* split) {
+  size_t last_content = line.size();  // start of the last character that is not space or punctuation
+  for (size_t end = line.size(); end > 0;) {
+    const size_t start = PrevCodePointStart(line, end);
+    size_t len;
+    const uint32_t cp = CodePointAt(line, start, &len);
+    if (!IsPySpace(cp) && !IsUnicodePunctuation(cp)) {
+      last_content = start;
+      break;
+    }
+    end = start;
+  }
+  bool terminal_before = false;
+  size_t len;
+  for (size_t i = 0; i < last_content && !terminal_before; i += len) {
+    const auto c = static_cast<uint8_t>(line[i]);
+    if (c < 0x80) {
+      len = 1;
+      terminal_before = c == '.' || c == '!' || c == '?';
+    } else {
+      terminal_before = IsTerminalPunctuation(CodePointAt(line, i, &len));
+    }
+  }
+  if (!terminal_before || last_content == line.size()) return 1;
+  split->clear();
+  SplitWords(line, split);
+  return static_cast<int64_t>(std::max<size_t>(CountSentences(split->words), 1));
+}
+
+// ASCII-lowercases `line` into *out.
+std::string_view AsciiLower(std::string_view line, std::string* out) {
+  out->assign(line);
+  for (char& c : *out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  return *out;
+}
+
+bool Contains(std::string_view s, std::string_view needle) { return s.find(needle) != std::string_view::npos; }
+
 }  // namespace
 
 std::string_view RemoveCitations(std::string_view line, std::string* scratch) {
@@ -99,7 +158,7 @@ StatusOr<C4Filter> C4Filter::FromJson(const nlohmann::json& overrides) {
 Verdict C4Filter::Apply(Document* doc) const {
   const C4Config& c = config_;
   thread_local std::vector<std::string_view> lines;
-  thread_local std::string citation_scratch, kept;
+  thread_local std::string citation_scratch, lower_scratch, kept;
   thread_local WordSplit split;
   PySplitLines(doc->text, &lines);
   kept.clear();
@@ -116,24 +175,22 @@ Verdict C4Filter::Apply(Document* doc) const {
       SplitWords(line, &split);
       for (std::string_view w : split.words) words += !IsAllPunctuation(w);
     } else {
-      ForEachPySplitWord(line, [&](std::string_view) { ++words; });
+      words = CountPySplitWords(line, std::max<int64_t>(c.min_words_per_line, 0));
     }
     if (c.remove_citations) line = RemoveCitations(line, &citation_scratch);
     if (c.filter_no_terminal_punct && !(no_space ? EndsSentenceNoSpace(line) : EndsSentenceAscii(line))) continue;
     if (words < c.min_words_per_line) continue;
-    if (c.filter_lorem_ipsum && ContainsAsciiNoCase(line, "lorem ipsum")) return Verdict::Drop("lorem_ipsum");
-    if (c.filter_javascript && ContainsAsciiNoCase(line, "javascript")) continue;
+    const std::string_view lower = AsciiLower(line, &lower_scratch);
+    if (c.filter_lorem_ipsum && Contains(lower, "lorem ipsum")) return Verdict::Drop("lorem_ipsum");
+    if (c.filter_javascript && Contains(lower, "javascript")) continue;
     if (c.filter_curly_bracket && line.find('{') != std::string_view::npos) return Verdict::Drop("curly_bracket");
-    if (c.filter_policy) {
+    // Every policy phrase holds "cookie", "policy" or "terms of use".
+    if (c.filter_policy && (Contains(lower, "cookie") || Contains(lower, "policy") || Contains(lower, "terms"))) {
       bool policy = false;
-      for (std::string_view p : kPolicyPhrases) policy = policy || ContainsAsciiNoCase(line, p);
+      for (std::string_view p : kPolicyPhrases) policy = policy || Contains(lower, p);
       if (policy) continue;
     }
-    if (c.min_num_sentences != -1) {
-      split.clear();
-      SplitWords(line, &split);
-      sentences += static_cast<int64_t>(std::max<size_t>(CountSentences(split.words), 1));
-    }
+    if (c.min_num_sentences != -1) sentences += LineSentences(line, &split);
     if (n_kept++ > 0) kept.push_back('\n');
     kept.append(line);
   }

@@ -17,7 +17,10 @@
 // ("too_few_sentences"; sentences as spaCy's sentencizer counts them, see
 // CountSentences). A kept document's text becomes its kept lines joined
 // with "\n". -1 turns min_num_sentences, min_words_per_line and
-// max_word_length off, as in datatrove.
+// max_word_length off, as in datatrove. The phrases are looked for in the
+// line lowercased in ASCII (str.lower() also lowers a few non-ASCII letters
+// to ASCII ones, such as the Kelvin sign to "k"; no phrase is affected but
+// through such look-alikes).
 //
 // Language awareness (Seek's choice; datatrove applies the English rules to
 // every language): on a line of a language written without spaces (the

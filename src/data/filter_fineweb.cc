@@ -65,6 +65,13 @@ Verdict FineWebFilter::Apply(Document* doc) const {
       c.char_duplicates_ratio)
     return Verdict::Drop("char_dup_ratio");
 
+  // Every whitespace-separated piece gives at least one word, so when
+  // newlines / pieces is within the threshold, newlines / words is too and
+  // the word split can be skipped.
+  size_t pieces = 0;
+  ForEachPySplitWord(text, [&](std::string_view) { ++pieces; });
+  if (pieces > 0 && static_cast<double>(newlines) / static_cast<double>(pieces) <= c.new_line_ratio)
+    return Verdict::Keep();
   thread_local WordSplit split;
   split.clear();
   SplitWords(text, &split);

@@ -158,21 +158,4 @@ size_t CountSubstr(std::string_view s, std::string_view needle) {
   return n;
 }
 
-bool ContainsAsciiNoCase(std::string_view s, std::string_view lower_needle) {
-  if (lower_needle.empty()) return true;
-  const char first = lower_needle[0];
-  const char first_upper = (first >= 'a' && first <= 'z') ? static_cast<char>(first - 32) : first;
-  for (size_t i = 0; i + lower_needle.size() <= s.size(); ++i) {
-    if (s[i] != first && s[i] != first_upper) continue;
-    size_t k = 1;
-    for (; k < lower_needle.size(); ++k) {
-      char c = s[i + k];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-      if (c != lower_needle[k]) break;
-    }
-    if (k == lower_needle.size()) return true;
-  }
-  return false;
-}
-
 }  // namespace seek

@@ -104,9 +104,4 @@ inline uint32_t LastCodePoint(std::string_view s) {
 // Occurrences of `needle` (non-empty) in s, without overlaps, as str.count.
 size_t CountSubstr(std::string_view s, std::string_view needle);
 
-// ASCII-case-insensitive substring test; `lower_needle` is ASCII lowercase.
-// (str.lower() differs only for a handful of non-ASCII letters that lower to
-// ASCII, such as the Kelvin sign; the C4 phrases it is used for are ASCII.)
-bool ContainsAsciiNoCase(std::string_view s, std::string_view lower_needle);
-
 }  // namespace seek
