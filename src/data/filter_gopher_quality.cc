@@ -129,7 +129,8 @@ Verdict GopherQualityFilter::Apply(Document* doc) const {
   const bool english = doc->language == "en" ||
                        (doc->language.empty() && c.stop_words_when_language_unknown && !no_space);
   if (c.min_stop_words && english) {
-    std::vector<bool> seen(c.stop_words.size());  // indexed by bucket position
+    thread_local std::vector<char> seen;  // by stop word id (bucket offset + position in it)
+    seen.assign(c.stop_words.size(), 0);
     size_t distinct = 0;
     for (std::string_view w : words) {
       if (w.size() >= stop_words_by_size_.size()) continue;
@@ -140,7 +141,7 @@ Verdict GopherQualityFilter::Apply(Document* doc) const {
         size_t id = 0;
         for (size_t z = 0; z < w.size(); ++z) id += stop_words_by_size_[z].size();
         id += k;
-        if (!seen[id]) seen[id] = true, ++distinct;
+        if (!seen[id]) seen[id] = 1, ++distinct;
       }
       if (static_cast<int64_t>(distinct) >= c.min_stop_words) break;
     }

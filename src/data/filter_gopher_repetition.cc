@@ -54,6 +54,22 @@ struct Words {
   std::vector<uint64_t> cat_power;   // [W+1] kBase^(bytes before word k)
   std::vector<uint64_t> cat_inverse; // [W+1] its inverse
   uint64_t seq_power[16] = {};       // kBase^n for the top n-grams (n < 16)
+  static constexpr size_t kPowers = 64;
+  uint64_t powers_[kPowers], inverse_powers_[kPowers];  // kBase^k and its inverse, for short words
+
+  static uint64_t Power(uint64_t base, size_t e) {
+    uint64_t r = 1;
+    for (; e > 0; e >>= 1, base *= base)
+      if (e & 1) r *= base;
+    return r;
+  }
+  Words() {
+    powers_[0] = inverse_powers_[0] = 1;
+    for (size_t k = 1; k < kPowers; ++k) {
+      powers_[k] = powers_[k - 1] * kBase;
+      inverse_powers_[k] = inverse_powers_[k - 1] * kBaseInverse;
+    }
+  }
 
   void Build(const std::vector<std::string_view>& w) {
     words = w;
@@ -67,15 +83,16 @@ struct Words {
     seq_prefix[0] = cat_prefix[0] = 0;
     cat_power[0] = cat_inverse[0] = 1;
     for (size_t k = 0; k < n; ++k) {
-      uint64_t h = 0, p = 1, q = 1;
-      size_t cps = 0;
+      uint64_t h = 0;
+      uint8_t high = 0;
       for (char c : w[k]) {
         h = h * kBase + static_cast<uint8_t>(c) + 1;
-        p *= kBase;
-        q *= kBaseInverse;
-        cps += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+        high |= static_cast<uint8_t>(c);
       }
-      cp_prefix[k + 1] = cp_prefix[k] + cps;
+      const size_t size = w[k].size();
+      const uint64_t p = size < kPowers ? powers_[size] : Power(kBase, size);
+      const uint64_t q = size < kPowers ? inverse_powers_[size] : Power(kBaseInverse, size);
+      cp_prefix[k + 1] = cp_prefix[k] + (high < 0x80 ? size : CountCodePoints(w[k]));
       seq_prefix[k + 1] = seq_prefix[k] * kBase + (h ^ (p >> 17));
       cat_prefix[k + 1] = cat_prefix[k] * p + h;
       cat_power[k + 1] = cat_power[k] * p;

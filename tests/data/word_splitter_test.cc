@@ -53,6 +53,8 @@ TEST(WordSplitterTest, ChineseIsSegmentedByDictionary) {
   EXPECT_FALSE(TreatAsNoSpace("en", split));
   // Punctuation comes out as words of its own, as jieba's.
   EXPECT_NE(std::find(split.words.begin(), split.words.end(), "。"), split.words.end());
+  // Japanese: kanji and kana runs are split into words too.
+  EXPECT_EQ(Words("私は学生です。"), (V{"私", "は", "学生", "です", "。"}));
   // Latin text inside Chinese follows the rules.
   EXPECT_EQ(Words("我爱Python。"), (V{"我", "爱", "Python", "。"}));
 }
