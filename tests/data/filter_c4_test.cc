@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "core/random.h"
 #include "data/filter_test_util.h"
+#include "data/word_splitter.h"
+#include "io/io_test_util.h"
 
 namespace seek {
 namespace {
@@ -115,6 +118,33 @@ TEST(C4Test, ChineseLinesAreNotDroppedForLackOfSpaces) {
   EXPECT_EQ(d.text, testing::kChinese);
   Document unknown = Doc(testing::kChinese, "");
   EXPECT_EQ(Reason(f, &unknown), "kept");
+}
+
+// The filter counts most lines' sentences without splitting them into
+// words; the count must be the sentencizer's on the words.
+TEST(C4Test, SentenceCountShortcutMatchesTheSentencizer) {
+  static const char* kPieces[] = {"word", "Word", ".", "?", "!", "...", "U.S.", "\"", ")", "$5", "end.", "\u3002",
+                                  "it's", "-", ";", "e.g."};
+  Rng rng(testing::FreshSeed());
+  for (int trial = 0; trial < 500; ++trial) {
+    std::string line = "first";
+    const size_t n = rng.Below(12);
+    for (size_t i = 0; i < n; ++i) line += std::string(rng.Below(3) == 0 ? "" : " ") + kPieces[rng.Below(16)];
+    line += rng.Below(2) == 0 ? " last." : ".";
+    WordSplit split;
+    SplitWords(line, &split);
+    const int64_t expected = static_cast<int64_t>(std::max<size_t>(CountSentences(split.words), 1));
+    for (int64_t k : {expected, expected + 1}) {
+      C4Config c;
+      c.min_num_sentences = k;
+      c.min_words_per_line = -1;
+      c.filter_curly_bracket = c.filter_javascript = c.filter_policy = c.filter_lorem_ipsum = false;
+      c.filter_no_terminal_punct = false;
+      Document d = testing::Doc(line);
+      const bool kept = C4Filter(c).Apply(&d).keep;
+      EXPECT_EQ(kept, expected >= k) << line << " has " << expected << " sentences";
+    }
+  }
 }
 
 TEST(C4Test, SentenceModeIsUnimplemented) {
