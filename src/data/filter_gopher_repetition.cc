@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <string>
+
 #include "data/py_text.h"
 #include "data/stage_config.h"
 #include "data/text_duplicates.h"
@@ -53,6 +56,9 @@ struct Words {
   std::vector<uint64_t> cat_prefix;  // [W+1] polynomial hash of the bytes before word k
   std::vector<uint64_t> cat_power;   // [W+1] kBase^(bytes before word k)
   std::vector<uint64_t> cat_inverse; // [W+1] its inverse
+  std::string concat;                // the words joined without spaces
+  std::vector<size_t> byte_prefix;   // [W+1] bytes of concat before word k
+  std::vector<char> shared;          // [W] see MarkShared
   uint64_t seq_power[16] = {};       // kBase^n for the top n-grams (n < 16)
   static constexpr size_t kPowers = 64;
   uint64_t powers_[kPowers], inverse_powers_[kPowers];  // kBase^k and its inverse, for short words
@@ -79,6 +85,9 @@ struct Words {
     cat_prefix.resize(n + 1);
     cat_power.resize(n + 1);
     cat_inverse.resize(n + 1);
+    concat.clear();
+    byte_prefix.resize(n + 1);
+    byte_prefix[0] = 0;
     cp_prefix[0] = 0;
     seq_prefix[0] = cat_prefix[0] = 0;
     cat_power[0] = cat_inverse[0] = 1;
@@ -93,6 +102,8 @@ struct Words {
       const uint64_t p = size < kPowers ? powers_[size] : Power(kBase, size);
       const uint64_t q = size < kPowers ? inverse_powers_[size] : Power(kBaseInverse, size);
       cp_prefix[k + 1] = cp_prefix[k] + (high < 0x80 ? size : CountCodePoints(w[k]));
+      concat.append(w[k]);
+      byte_prefix[k + 1] = concat.size();
       seq_prefix[k + 1] = seq_prefix[k] * kBase + (h ^ (p >> 17));
       cat_prefix[k + 1] = cat_prefix[k] * p + h;
       cat_power[k + 1] = cat_power[k] * p;
@@ -111,6 +122,32 @@ struct Words {
       if (words[i + k] != words[j + k]) return false;
     return true;
   }
+  size_t Bytes(size_t i, size_t n) const { return byte_prefix[i + n] - byte_prefix[i]; }
+
+  // Two n-grams with equal concatenations of at least kKeyBytes bytes start
+  // with the same kKeyBytes bytes of `concat`. shared[k] is 0 when the
+  // kKeyBytes bytes from word k's start occur at no other word start (1 if
+  // they might: hashes that collide only mark more words shared), so an
+  // n-gram from word k at least that long equals no other n-gram.
+  static constexpr size_t kKeyBytes = 16;
+  void MarkShared() {
+    const size_t n = words.size();
+    thread_local HashedSet keys;
+    thread_local std::vector<uint32_t> slot_of;
+    keys.Reset(n);
+    slot_of.assign(n, UINT32_MAX);
+    for (size_t k = 0; k < n; ++k) {
+      if (byte_prefix[k] + kKeyBytes > concat.size()) continue;
+      bool inserted;
+      const size_t slot = keys.FindOrInsert(HashBytes(std::string_view(concat).substr(byte_prefix[k], kKeyBytes)),
+                                            static_cast<uint32_t>(k), [](uint32_t) { return true; }, &inserted);
+      ++keys.count(slot);
+      slot_of[k] = static_cast<uint32_t>(slot);
+    }
+    shared.resize(n);
+    for (size_t k = 0; k < n; ++k) shared[k] = slot_of[k] == UINT32_MAX || keys.count(slot_of[k]) > 1;
+  }
+
   uint64_t ConcatHash(size_t i, size_t n) const {
     return cat_prefix[i + n] - cat_prefix[i] * cat_power[i + n] * cat_inverse[i];
   }
@@ -173,6 +210,10 @@ size_t DuplicatedNGramChars(const Words& w, size_t n) {
   set.Reset(m);
   size_t repeated = 0;
   for (size_t i = 0; i < m;) {
+    if (!w.shared[i] && w.Bytes(i, n) >= Words::kKeyBytes) {  // equal to no other n-gram
+      ++i;
+      continue;
+    }
     bool inserted;
     set.FindOrInsert(w.ConcatHash(i, n), static_cast<uint32_t>(i),
                      [&](uint32_t j) { return w.SameConcat(j, i, n); }, &inserted);
@@ -244,6 +285,7 @@ Verdict GopherRepetitionFilter::Apply(Document* doc) const {
       return Verdict::Drop(fmt::format("top_{}_gram", n));
     if (bound_n == 0 || un >= bound_n) bound_n = un, bound_count = count;
   }
+  if (!c.dup_n_grams.empty()) words.MarkShared();
   for (const auto& [n, frac] : c.dup_n_grams) {
     if (static_cast<double>(DuplicatedNGramChars(words, static_cast<size_t>(n))) / chars > frac)
       return Verdict::Drop(fmt::format("duplicated_{}_n_grams", n));
