@@ -125,6 +125,7 @@ size_t SuffixLength(std::string_view s, size_t b, size_t e) {
   if (last_start < b) return 0;
   size_t len;
   const uint32_t last = CodePointAt(s, last_start, &len);
+  if (last_start + len != e) return 0;  // ill-formed UTF-8 at the end
   const uint32_t before = last_start > b ? c.Before(last_start) : 0;
   if (last == '.') {
     size_t run = 0;
@@ -173,6 +174,7 @@ void SplitInfixes(std::string_view s, size_t b, size_t e, WordSplit* out) {
   };
   while (i < e) {
     const uint32_t cp = c.At(i, &len);
+    len = std::min(len, e - i);  // ill-formed UTF-8 may claim more
     if (cp < 0x80 && IsAlnum(cp)) {  // the common case
       ++i;
       continue;
@@ -244,9 +246,11 @@ void SplitRulePiece(std::string_view s, size_t b, size_t e, WordSplit* out) {
   std::array<std::string_view, 16> suffixes;  // peeled from the end, in reverse
   size_t n_suffixes = 0;
   while (b < e) {
-    const size_t pre = PrefixLength(s, b, e);
+    // Ill-formed UTF-8 can make a decoded character look longer than the
+    // piece; such a piece is cut no further.
+    const size_t pre = std::min(PrefixLength(s, b, e), e - b);
     const size_t suf = SuffixLength(s, b + pre, e);
-    if (pre == 0 && suf == 0) break;
+    if ((pre == 0 && suf == 0) || suf > e - b - pre) break;
     if (pre > 0) {
       out->words.push_back(s.substr(b, pre));
       b += pre;

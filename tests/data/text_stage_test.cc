@@ -7,7 +7,9 @@
 
 #include "data/filter_gopher_quality.h"
 #include "data/filter_gopher_repetition.h"
+#include "core/random.h"
 #include "data/filter_test_util.h"
+#include "io/io_test_util.h"
 
 namespace seek {
 namespace {
@@ -77,6 +79,30 @@ TEST(TextStageTest, StagesRunOneAfterAnother) {
   expected.replace(expected.find("keeper@"), std::string("keeper@lighthouse.example.org").size(), "email@example.com");
   EXPECT_EQ(d.text, expected);
   EXPECT_EQ(d.metadata["pii.emails"], 1);
+}
+
+// Each stage alone, on bytes that are not UTF-8 and on odd whitespace,
+// returns a verdict (the sanitizer build checks the memory accesses).
+TEST(TextStageTest, ArbitraryBytesNeverCrash) {
+  Rng rng(testing::FreshSeed());
+  static const char* kPieces[] = {"\xFF", "\xE2\x82", "\xF0\x9F", "\xC3", " ", "\n", "\r\n", "\t", "a@b.co",
+                                  "1.2.3.4", "::1:", "[1]", "{", "...", "\xE2\x80\xA6", "猫", "word", ".", "'s",
+                                  "n't", "\xE3\x80\x82", "-", "#", "\x00", "\xC2\x85"};
+  std::vector<std::unique_ptr<TextStage>> stages;
+  for (const std::string& name : TextStageNames()) stages.push_back(std::move(MakeTextStage(name, json())).value());
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string text;
+    const size_t n = rng.Below(60);
+    for (size_t i = 0; i < n; ++i) {
+      if (rng.Below(4) == 0) text.push_back(static_cast<char>(rng.Below(256)));
+      else text += kPieces[rng.Below(sizeof(kPieces) / sizeof(kPieces[0]))];
+    }
+    for (const auto& stage : stages) {
+      Document d = testing::Doc(text);
+      const Verdict v = stage->Apply(&d);
+      EXPECT_TRUE(v.keep || !v.reason.empty()) << stage->name();
+    }
+  }
 }
 
 }  // namespace
