@@ -60,7 +60,8 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
-std::string RepairUtf8(std::string_view text) {
+std::string RepairUtf8(std::string_view text, size_t* replaced) {
+  if (replaced != nullptr) *replaced = 0;
   if (IsValidUtf8(text)) return std::string(text);
   std::string out;
   out.reserve(text.size() + 8);
@@ -69,6 +70,7 @@ std::string RepairUtf8(std::string_view text) {
     const size_t n = WellFormedLength(text, i, &consumed);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
+      if (replaced != nullptr) ++*replaced;
       i += consumed;
     } else {
       out.append(text.substr(i, n));

@@ -17,8 +17,8 @@ namespace seek {
 // using the WHATWG/Unicode "maximal subpart" rule — the same output as a
 // JavaScript TextDecoder or Python's bytes.decode(errors="replace"). Valid
 // UTF-8 comes back unchanged (surrogates and code points > U+10FFFF are
-// ill-formed).
-std::string RepairUtf8(std::string_view text);
+// ill-formed). `replaced`, when given, gets the number of U+FFFD inserted.
+std::string RepairUtf8(std::string_view text, size_t* replaced = nullptr);
 bool IsValidUtf8(std::string_view text);
 
 // Length in bytes of the UTF-8 sequence that starts with `lead` (1 for a
