@@ -133,15 +133,32 @@ StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& c, bool progr
       for (int64_t start = 0; start < n; start += chunk) {
         const int64_t end = std::min(n, start + chunk);
         ParallelFor(end - start, 16, [&](int64_t a, int64_t b) {
-          for (int64_t i = start + a; i < start + b; ++i) verdicts[i] = s.document->Apply(&docs[i]);
+          for (int64_t i = start + a; i < start + b; ++i)
+            verdicts[i] = s.Applies(docs[i]) ? s.document->Apply(&docs[i]) : Verdict::Keep();
         });
         for (int64_t i = start; i < end; ++i) bytes_done += static_cast<int64_t>(docs[i].text.size());
         Progress(progress, s.name, end, n, bytes_done, Since(t0));
       }
-    } else {
+    } else if (s.sources.empty()) {
       ASSIGN_OR_RETURN(verdicts, s.corpus->Apply(&docs));
       if (verdicts.size() != docs.size())
         return InternalError("stage {} returned {} verdicts for {} documents", s.name, verdicts.size(), docs.size());
+    } else {  // only the named sources' documents, in order
+      std::vector<size_t> index;
+      std::vector<Document> subset;
+      for (size_t i = 0; i < docs.size(); ++i)
+        if (s.Applies(docs[i])) {
+          index.push_back(i);
+          subset.push_back(std::move(docs[i]));
+        }
+      ASSIGN_OR_RETURN(std::vector<Verdict> v, s.corpus->Apply(&subset));
+      if (v.size() != subset.size())
+        return InternalError("stage {} returned {} verdicts for {} documents", s.name, v.size(), subset.size());
+      verdicts.assign(docs.size(), Verdict::Keep());
+      for (size_t k = 0; k < index.size(); ++k) {
+        docs[index[k]] = std::move(subset[k]);
+        verdicts[index[k]] = std::move(v[k]);
+      }
     }
     std::map<std::string, int64_t> dropped;
     std::vector<Document> kept;

@@ -63,11 +63,11 @@ Grid MakeGrid(const Json& m) {
 
 std::string ReportTable(const Json& m) {
   const Grid g = MakeGrid(m);
-  std::string out = fmt::format("{:<14}", "documents");
+  std::string out = fmt::format("{:<18}", "documents");
   for (const std::string& s : g.sources) out += fmt::format(" {:>18}", s);
   out += "\n";
   for (size_t r = 0; r < g.rows.size(); ++r) {
-    out += fmt::format("{:<14}", g.rows[r]);
+    out += fmt::format("{:<18}", g.rows[r]);
     for (const auto& [docs, bytes] : g.cells[r])
       out += fmt::format(" {:>9} {:>6.1f} MB", docs, static_cast<double>(bytes) / 1e6);
     out += "\n";

@@ -40,6 +40,10 @@ struct Stage {
   std::string name;
   std::unique_ptr<DocumentStage> document;  // exactly one of the two is set
   std::unique_ptr<CorpusStage> corpus;
+  // "sources": [...] in any stage's object: it sees only those sources'
+  // documents; the others pass it untouched. Empty: every source.
+  std::vector<std::string> sources;
+  bool Applies(const Document& d) const;
 };
 
 // options: the stage's JSON object without "stage"; where: "stages[3]" for messages.

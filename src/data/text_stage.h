@@ -16,15 +16,15 @@
 
 #include "core/status.h"
 #include "data/document.h"
+#include "data/stage.h"
 
 namespace seek {
 
-class TextStage {
+// A DocumentStage of the pipeline runner (data/stage.h) with its name.
+class TextStage : public DocumentStage {
  public:
-  virtual ~TextStage() = default;
   // The stage's name in pipeline files ("gopher_quality").
   virtual std::string_view name() const = 0;
-  virtual Verdict Apply(Document* doc) const = 0;
 };
 
 // The names MakeTextStage knows, in a sensible pipeline order.
