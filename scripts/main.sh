@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The data pipeline on the multi-source corpus (books, quotes in 13 languages,
-# /usr/share/doc): language ID, deduplication; a table and report.png of what
+# /usr/share/doc): normalisation, language ID, dedup, quality filters, PII; a table and report.png of what
 # each stage kept (docs/data.md). The model below still trains on the KJV.
 [ -s data/langid/langid.bin ] || build/seek data langid train --input data/raw/quotes --out data/langid/langid.bin
 build/seek data run configs/data_default.json
