@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <future>
 
+#include <pthread.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/threads.h"
@@ -319,6 +321,7 @@ void Engine::Start() {
   stop_ = false;
   running_loop_ = true;
   loop_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "seek-engine");  // in top -H, perf, gdb
     for (;;) {
       const bool busy = Step();
       std::unique_lock<std::mutex> lock(mu_);

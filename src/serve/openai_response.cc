@@ -63,6 +63,10 @@ OpenAiResponse::OpenAiResponse(const CompletionRequest& req, std::string model,
                                    {"top_logprobs", Json::array()},
                                    {"text_offset", Json::array()}};
   }
+  std::string env = Sse(Envelope(req.chat ? "chat.completion.chunk" : "text_completion"));
+  env.resize(env.size() - 3);  // the "}\n\n" that closes it
+  chunk_head_ = env + ",\"choices\":[";
+  chunk_tail_ = req.include_usage ? "],\"usage\":null}\n\n" : "]}\n\n";
 }
 
 Json OpenAiResponse::Logprobs(const TokenEvent& e, Choice* c) {
@@ -151,12 +155,10 @@ std::string OpenAiResponse::Body() const {
 std::string OpenAiResponse::Chunk(int64_t index, const TokenEvent& e) {
   Choice& c = choices_[index];
   std::string out;
-  const char* object = req_.chat ? "chat.completion.chunk" : "text_completion";
-  auto chunk = [&](Json choice) {
-    Json j = Envelope(object);
-    j["choices"] = Json::array({std::move(choice)});
-    if (req_.include_usage) j["usage"] = nullptr;
-    out += Sse(j);
+  auto chunk = [&](const Json& choice) {
+    out += chunk_head_;
+    out += choice.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += chunk_tail_;
   };
   if (req_.chat && !c.started) {
     c.started = true;
@@ -186,7 +188,7 @@ std::string OpenAiResponse::Chunk(int64_t index, const TokenEvent& e) {
   }
   ch["logprobs"] = lp;
   ch["finish_reason"] = e.finished ? Json(c.finish_reason) : Json(nullptr);
-  chunk(std::move(ch));
+  chunk(ch);
   return out;
 }
 

@@ -60,6 +60,9 @@ class OpenAiResponse {
   std::vector<std::string> prompt_texts_;
   std::vector<int64_t> prompt_tokens_;
   std::vector<Choice> choices_;
+  // A stream chunk is chunk_head_ + one choice + chunk_tail_: the envelope
+  // (id, object, created, model) is rendered once, not per token.
+  std::string chunk_head_, chunk_tail_;
 };
 
 // A fresh id with OpenAI's prefix ("cmpl-", "chatcmpl-") and 24 hex digits.
