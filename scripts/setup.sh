@@ -17,6 +17,7 @@ PACKAGES=(
   libpcre2-dev libicu-dev                         # tokenizer.json: Unicode regexes (PCRE2), NFC (ICU)
   libcpp-httplib-dev                              # OpenAI-compatible HTTP API (seek serve)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # gRPC API (seek serve)
+  libopenmpi-dev openmpi-bin                      # multi-process jobs (mpirun -np N seek data run)
   libgtest-dev libgmock-dev libbenchmark-dev      # tests, benchmarks
   python3 python3-torch python3-numpy             # PyTorch reference oracle (tests, bench)
   python3-jinja2                                  # chat template reference (tests)

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "data/pipeline.h"
 #include "data/report.h"
+#include "io/comm.h"
 #include "io/file_util.h"
 
 namespace seek::cli {
@@ -12,7 +13,7 @@ namespace {
 struct RunFlags {
   std::string pipeline, output;
   int threads = -1;
-  bool keep_rejects = false, quiet = false;
+  bool keep_rejects = false, quiet = false, no_resume = false;
 };
 
 int RunPipelineCommand(const RunFlags& f) {
@@ -21,8 +22,13 @@ int RunPipelineCommand(const RunFlags& f) {
   if (!f.output.empty()) c->output = f.output;
   if (f.threads >= 0) c->threads = f.threads;
   if (f.keep_rejects) c->keep_rejects = true;
-  StatusOr<nlohmann::ordered_json> m = RunPipeline(*c, !f.quiet);
+  if (f.no_resume) c->resume = false;
+  // Under mpirun / srun: one rank of a multi-process run; rank 0 writes and reports.
+  StatusOr<std::unique_ptr<Comm>> comm = WorldComm();
+  if (!comm.ok()) return Fail("data run", comm.status());
+  StatusOr<nlohmann::ordered_json> m = RunPipeline(*c, !f.quiet, **comm);
   if (!m.ok()) return Fail("data run", m.status());
+  if ((*comm)->rank() != 0) return 0;
   const auto& out = (*m)["output"];
   std::printf("%s", ReportTable(*m).c_str());
   const std::string png = c->output + "/report.png";
@@ -48,13 +54,16 @@ int RunReport(const std::string& dir) {
 
 void AddDataRunCommand(CLI::App& data, Action* run) {
   auto f = std::make_shared<RunFlags>();
-  CLI::App* c = data.add_subcommand("run", "Run a pipeline file: read, clean, filter, deduplicate; write documents and a manifest");
+  CLI::App* c = data.add_subcommand(
+      "run", "Run a pipeline file: read, clean, filter, deduplicate; write documents and a manifest "
+             "(multi-process: mpirun -np N seek data run PIPELINE)");
   c->add_option("pipeline", f->pipeline, "pipeline JSON (e.g. configs/data_default.json; docs/data.md)")
       ->required()
       ->check(CLI::ExistingFile);
   c->add_option("--output", f->output, "output folder (overrides the pipeline's)");
   c->add_option("--threads", f->threads, "threads (0: all cores; default: the pipeline's)")->check(CLI::Range(0, 4096));
   c->add_flag("--keep-rejects", f->keep_rejects, "also write rejects.jsonl: every dropped document with its stage and reason");
+  c->add_flag("--no-resume", f->no_resume, "start over: neither resume from nor save per-stage state (OUTPUT/.resume)");
   c->add_flag("--quiet", f->quiet, "no progress lines");
   c->callback([f, run] { *run = [f] { return RunPipelineCommand(*f); }; });
   auto dir = std::make_shared<std::string>();

@@ -184,7 +184,49 @@ std::vector<uint32_t> ClusterKeepers(std::span<const std::pair<uint32_t, uint32_
 }
 
 StatusOr<DedupResult> Deduplicate(std::span<const Document> docs, const DedupConfig& config) {
+  return DeduplicateOnRanks(docs, config, *LocalComm());
+}
+
+StatusOr<DedupResult> DeduplicateOnRanks(std::span<const Document> local, const DedupConfig& config, Comm& comm) {
   RETURN_IF_ERROR(ValidateMinHashConfig(config.minhash, "dedup.minhash"));
+  const int64_t n_local = static_cast<int64_t>(local.size());
+
+  // Round 1: every document's id, source and exact key, on every rank.
+  std::vector<XXH128_hash_t> local_keys(local.size());
+  if (config.exact_enabled) {
+    ParallelFor(n_local, 64, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const std::string text = ExactText(local[i].text, config);
+        local_keys[i] = XXH3_128bits(text.data(), text.size());
+      }
+    });
+  }
+  ByteWriter w1;
+  w1.U64(local.size());
+  for (size_t i = 0; i < local.size(); ++i) {
+    w1.Str(local[i].source);
+    w1.Str(local[i].id);
+    w1.Raw(&local_keys[i], sizeof(XXH128_hash_t));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> round1, comm.AllGather(w1.bytes()));
+  std::vector<Document> docs;  // id and source only: the keep rule's input
+  std::vector<XXH128_hash_t> exact_keys;
+  std::vector<size_t> rank_begin;  // first global index of each rank's documents
+  for (const std::string& bytes : round1) {
+    ByteReader in(bytes);
+    const uint64_t n = in.U64();
+    rank_begin.push_back(docs.size());
+    for (uint64_t i = 0; i < n && in.ok(); ++i) {
+      Document d;
+      d.source = in.Str();
+      d.id = in.Str();
+      docs.push_back(std::move(d));
+      exact_keys.emplace_back();
+      in.Raw(&exact_keys.back(), sizeof(XXH128_hash_t));
+    }
+    if (!in.ok() || !in.done()) return InternalError("dedup: a rank's document keys arrived truncated");
+  }
+  const size_t my_begin = rank_begin[comm.rank()];
   if (docs.size() >= UINT32_MAX)
     return InvalidArgumentError("dedup: {} documents in one call; at most {} (32-bit indices)",
                                 docs.size(), UINT32_MAX - 1);
@@ -193,17 +235,12 @@ StatusOr<DedupResult> Deduplicate(std::span<const Document> docs, const DedupCon
   DedupResult result;
   result.decisions.resize(docs.size());
   result.stats.documents = static_cast<int64_t>(docs.size());
-  const int64_t n = static_cast<int64_t>(docs.size());
+  const uint32_t n = static_cast<uint32_t>(docs.size());
 
-  std::vector<uint32_t> alive;  // exact survivors, in input order
+  std::vector<uint32_t> alive;  // exact survivors, in corpus order
   if (config.exact_enabled) {
-    std::vector<std::pair<XXH128_hash_t, uint32_t>> keys(docs.size());
-    ParallelFor(n, 64, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const std::string text = ExactText(docs[i].text, config);
-        keys[i] = {XXH3_128bits(text.data(), text.size()), static_cast<uint32_t>(i)};
-      }
-    });
+    std::vector<std::pair<XXH128_hash_t, uint32_t>> keys(n);
+    for (uint32_t i = 0; i < n; ++i) keys[i] = {exact_keys[i], i};
     const std::vector<uint32_t> ranks = order.Ranks(docs);
     std::sort(keys.begin(), keys.end(), [&](const auto& x, const auto& y) {
       if (x.first.high64 != y.first.high64) return x.first.high64 < y.first.high64;
@@ -221,38 +258,71 @@ StatusOr<DedupResult> Deduplicate(std::span<const Document> docs, const DedupCon
     for (uint32_t i = 0; i < n; ++i)
       if (result.decisions[i].verdict.keep) alive.push_back(i);
   } else {
-    alive.resize(docs.size());
+    alive.resize(n);
     std::iota(alive.begin(), alive.end(), 0u);
   }
-  if (!config.minhash_enabled) return result;
+  auto mine = [&](DedupResult r) {
+    r.decisions.erase(r.decisions.begin() + static_cast<ptrdiff_t>(my_begin + local.size()), r.decisions.end());
+    r.decisions.erase(r.decisions.begin(), r.decisions.begin() + static_cast<ptrdiff_t>(my_begin));
+    return r;
+  };
+  if (!config.minhash_enabled) return mine(std::move(result));
 
+  // Round 2: the sketches of this rank's survivors, then everyone's.
   ASSIGN_OR_RETURN(MinHasher hasher, MinHasher::Create(config.minhash));
   std::vector<std::string_view> texts;
-  std::vector<Document> alive_docs_meta;  // id and source only: the keep rule's input
-  for (uint32_t i : alive) {
-    texts.push_back(docs[i].text);
-    alive_docs_meta.push_back(Document{{}, docs[i].source, docs[i].id, {}, {}});
+  for (uint32_t i : alive)
+    if (i >= my_begin && i < my_begin + local.size()) texts.push_back(local[i - my_begin].text);
+  const MinHashSketches mine_sk = ComputeSketches(hasher, texts);
+  ByteWriter w2;
+  const int nb = mine_sk.num_buckets;
+  for (size_t i = 0; i < mine_sk.size(); ++i) {
+    w2.U64(mine_sk.has_signature[i]);
+    w2.Raw(mine_sk.band_keys.data() + i * nb, sizeof(BandKey) * nb);
+    if (config.minhash.check_jaccard) {
+      w2.U64(mine_sk.shingle_sets[i].size());
+      w2.Raw(mine_sk.shingle_sets[i].data(), sizeof(uint64_t) * mine_sk.shingle_sets[i].size());
+    }
   }
-  const MinHashSketches sketches = ComputeSketches(hasher, texts);
+  ASSIGN_OR_RETURN(std::vector<std::string> round2, comm.AllGather(w2.bytes()));
+  MinHashSketches sketches;
+  sketches.num_buckets = nb;
+  for (const std::string& bytes : round2) {
+    ByteReader in(bytes);
+    while (in.ok() && !in.done()) {
+      sketches.has_signature.push_back(static_cast<uint8_t>(in.U64()));
+      sketches.band_keys.resize(sketches.band_keys.size() + nb);
+      in.Raw(sketches.band_keys.data() + sketches.band_keys.size() - nb, sizeof(BandKey) * nb);
+      if (config.minhash.check_jaccard) {
+        std::vector<uint64_t> set(in.U64());
+        in.Raw(set.data(), sizeof(uint64_t) * set.size());
+        sketches.shingle_sets.push_back(std::move(set));
+      }
+    }
+    if (!in.ok()) return InternalError("dedup: a rank's sketches arrived truncated");
+  }
+  if (sketches.size() != alive.size())
+    return InternalError("dedup: {} sketches for {} surviving documents", sketches.size(), alive.size());
   for (uint8_t has : sketches.has_signature) result.stats.no_signature += has ? 0 : 1;
   std::vector<BandEntry> entries;
   AppendBandEntries(sketches, 0, &entries);
   PairFilter accept;
   if (config.minhash.check_jaccard) {
     accept = [&](uint32_t x, uint32_t y) {
-      return Jaccard(sketches.shingle_sets[x], sketches.shingle_sets[y]) >=
-             config.minhash.jaccard_threshold;
+      return Jaccard(sketches.shingle_sets[x], sketches.shingle_sets[y]) >= config.minhash.jaccard_threshold;
     };
   }
+  std::vector<Document> alive_docs;
+  for (uint32_t i : alive) alive_docs.push_back(Document{{}, docs[i].source, docs[i].id, {}, {}});
   const auto edges = DuplicateEdges(&entries, alive.size(), accept, &result.stats);
-  const std::vector<uint32_t> keeper = ClusterKeepers(edges, order.Ranks(alive_docs_meta));
+  const std::vector<uint32_t> keeper = ClusterKeepers(edges, order.Ranks(alive_docs));
   for (uint32_t k = 0; k < alive.size(); ++k) {
     if (keeper[k] == k) continue;
     Drop(&result.decisions[alive[k]], kMinHashReason, docs[alive[keeper[k]]].id);
     ++result.stats.minhash_dropped;
   }
   PointToFinalKeepers(docs, &result);
-  return result;
+  return mine(std::move(result));
 }
 
 StatusOr<DedupResult> DeduplicateRef(std::span<const Document> docs, const DedupConfig& config) {

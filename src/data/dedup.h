@@ -38,6 +38,7 @@
 #include "core/status.h"
 #include "data/document.h"
 #include "data/minhash.h"
+#include "io/comm.h"
 
 namespace seek {
 
@@ -94,6 +95,16 @@ struct DedupResult {
 // Both stages as configured. Errors: a config out of range, two documents
 // with one id (the keep rule needs ids to be unique).
 StatusOr<DedupResult> Deduplicate(std::span<const Document> docs, const DedupConfig& config);
+
+// The same over a corpus split between the ranks of `comm` (collective):
+// `docs` is this rank's part, the corpus is the ranks' parts in rank order.
+// Two AllGathers carry what the decision needs: each document's id, source
+// and exact key, then the band keys (and, with check_jaccard, the shingle
+// sets) of the exact survivors; every rank then decides the same way, so the
+// result equals Deduplicate on the whole corpus. Returns the decisions of
+// this rank's documents; the stats are the whole corpus's. Deduplicate is
+// this with one rank.
+StatusOr<DedupResult> DeduplicateOnRanks(std::span<const Document> docs, const DedupConfig& config, Comm& comm);
 
 // ---- Phase (b) building blocks (Deduplicate uses them; an MPI run can
 // exchange BandEntry records between ranks and union the edges on one). ----

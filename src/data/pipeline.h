@@ -5,8 +5,12 @@
 //   {"inputs": [{"source": "books", "path": "data/raw/books"}, ...],   (data/readers.h)
 //    "stages": [{"stage": "langid", "model": "..."}, ...],              (data/stage.h)
 //    "output": "data/pipeline/default",
-//    "threads": 0,            (0: all cores)
-//    "keep_rejects": false}   (also write every dropped document with its reason)
+//    "threads": 0,            (0: all cores; under MPI the cores of a machine
+//                              shared among its ranks)
+//    "keep_rejects": false,   (also write every dropped document with its reason)
+//    "resume": true}          (save the documents after each stage; a rerun of
+//                              the same pipeline on the same inputs resumes
+//                              after the last saved stage: data/pipeline_state.h)
 // Unknown keys are errors naming them.
 //
 // Output folder (each file written atomically, so an interrupted run leaves
@@ -14,10 +18,19 @@
 //   documents.jsonl  {"id", "source", "language", "text"} per kept document, in input order
 //   manifest.json    per input: files, documents, bytes, skips by reason; per
 //                    stage: documents and bytes in and out per source, drops by
-//                    reason, seconds; the output's documents and bytes per
-//                    source and language
+//                    reason; the output's documents and bytes per source and
+//                    language
 //   rejects.jsonl    {"id", "source", "stage", "reason", "text"} (keep_rejects)
-// The result depends only on the inputs and the pipeline, not on the thread count.
+//   timings.json     seconds to read and per stage, ranks, threads per rank
+//   .resume/         the saved state of the last completed stage (resume)
+// These three files depend only on the inputs and the pipeline: not on the
+// thread count, nor on the number of MPI ranks.
+//
+// Multi-process (`mpirun -np N seek data run PIPELINE`): the inputs' files,
+// in order, are cut into N contiguous runs of about equal bytes, one per
+// rank; document stages run on each rank's part, corpus stages (dedup,
+// balance) exchange what they need between ranks (data/stage.h), and rank 0
+// gathers the output in rank order, i.e. in input order.
 #pragma once
 
 #include <string>
@@ -27,6 +40,7 @@
 
 #include "core/status.h"
 #include "data/readers.h"
+#include "io/comm.h"
 
 namespace seek {
 
@@ -36,6 +50,7 @@ struct PipelineConfig {
   std::string output;
   int threads = 0;
   bool keep_rejects = false;
+  bool resume = true;
 
   static StatusOr<PipelineConfig> FromJson(const nlohmann::json& j, const std::string& name);
   static StatusOr<PipelineConfig> FromFile(const std::string& path);
@@ -43,5 +58,8 @@ struct PipelineConfig {
 
 // Runs the pipeline; returns the manifest (also written to output/manifest.json).
 StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& config, bool progress);
+// The same as one rank of a multi-process run (collective over `comm`);
+// rank 0 writes the output, every rank returns the manifest.
+StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& config, bool progress, Comm& comm);
 
 }  // namespace seek

@@ -4,7 +4,10 @@
 // quality filters, PII) and may change its text; the runner calls it on many
 // documents at once from several threads, so Apply must be thread-safe
 // (const, no shared mutable state). A CorpusStage (dedup, balancing) needs
-// every surviving document at once and decides for each.
+// every surviving document at once and decides for each; in a multi-process
+// run (`mpirun -np N seek data run`) each rank holds a contiguous part of the
+// corpus and the stage exchanges what it needs over `comm` (collective: every
+// rank calls Apply).
 //
 // A stage is built from its object in the pipeline file: {"stage": NAME,
 // ...options}; options a stage does not know are errors naming them.
@@ -20,6 +23,7 @@
 
 #include "core/status.h"
 #include "data/document.h"
+#include "io/comm.h"
 
 namespace seek {
 
@@ -32,8 +36,9 @@ class DocumentStage {
 class CorpusStage {
  public:
   virtual ~CorpusStage() = default;
-  // One verdict per document, in order; must not depend on thread count.
-  virtual StatusOr<std::vector<Verdict>> Apply(std::vector<Document>* docs) = 0;
+  // One verdict per document of this rank's part, in order; must depend
+  // neither on the thread count nor on how the corpus is split over ranks.
+  virtual StatusOr<std::vector<Verdict>> Apply(std::vector<Document>* docs, Comm& comm) = 0;
 };
 
 struct Stage {

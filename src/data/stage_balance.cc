@@ -24,12 +24,26 @@ class BalanceStage : public CorpusStage {
   BalanceStage(std::map<std::string, double> weights, double alpha, int64_t budget, uint64_t seed)
       : weights_(std::move(weights)), alpha_(alpha), budget_(budget), seed_(seed) {}
 
-  StatusOr<std::vector<Verdict>> Apply(std::vector<Document>* docs) override {
+  StatusOr<std::vector<Verdict>> Apply(std::vector<Document>* docs, Comm& comm) override {
+    // Bytes per source over all ranks (integers: the sum is exact in any order).
+    std::map<std::string, int64_t> mine, sums;
+    for (const Document& d : *docs) mine[d.source] += static_cast<int64_t>(d.text.size());
+    ByteWriter w;
+    for (const auto& [s, n] : mine) w.Str(s), w.I64(n);
+    ASSIGN_OR_RETURN(std::vector<std::string> all, comm.AllGather(w.bytes()));
+    for (const std::string& part : all) {
+      ByteReader in(part);
+      while (in.ok() && !in.done()) {
+        std::string s = in.Str();
+        sums[s] += in.I64();
+      }
+      if (!in.ok()) return InternalError("balance: a rank's byte counts arrived truncated");
+    }
     std::map<std::string, double> bytes;
     double total = 0;
-    for (const Document& d : *docs) {
-      bytes[d.source] += static_cast<double>(d.text.size());
-      total += static_cast<double>(d.text.size());
+    for (const auto& [s, n] : sums) {
+      bytes[s] = static_cast<double>(n);
+      total += static_cast<double>(n);
     }
     std::map<std::string, double> share;
     double norm = 0;

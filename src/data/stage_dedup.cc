@@ -11,8 +11,8 @@ namespace {
 class DedupStage : public CorpusStage {
  public:
   explicit DedupStage(DedupConfig c) : config_(std::move(c)) {}
-  StatusOr<std::vector<Verdict>> Apply(std::vector<Document>* docs) override {
-    ASSIGN_OR_RETURN(DedupResult r, Deduplicate(*docs, config_));
+  StatusOr<std::vector<Verdict>> Apply(std::vector<Document>* docs, Comm& comm) override {
+    ASSIGN_OR_RETURN(DedupResult r, DeduplicateOnRanks(*docs, config_, comm));
     std::vector<Verdict> out;
     out.reserve(r.decisions.size());
     for (DedupDecision& d : r.decisions) out.push_back(std::move(d.verdict));
