@@ -149,6 +149,19 @@ TEST(OpenAiRequest, BadInputsNameTheField) {
   }
 }
 
+// The param is the Status's field, never read from the message.
+TEST(OpenAiRequest, ErrorParamIsTheStatusField) {
+  ApiError e = ApiErrorFromStatus(InvalidArgumentError("temperature 5 is odd").WithField("top_p"));
+  EXPECT_EQ(e.http_status, 400);
+  EXPECT_EQ(e.param, "top_p");
+  EXPECT_EQ(e.message, "temperature 5 is odd");
+  EXPECT_EQ(ApiErrorFromStatus(InvalidArgumentError("temperature 5 is odd")).param, "");
+  e = ApiErrorFromStatus(InternalError("n broke"));
+  EXPECT_EQ(e.http_status, 500);
+  EXPECT_EQ(e.type, "internal_error");
+  EXPECT_EQ(e.param, "");
+}
+
 TEST(OpenAiRequest, TokenizeAndDetokenize) {
   TokenizeRequest t;
   ApiError e;
