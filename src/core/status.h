@@ -1,8 +1,9 @@
 // core/status.h — errors that a user, a file or a peer can cause.
 //
-// Status carries a code and a message that names the file, field or value and
-// says what would be valid. StatusOr<T> holds either a value or a non-OK
-// Status. CHECK (core/check.h) is for invariants no input can break.
+// Status carries a code, a message that names the file, field or value and
+// says what would be valid, and optionally the name of the field at fault
+// (WithField). StatusOr<T> holds either a value or a non-OK Status. CHECK
+// (core/check.h) is for invariants no input can break.
 // Thread-safety: value types; no shared state.
 #pragma once
 
@@ -42,9 +43,16 @@ class [[nodiscard]] Status {
   // Prefixes context ("while loading /x/model.safetensors: ") to the message.
   Status WithContext(const std::string& context) const;
 
+  // The request or config field at fault ("temperature", "max_tokens"), named
+  // by the code that refused it, so that a server can report it (OpenAI's
+  // error `param`) without reading the message; "" when none is named.
+  const std::string& field() const { return field_; }
+  Status WithField(std::string field) const;
+
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 template <typename... Args>

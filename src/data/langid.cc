@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "data/readers.h"
 #include "io/file_util.h"
 
 namespace seek {
@@ -150,29 +151,17 @@ StatusOr<std::vector<LabelledText>> ReadLabelledFolders(const std::string& root)
   std::sort(langs.begin(), langs.end());
   std::vector<LabelledText> out;
   for (const fs::path& dir : langs) {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir))
-      if (e.is_regular_file()) files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    const std::string label = dir.filename().string();
-    for (const fs::path& f : files) {
-      ASSIGN_OR_RETURN(std::string text, ReadFileToString(f.string()));
-      std::string record;
-      size_t pos = 0;
-      auto flush = [&] {
-        if (record.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back({label, record});
-        record.clear();
-      };
-      while (pos < text.size()) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string::npos) end = text.size();
-        std::string_view line(text.data() + pos, end - pos);
-        if (line == "%" || line == "%\r") flush();
-        else record.append(line).push_back('\n');
-        pos = end + 1;
-      }
-      flush();
-    }
+    // A language's folder is a pipeline input of fortune files (data/readers.h).
+    InputConfig in;
+    in.source = dir.filename().string();
+    in.path = dir.string();
+    in.separator = std::string("%");  // not = "%": GCC 12 -O3 warns (-Wrestrict false positive)
+    in.strict = true;
+    ReadStats stats;
+    RETURN_IF_ERROR(ReadInput(in, &stats, [&](Document&& d) {
+      if (d.text.back() != '\n') d.text.push_back('\n');  // every record ends its last line
+      out.push_back({in.source, std::move(d.text)});
+    }));
   }
   if (out.empty()) return InvalidArgumentError("{} holds no labelled text", root);
   return out;

@@ -67,7 +67,9 @@ class LanguageId {
 
 // Labelled text from folders `root/<language>/<files>`, each file holding
 // fortune-style records separated by lines of "%" (a file without "%" lines
-// is one record). Empty records are skipped; files are read in name order.
+// is one record), each record ending in a newline. A language's folder is
+// read as a pipeline input (data/readers.h): recursively, in path order,
+// .zst decompressed; empty records are skipped, an unreadable file is an error.
 StatusOr<std::vector<LabelledText>> ReadLabelledFolders(const std::string& root);
 
 // A deterministic split: a record goes to `test` when the hash of its text

@@ -119,6 +119,14 @@ StatusOr<std::string> DecompressZstd(std::string_view bytes, const std::string& 
 
 Status ReadInputFile(const InputConfig& in, const std::string& file, ReadStats* stats,
                      const std::function<void(Document&&)>& emit) {
+  return ReadInputFileWith(in, file, stats, [&](Document&& d) {
+    emit(std::move(d));
+    return Status::Ok();
+  });
+}
+
+Status ReadInputFileWith(const InputConfig& in, const std::string& file, ReadStats* stats,
+                         const std::function<Status(Document&&)>& consume) {
   auto skip = [&](const std::string& reason, const Status& why) -> Status {
     if (in.strict) return why;
     stats->skipped[reason]++;
@@ -135,10 +143,10 @@ Status ReadInputFile(const InputConfig& in, const std::string& file, ReadStats* 
   stats->files++;
   const std::string base = in.source + "/" + RelativeName(in, file);
   int64_t record = 0;
-  auto add = [&](std::string body, std::string id) {
+  auto add = [&](std::string body, std::string id) -> Status {
     if (Blank(body)) {
       stats->skipped["empty"]++;
-      return;
+      return Status::Ok();
     }
     stats->documents++;
     stats->bytes += static_cast<int64_t>(body.size());
@@ -146,7 +154,7 @@ Status ReadInputFile(const InputConfig& in, const std::string& file, ReadStats* 
     d.text = std::move(body);
     d.source = in.source;
     d.id = std::move(id);
-    emit(std::move(d));
+    return consume(std::move(d));
   };
   if (in.format == "jsonl") {
     size_t pos = 0;
@@ -169,18 +177,19 @@ Status ReadInputFile(const InputConfig& in, const std::string& file, ReadStats* 
         const auto& v = j[in.id_field];
         id = in.source + "/" + (v.is_string() ? v.get<std::string>() : v.dump());
       }
-      add(j[in.text_field].get<std::string>(), std::move(id));
+      RETURN_IF_ERROR(add(j[in.text_field].get<std::string>(), std::move(id)));
     }
     return Status::Ok();
   }
   if (in.separator.empty() && !in.split_blank_lines) {
-    add(std::move(text), base);
-    return Status::Ok();
+    return add(std::move(text), base);
   }
   std::string cur;
-  auto flush = [&] {
-    if (!Blank(cur)) add(std::move(cur), base + "#" + std::to_string(record++));
+  auto flush = [&]() -> Status {
+    Status s =
+        Blank(cur) ? Status::Ok() : add(std::move(cur), base + "#" + std::to_string(record++));
     cur.clear();
+    return s;
   };
   size_t pos = 0;
   while (pos < text.size()) {
@@ -192,14 +201,13 @@ Status ReadInputFile(const InputConfig& in, const std::string& file, ReadStats* 
     std::string_view bare = line;
     if (!bare.empty() && bare.back() == '\r') bare.remove_suffix(1);
     if ((!in.separator.empty() && bare == in.separator) || (in.split_blank_lines && Blank(bare))) {
-      flush();
+      RETURN_IF_ERROR(flush());
       continue;
     }
     cur.append(line);
     if (!last) cur.push_back('\n');
   }
-  flush();
-  return Status::Ok();
+  return flush();
 }
 
 Status ReadInput(const InputConfig& in, ReadStats* stats, const std::function<void(Document&&)>& emit) {

@@ -59,6 +59,11 @@ StatusOr<std::vector<std::string>> ListInputFiles(const InputConfig& in);
 Status ReadInputFile(const InputConfig& in, const std::string& file, ReadStats* stats,
                      const std::function<void(Document&&)>& emit);
 
+// As ReadInputFile, for a consumer that can fail: the first error `consume`
+// returns stops the reading and is returned.
+Status ReadInputFileWith(const InputConfig& in, const std::string& file, ReadStats* stats,
+                         const std::function<Status(Document&&)>& consume);
+
 // Reads a whole input.
 Status ReadInput(const InputConfig& in, ReadStats* stats, const std::function<void(Document&&)>& emit);
 

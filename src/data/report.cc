@@ -90,7 +90,10 @@ Status DrawReport(const Json& m, const std::string& png) {
   dat += "\n";
   for (size_t r = 0; r < g.rows.size(); ++r) {
     dat += g.rows[r];
-    for (const auto& [docs, bytes] : g.cells[r]) dat += " " + std::to_string(docs);
+    for (const auto& [docs, bytes] : g.cells[r]) {
+      dat += ' ';  // not += " " + to_string(docs): GCC 12 -O3 warns (-Wrestrict false positive)
+      dat += std::to_string(docs);
+    }
     dat += "\n";
   }
   const std::string dat_path = png + ".dat";

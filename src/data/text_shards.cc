@@ -8,8 +8,8 @@
 #include <span>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "data/readers.h"
 #include "data/tokenizer_files.h"
 #include "io/file_util.h"
 #include "io/shard.h"
@@ -38,28 +38,6 @@ Status SplitDocuments(std::string_view text, int64_t doc_lines, Add&& add) {
     }
   }
   return emit(text.substr(doc_start));
-}
-
-// JSONL: calls add(document, end offset) for the `field` string of each
-// non-blank line; a line that is not such an object is an error naming it.
-template <typename Add>
-Status SplitJsonl(std::string_view text, const std::string& field, Add&& add) {
-  size_t pos = 0;
-  int64_t line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
-    const std::string_view line = text.substr(pos, end - pos);
-    ++line_no;
-    pos = end;
-    if (Blank(line)) continue;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object() || !j.contains(field) || !j[field].is_string())
-      return InvalidArgumentError("line {}: not a JSON object with a string '{}'", line_no, field);
-    const std::string doc = j[field].get<std::string>();
-    if (!Blank(doc)) RETURN_IF_ERROR(add(std::string_view(doc), pos));
-  }
-  return Status::Ok();
 }
 
 // Writes encoded documents to OUT/shard_NNNNN.bin, starting a new shard once
@@ -151,16 +129,36 @@ StatusOr<TextShardResult> WriteShardsWith(const TextShardOptions& o, int64_t voc
   };
   for (const std::string& in : o.inputs) {
     current = in;
-    ASSIGN_OR_RETURN(std::string text, ReadFileToString(in));
-    auto add = [&](std::string_view doc, size_t end) -> Status {
-      batch.emplace_back(doc);
+    // `done`: bytes of this input read so far, for the progress line.
+    auto add = [&](std::string doc, int64_t done) -> Status {
       batch_size += static_cast<int64_t>(doc.size());
-      return batch_size >= o.batch_bytes ? encode_batch(bytes_before + static_cast<int64_t>(end))
-                                         : Status::Ok();
+      batch.push_back(std::move(doc));
+      return batch_size >= o.batch_bytes ? encode_batch(bytes_before + done) : Status::Ok();
     };
-    Status split = o.format == "jsonl" ? SplitJsonl(text, o.text_field, add) : SplitDocuments(text, o.doc_lines, add);
-    if (!split.ok()) return split.WithContext(in);
-    bytes_before += static_cast<int64_t>(text.size());
+    int64_t size = 0;
+    if (o.format == "jsonl") {
+      // The pipeline's JSONL reader; its errors name the file and line.
+      InputConfig jsonl;
+      jsonl.source = "shards";
+      jsonl.path = in;
+      jsonl.format = "jsonl";
+      jsonl.text_field = o.text_field;
+      jsonl.strict = true;
+      ReadStats stats;
+      const auto file_size = std::filesystem::file_size(in, ec);
+      size = ec ? 0 : static_cast<int64_t>(file_size);
+      RETURN_IF_ERROR(ReadInputFileWith(jsonl, in, &stats, [&](Document&& d) {
+        return add(std::move(d.text), std::min(stats.bytes, size));
+      }));
+    } else {
+      ASSIGN_OR_RETURN(std::string text, ReadFileToString(in));
+      size = static_cast<int64_t>(text.size());
+      Status split = SplitDocuments(text, o.doc_lines, [&](std::string_view doc, size_t end) {
+        return add(std::string(doc), static_cast<int64_t>(end));
+      });
+      if (!split.ok()) return split.WithContext(in);
+    }
+    bytes_before += size;
     RETURN_IF_ERROR(encode_batch(bytes_before));  // a batch never spans two inputs (error context)
   }
   RETURN_IF_ERROR(sink.Flush());

@@ -30,7 +30,9 @@ struct TextShardOptions {
   std::string out_dir;
   int64_t doc_lines = 32;
   // "lines": documents cut by doc_lines as above; "jsonl": one document per
-  // line, the string `text_field` of its JSON object (`seek data run` output).
+  // line, the string `text_field` of its JSON object (`seek data run` output),
+  // read by the pipeline's reader (data/readers.h: .zst is decompressed, a bad
+  // line is an error naming the file and line).
   std::string format = "lines";
   std::string text_field = "text";
   int64_t shard_tokens = 50'000'000;

@@ -138,15 +138,18 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request, EventCallback callba
   for (int32_t id : request.prompt)
     if (id < 0 || id >= c.vocab_size)
       return InvalidArgumentError("prompt token id {} is outside the vocabulary [0, {})", id,
-                                  c.vocab_size);
+                                  c.vocab_size)
+          .WithField("prompt");
   const int64_t total = static_cast<int64_t>(request.prompt.size()) + sp.max_tokens;
   if (total > c.max_positions)
     return InvalidArgumentError("prompt ({} tokens) plus max_tokens ({}) is {}, past the model's "
                                 "context of {} tokens",
-                                request.prompt.size(), sp.max_tokens, total, c.max_positions);
+                                request.prompt.size(), sp.max_tokens, total, c.max_positions)
+        .WithField("max_tokens");
   RETURN_IF_ERROR(cache_->CheckCanEverFit(total));
   if (!sp.stop.empty() && !has_text())
-    return InvalidArgumentError("stop strings need a tokenizer; this model has none");
+    return InvalidArgumentError("stop strings need a tokenizer; this model has none")
+        .WithField("stop");
 
   auto r = std::make_unique<Request>();
   r->callback = std::move(callback);

@@ -14,36 +14,47 @@ bool InRange(double x, double lo, double hi) { return std::isfinite(x) && x >= l
 
 Status SamplingParams::Validate(int64_t V) const {
   if (!InRange(temperature, 0, 100))
-    return InvalidArgumentError("temperature {} must be in [0, 100]", temperature);
-  if (top_k < 0) return InvalidArgumentError("top_k {} must be >= 0 (0: off)", top_k);
+    return InvalidArgumentError("temperature {} must be in [0, 100]", temperature)
+        .WithField("temperature");
+  if (top_k < 0)
+    return InvalidArgumentError("top_k {} must be >= 0 (0: off)", top_k).WithField("top_k");
   if (!InRange(top_p, 0, 1) || top_p == 0)
-    return InvalidArgumentError("top_p {} must be in (0, 1]", top_p);
-  if (!InRange(min_p, 0, 1)) return InvalidArgumentError("min_p {} must be in [0, 1]", min_p);
+    return InvalidArgumentError("top_p {} must be in (0, 1]", top_p).WithField("top_p");
+  if (!InRange(min_p, 0, 1))
+    return InvalidArgumentError("min_p {} must be in [0, 1]", min_p).WithField("min_p");
   if (!InRange(repetition_penalty, 0, 100) || repetition_penalty == 0)
-    return InvalidArgumentError("repetition_penalty {} must be in (0, 100]", repetition_penalty);
+    return InvalidArgumentError("repetition_penalty {} must be in (0, 100]", repetition_penalty)
+        .WithField("repetition_penalty");
   if (!InRange(presence_penalty, -2, 2))
-    return InvalidArgumentError("presence_penalty {} must be in [-2, 2]", presence_penalty);
+    return InvalidArgumentError("presence_penalty {} must be in [-2, 2]", presence_penalty)
+        .WithField("presence_penalty");
   if (!InRange(frequency_penalty, -2, 2))
-    return InvalidArgumentError("frequency_penalty {} must be in [-2, 2]", frequency_penalty);
+    return InvalidArgumentError("frequency_penalty {} must be in [-2, 2]", frequency_penalty)
+        .WithField("frequency_penalty");
   for (const auto& [id, bias] : logit_bias) {
     if (id < 0 || id >= V)
-      return InvalidArgumentError("logit_bias token id {} is outside the vocabulary [0, {})", id, V);
+      return InvalidArgumentError("logit_bias token id {} is outside the vocabulary [0, {})", id, V)
+          .WithField("logit_bias");
     if (!InRange(bias, -100, 100))
-      return InvalidArgumentError("logit_bias {} for token {} must be in [-100, 100]", bias, id);
+      return InvalidArgumentError("logit_bias {} for token {} must be in [-100, 100]", bias, id)
+          .WithField("logit_bias");
   }
-  if (max_tokens < 1) return InvalidArgumentError("max_tokens {} must be >= 1", max_tokens);
+  if (max_tokens < 1)
+    return InvalidArgumentError("max_tokens {} must be >= 1", max_tokens).WithField("max_tokens");
   for (int32_t id : stop_token_ids)
     if (id < 0 || id >= V)
-      return InvalidArgumentError("stop token id {} is outside the vocabulary [0, {})", id, V);
+      return InvalidArgumentError("stop token id {} is outside the vocabulary [0, {})", id, V)
+          .WithField("stop_token_ids");
   if (stop.size() > 16)
     return InvalidArgumentError("{} stop strings given; at most 16 are allowed", stop.size());
   for (const std::string& s : stop) {
-    if (s.empty()) return InvalidArgumentError("stop strings must not be empty");
+    if (s.empty()) return InvalidArgumentError("stop strings must not be empty").WithField("stop");
     if (s.size() > 256)
       return InvalidArgumentError("a stop string of {} bytes is too long (at most 256)", s.size());
   }
   if (logprobs < -1 || logprobs > 20)
-    return InvalidArgumentError("logprobs {} must be in [0, 20] (or absent)", logprobs);
+    return InvalidArgumentError("logprobs {} must be in [0, 20] (or absent)", logprobs)
+        .WithField("logprobs");
   return Status::Ok();
 }
 

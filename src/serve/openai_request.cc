@@ -293,17 +293,7 @@ ApiError ApiErrorFromStatus(const Status& s) {
       e.http_status = 500;
       e.type = "internal_error";
   }
-  static const char* kFields[] = {"temperature", "top_k", "top_p", "min_p", "repetition_penalty",
-                                  "presence_penalty", "frequency_penalty", "logit_bias", "max_tokens",
-                                  "logprobs", "n", "prompt", "stop"};
-  for (const char* f : kFields) {
-    const std::string_view m = e.message;
-    if (m.substr(0, std::string_view(f).size()) == f && m.size() > std::string_view(f).size() &&
-        m[std::string_view(f).size()] == ' ')
-      e.param = f;
-  }
-  if (e.message.rfind("prompt (", 0) == 0 || e.message.rfind("stop token", 0) == 0)
-    e.param = e.message[0] == 'p' ? "max_tokens" : "stop_token_ids";
+  e.param = s.field();
   return e;
 }
 

@@ -36,7 +36,7 @@ struct ApiError {
 };
 // 400 invalid_request_error for InvalidArgument / NotFound / Unimplemented
 // (the client asked for something this server cannot do), 500 otherwise. The
-// param is guessed from the message's first word when it names a field.
+// param is the Status's field (Status::WithField), null when it names none.
 ApiError ApiErrorFromStatus(const Status& s);
 
 // One prompt: text to tokenize or token ids given by the client.

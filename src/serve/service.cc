@@ -155,7 +155,7 @@ StatusOr<std::shared_ptr<GenerationStream>> InferenceService::Generate(std::vect
                                                                        SamplingParams sampling, int64_t n) {
   if (n < 1 || n > options_.max_n) {
     metrics_.CountRejected();
-    return InvalidArgumentError("n must be in [1, {}], got {}", options_.max_n, n);
+    return InvalidArgumentError("n must be in [1, {}], got {}", options_.max_n, n).WithField("n");
   }
   auto stream = std::make_shared<GenerationStream>();
   stream->engine_ = engine_.get();

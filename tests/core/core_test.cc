@@ -28,6 +28,12 @@ TEST(Status, CarriesCodeAndMessage) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.ToString(), "InvalidArgument: config.json: field 'n_head' = 5");
   EXPECT_EQ(s.WithContext("loading x").message(), "loading x: config.json: field 'n_head' = 5");
+  EXPECT_EQ(s.field(), "");
+  const Status f = s.WithField("n_head");
+  EXPECT_EQ(f.field(), "n_head");
+  EXPECT_EQ(f.message(), s.message());
+  EXPECT_EQ(f.WithContext("loading x").field(), "n_head");
+  EXPECT_TRUE(Status::Ok().WithField("x").field().empty());
   int out = 0;
   EXPECT_TRUE(UseIt(3, &out).ok());
   EXPECT_EQ(out, 3);

@@ -101,8 +101,9 @@ std::map<std::string, std::string> Keepers(std::span<const Document> docs, const
   for (size_t i = 0; i < docs.size(); ++i) {
     const DedupDecision& d = r.decisions[i];
     keeper[docs[i].id] = d.verdict.keep ? docs[i].id : d.duplicate_of;
-    if (!d.verdict.keep)
+    if (!d.verdict.keep) {
       EXPECT_TRUE(kept.at(d.duplicate_of)) << docs[i].id << " -> " << d.duplicate_of;
+    }
   }
   return keeper;
 }

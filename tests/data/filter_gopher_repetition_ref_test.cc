@@ -128,7 +128,9 @@ void ExpectBracketed(const std::string& text, double ratio, const std::string& r
     const Verdict v = GopherRepetitionFilter(c).Apply(&d);
     const bool should_drop = ratio > t;
     EXPECT_EQ(!v.keep, should_drop) << reason << " ratio " << ratio << " threshold " << t << " in:\n" << text;
-    if (should_drop) EXPECT_EQ(v.reason, reason);
+    if (should_drop) {
+      EXPECT_EQ(v.reason, reason);
+    }
   }
 }
 

@@ -244,5 +244,42 @@ TEST(FindShardTokenizer, RejectsMixedTokenizers) {
   EXPECT_NE(mixed.status().message().find("byte-level"), std::string::npos) << mixed.status().ToString();
 }
 
+// --format jsonl goes through the pipeline's JSONL reader: one document per
+// line (blank lines and whitespace-only texts dropped); a bad line is an
+// error naming the file and line; an encoder error stops the reading.
+TEST(TextShards, JsonlDocumentsAndErrors) {
+  ScratchDir dir;
+  Write(dir.File("docs.jsonl"),
+        R"({"text": "ab", "id": 1})" "\n\n" R"({"text": "  "})" "\n"
+        R"({"body": "x", "text": "c\nd"})" "\n");
+  TextShardOptions o;
+  o.inputs = {dir.File("docs.jsonl")};
+  o.out_dir = dir.File("out");
+  o.format = "jsonl";
+  o.batch_bytes = 1;
+  o.progress = false;
+  StatusOr<TextShardResult> r = WriteTextShards(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  using Ids = std::vector<std::vector<int32_t>>;
+  int64_t vocab = 0;
+  EXPECT_EQ(ReadDocs(r->shards, &vocab), (Ids{{'a', 'b', 256}, {'c', '\n', 'd', 256}}));
+
+  o.text_field = "body";
+  StatusOr<TextShardResult> bad = WriteTextShards(o);
+  ASSERT_FALSE(bad.ok());
+  const std::string want = "docs.jsonl line 1: not a JSON object with a string 'body'";
+  EXPECT_NE(bad.status().message().find(want), std::string::npos) << bad.status().ToString();
+
+  o.text_field = "text";
+  int calls = 0;
+  auto failing = [&](const std::vector<std::string>&) -> StatusOr<Ids> {
+    ++calls;
+    return InvalidArgumentError("no");
+  };
+  StatusOr<TextShardResult> stop = WriteShardsWith(o, 257, failing);
+  ASSERT_FALSE(stop.ok());
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace seek

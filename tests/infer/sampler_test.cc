@@ -215,5 +215,27 @@ TEST(Sampler, ValidateRejectsAbsurdValues) {
   EXPECT_TRUE(bad([](SamplingParams& p) { p.logprobs = 21; }));
 }
 
+// Each refusal names the field at fault, for the OpenAI error's param.
+TEST(Sampler, ValidateNamesTheField) {
+  auto field = [](auto f) {
+    SamplingParams p;
+    f(p);
+    return p.Validate(100).field();
+  };
+  EXPECT_EQ(field([](SamplingParams& p) { p.temperature = -1; }), "temperature");
+  EXPECT_EQ(field([](SamplingParams& p) { p.top_k = -2; }), "top_k");
+  EXPECT_EQ(field([](SamplingParams& p) { p.top_p = 0; }), "top_p");
+  EXPECT_EQ(field([](SamplingParams& p) { p.min_p = 1.5; }), "min_p");
+  EXPECT_EQ(field([](SamplingParams& p) { p.repetition_penalty = 0; }), "repetition_penalty");
+  EXPECT_EQ(field([](SamplingParams& p) { p.presence_penalty = 3; }), "presence_penalty");
+  EXPECT_EQ(field([](SamplingParams& p) { p.frequency_penalty = 3; }), "frequency_penalty");
+  EXPECT_EQ(field([](SamplingParams& p) { p.logit_bias = {{100, 1.f}}; }), "logit_bias");
+  EXPECT_EQ(field([](SamplingParams& p) { p.logit_bias = {{1, 200.f}}; }), "logit_bias");
+  EXPECT_EQ(field([](SamplingParams& p) { p.max_tokens = 0; }), "max_tokens");
+  EXPECT_EQ(field([](SamplingParams& p) { p.stop_token_ids = {100}; }), "stop_token_ids");
+  EXPECT_EQ(field([](SamplingParams& p) { p.stop = {""}; }), "stop");
+  EXPECT_EQ(field([](SamplingParams& p) { p.logprobs = 21; }), "logprobs");
+}
+
 }  // namespace
 }  // namespace seek
