@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -44,22 +45,76 @@ constexpr uint64_t InverseMod64(uint64_t a) {
 constexpr uint64_t kBaseInverse = InverseMod64(kBase);
 static_assert(kBase * kBaseInverse == 1);
 
+// Dense ids of a document's distinct words in order of first occurrence:
+// an open-addressing table that grows with the vocabulary (not with the
+// document, as a table sized for every word would), so that it stays in
+// cache while the words stream past.
+class Vocabulary {
+ public:
+  void Reset() {
+    slots_.assign(256, Slot{0, 0, kEmpty});
+    mask_ = slots_.size() - 1;
+    shift_ = 64 - 8;
+    size_ = 0;
+  }
+  uint32_t size() const { return size_; }
+  // The id of words[k] (hash: its hash), a new one if it is the first of its kind.
+  uint32_t IdOf(uint64_t hash, const std::vector<std::string_view>& words, uint32_t k) {
+    size_t slot = Home(hash);
+    for (;; slot = (slot + 1) & mask_) {
+      const Slot& e = slots_[slot];
+      if (e.id == kEmpty) break;
+      if (e.hash == hash && words[e.first] == words[k]) return e.id;
+    }
+    slots_[slot] = {hash, k, size_};
+    if (++size_ * 2 > slots_.size()) Grow();
+    return size_ - 1;
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t hash;
+    uint32_t first, id;  // the word's first position; its id (kEmpty: a free slot)
+  };
+  size_t Home(uint64_t hash) const { return (hash * 0x9E3779B97F4A7C15ull) >> shift_; }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{0, 0, kEmpty});
+    mask_ = slots_.size() - 1;
+    --shift_;
+    for (const Slot& e : old) {
+      if (e.id == kEmpty) continue;
+      size_t slot = Home(e.hash);
+      while (slots_[slot].id != kEmpty) slot = (slot + 1) & mask_;
+      slots_[slot] = e;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  int shift_ = 64;
+  uint32_t size_ = 0;
+};
+
 // Words of a document with what the n-gram rules need, built once in one
-// pass over their bytes. N-grams are hashed in O(1) from prefix arrays over
-// words: polynomial hashes mod 2^64 of the words concatenated (datatrove's
-// identity for duplicated n-grams) and of the word sequence (its identity
-// for the top n-grams); equal hashes are confirmed by comparing the text.
+// pass over their bytes: dense word ids (equal words, equal ids: the top
+// n-grams' identity is the word sequence), and polynomial hashes mod 2^64
+// of the words concatenated (datatrove's identity for duplicated n-grams)
+// from prefix arrays, so an n-gram's hash costs O(1); equal hashes are
+// confirmed by comparing the text.
 struct Words {
   std::vector<std::string_view> words;
+  std::vector<uint32_t> ids;         // [W] word k's id: the order of its first occurrence
+  std::vector<uint32_t> by_id;       // [W] word positions sorted by id, ascending within an id
+  std::vector<uint32_t> id_start;    // [ids+1] id's positions are by_id[id_start[id], id_start[id+1])
+  Vocabulary vocab;
   std::vector<size_t> cp_prefix;     // [W+1] code points before word k
-  std::vector<uint64_t> seq_prefix;  // [W+1] polynomial prefix over word hashes
   std::vector<uint64_t> cat_prefix;  // [W+1] polynomial hash of the bytes before word k
   std::vector<uint64_t> cat_power;   // [W+1] kBase^(bytes before word k)
   std::vector<uint64_t> cat_inverse; // [W+1] its inverse
   std::string concat;                // the words joined without spaces
   std::vector<size_t> byte_prefix;   // [W+1] bytes of concat before word k
   std::vector<char> shared;          // [W] see MarkShared
-  uint64_t seq_power[16] = {};       // kBase^n for the top n-grams (n < 16)
   static constexpr size_t kPowers = 64;
   uint64_t powers_[kPowers], inverse_powers_[kPowers];  // kBase^k and its inverse, for short words
 
@@ -81,7 +136,8 @@ struct Words {
     words = w;
     const size_t n = w.size();
     cp_prefix.resize(n + 1);
-    seq_prefix.resize(n + 1);
+    ids.resize(n);
+    vocab.Reset();
     cat_prefix.resize(n + 1);
     cat_power.resize(n + 1);
     cat_inverse.resize(n + 1);
@@ -89,7 +145,7 @@ struct Words {
     byte_prefix.resize(n + 1);
     byte_prefix[0] = 0;
     cp_prefix[0] = 0;
-    seq_prefix[0] = cat_prefix[0] = 0;
+    cat_prefix[0] = 0;
     cat_power[0] = cat_inverse[0] = 1;
     for (size_t k = 0; k < n; ++k) {
       uint64_t h = 0;
@@ -104,48 +160,54 @@ struct Words {
       cp_prefix[k + 1] = cp_prefix[k] + (high < 0x80 ? size : CountCodePoints(w[k]));
       concat.append(w[k]);
       byte_prefix[k + 1] = concat.size();
-      seq_prefix[k + 1] = seq_prefix[k] * kBase + (h ^ (p >> 17));
+      ids[k] = vocab.IdOf(h, w, static_cast<uint32_t>(k));
       cat_prefix[k + 1] = cat_prefix[k] * p + h;
       cat_power[k + 1] = cat_power[k] * p;
       cat_inverse[k + 1] = cat_inverse[k] * q;
     }
-    seq_power[0] = 1;
-    for (int i = 1; i < 16; ++i) seq_power[i] = seq_power[i - 1] * kBase;
+    // Counting sort of the positions by id.
+    const uint32_t n_ids = vocab.size();
+    id_start.assign(n_ids + 1, 0);
+    for (size_t k = 0; k < n; ++k) ++id_start[ids[k] + 1];
+    for (uint32_t id = 0; id < n_ids; ++id) id_start[id + 1] += id_start[id];
+    by_id.resize(n);
+    thread_local std::vector<uint32_t> next;
+    next.assign(id_start.begin(), id_start.end() - 1);
+    for (size_t k = 0; k < n; ++k) by_id[next[ids[k]]++] = static_cast<uint32_t>(k);
   }
   size_t Chars(size_t i, size_t n) const { return cp_prefix[i + n] - cp_prefix[i]; }
-  uint64_t SeqHash(size_t i, size_t n) const {
-    const uint64_t power = n < 16 ? seq_power[n] : cat_power[0];  // n >= 16: weaker hash, still verified
-    return seq_prefix[i + n] - seq_prefix[i] * power;
-  }
-  bool SameSeq(size_t i, size_t j, size_t n) const {
-    for (size_t k = 0; k < n; ++k)
-      if (words[i + k] != words[j + k]) return false;
-    return true;
-  }
   size_t Bytes(size_t i, size_t n) const { return byte_prefix[i + n] - byte_prefix[i]; }
 
   // Two n-grams with equal concatenations of at least kKeyBytes bytes start
   // with the same kKeyBytes bytes of `concat`. shared[k] is 0 when the
   // kKeyBytes bytes from word k's start occur at no other word start (1 if
   // they might: hashes that collide only mark more words shared), so an
-  // n-gram from word k at least that long equals no other n-gram.
+  // n-gram from word k at least that long equals no other n-gram. The keys'
+  // hashes go to two bit tables ("seen", "seen again") of 8 slots per word:
+  // 2 bits a slot, small enough to stay in cache where a hash table of the
+  // keys would miss it on nearly every word of a long document.
   static constexpr size_t kKeyBytes = 16;
   void MarkShared() {
     const size_t n = words.size();
-    thread_local HashedSet keys;
+    thread_local std::vector<uint64_t> bits;  // [2 * slots / 64]: seen, seen again, interleaved by word
     thread_local std::vector<uint32_t> slot_of;
-    keys.Reset(n);
+    int slot_bits = 7;
+    while ((size_t{1} << slot_bits) < 8 * n) ++slot_bits;
+    bits.assign(2 * ((size_t{1} << slot_bits) / 64), 0);
     slot_of.assign(n, UINT32_MAX);
     for (size_t k = 0; k < n; ++k) {
       if (byte_prefix[k] + kKeyBytes > concat.size()) continue;
-      bool inserted;
-      const size_t slot = keys.FindOrInsert(HashBytes(std::string_view(concat).substr(byte_prefix[k], kKeyBytes)),
-                                            static_cast<uint32_t>(k), [](uint32_t) { return true; }, &inserted);
-      ++keys.count(slot);
-      slot_of[k] = static_cast<uint32_t>(slot);
+      const uint64_t h = HashBytes(std::string_view(concat).substr(byte_prefix[k], kKeyBytes));
+      const auto slot = static_cast<uint32_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - slot_bits));
+      slot_of[k] = slot;
+      uint64_t* pair = &bits[2 * (slot >> 6)];
+      const uint64_t bit = uint64_t{1} << (slot & 63);
+      pair[1] |= pair[0] & bit;
+      pair[0] |= bit;
     }
     shared.resize(n);
-    for (size_t k = 0; k < n; ++k) shared[k] = slot_of[k] == UINT32_MAX || keys.count(slot_of[k]) > 1;
+    for (size_t k = 0; k < n; ++k)
+      shared[k] = slot_of[k] == UINT32_MAX || (bits[2 * (slot_of[k] >> 6) + 1] >> (slot_of[k] & 63) & 1);
   }
 
   uint64_t ConcatHash(size_t i, size_t n) const {
@@ -167,38 +229,104 @@ struct Words {
   }
 };
 
-// find_top_duplicate(get_n_grams(words, n)): characters of the most common
-// n-gram (joined with spaces) times its count; 0 if there is no n-gram.
-// *max_count gets that count.
-size_t TopNGramChars(const Words& w, size_t n, uint32_t* max_count) {
-  *max_count = 0;
-  const size_t total = w.words.size();
-  if (total < n) return 0;
-  const size_t m = total - n + 1;
-  thread_local HashedSet set;
-  thread_local std::vector<uint32_t> slot_of;
-  set.Reset(m);
-  slot_of.resize(m);
-  uint32_t best = 0;
-  for (size_t i = 0; i < m; ++i) {
-    bool inserted;
-    const size_t slot = set.FindOrInsert(w.SeqHash(i, n), static_cast<uint32_t>(i),
-                                         [&](uint32_t j) { return w.SameSeq(j, i, n); }, &inserted);
-    slot_of[i] = static_cast<uint32_t>(slot);
-    best = std::max(best, ++set.count(slot));
-  }
-  *max_count = best;
-  for (size_t i = 0; i < m; ++i) {  // Counter.most_common: the first seen among equals
-    if (set.count(slot_of[i]) == best) return (w.Chars(i, n) + (n - 1)) * best;
-  }
-  return 0;
-}
-
 // The longest n-gram joined with spaces, in characters.
 size_t LongestNGramChars(const Words& w, size_t n) {
   size_t longest = 0;
   for (size_t i = 0; i + n <= w.words.size(); ++i) longest = std::max(longest, w.Chars(i, n) + (n - 1));
   return longest;
+}
+
+// find_top_duplicate(get_n_grams(words, n)) / len(text) > frac: whether
+// the most common n-gram (ties: the one seen first), its characters joined
+// with spaces times its count, passes frac of the text's `chars`.
+//
+// Best-first over groups of positions that share their first `level` words
+// (level 1: the positions of one word id), largest group first: a group's
+// size bounds the count of every n-gram starting with its words, so the
+// first n-word group taken has the top count, and groups smaller than it
+// need not be split. Splitting a group by its next word touches only its
+// own positions, where one hash table over all n-grams would miss the
+// cache on nearly every n-gram of a long document. While no n-gram has
+// been reached, a largest group that cannot pass frac even with the longest
+// n-gram ends the search: the rule cannot fire.
+bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
+  const size_t total = w.words.size();
+  if (n == 0 || total < n) return false;  // no n-gram: find_top_duplicate gives 0
+  const size_t longest = LongestNGramChars(w, n);
+  struct Group {
+    uint32_t size, level, offset;  // positions [offset, offset + size) of w.by_id (level 1) or pool, ascending
+    bool operator<(const Group& o) const { return size < o.size; }
+  };
+  // A group too small to pass frac even with the longest n-gram is left out:
+  // if the top n-gram's count were that small, the rule would not fire; if
+  // not, that group cannot reach the top count.
+  const auto can_pass = [&](uint32_t size) {
+    return static_cast<double>(static_cast<size_t>(size) * longest) / chars > frac;
+  };
+  thread_local std::vector<uint32_t> pool;  // positions of the groups past level 1
+  thread_local std::vector<Group> heap;
+  thread_local std::vector<uint32_t> child_of, child_size;
+  thread_local HashedSet children;
+  pool.clear();
+  heap.clear();
+  for (size_t id = 0; id + 1 < w.id_start.size(); ++id)  // level 1: positions in w.by_id
+    if (can_pass(w.id_start[id + 1] - w.id_start[id]))
+      heap.push_back({w.id_start[id + 1] - w.id_start[id], 1, w.id_start[id]});
+  std::make_heap(heap.begin(), heap.end());
+  const auto position = [&](const Group& g, uint32_t k) {
+    return g.level == 1 ? w.by_id[g.offset + k] : pool[g.offset + k];
+  };
+  uint32_t best = 0, best_first = UINT32_MAX;
+  while (!heap.empty()) {
+    const Group g = heap.front();
+    if (g.size < best) break;  // no n-gram left can reach the top count
+    std::pop_heap(heap.begin(), heap.end());
+    heap.pop_back();
+    if (g.level == n) {  // one n-gram, g.size its count (>= best, so == best once best is set)
+      best = g.size;
+      best_first = std::min(best_first, position(g, 0));
+      continue;
+    }
+    // Split by word `level` of the n-gram; positions too close to the end drop out.
+    const uint32_t level = g.level;
+    children.Reset(g.size);
+    child_of.resize(g.size);
+    child_size.clear();
+    for (uint32_t k = 0; k < g.size; ++k) {
+      const uint32_t p = position(g, k);
+      if (p + n > total) {
+        child_of[k] = UINT32_MAX;
+        continue;
+      }
+      const uint32_t id = w.ids[p + level];
+      bool inserted;
+      const size_t slot = children.FindOrInsert(
+          (id + 1) * 0xD6E8FEB86659FD93ull, p, [&](uint32_t q) { return w.ids[q + level] == id; }, &inserted);
+      if (inserted) {
+        children.count(slot) = static_cast<uint32_t>(child_size.size());
+        child_size.push_back(0);
+      }
+      child_of[k] = children.count(slot);
+      ++child_size[child_of[k]];
+    }
+    // The children's positions go to the end of the pool, in order.
+    const uint32_t base = static_cast<uint32_t>(pool.size());
+    uint32_t offset = base;
+    for (uint32_t& c : child_size) {
+      const uint32_t size = c;
+      c = offset;  // now the child's next free place
+      if (size >= best && can_pass(size)) {
+        heap.push_back({size, level + 1, offset});
+        std::push_heap(heap.begin(), heap.end());
+      }
+      offset += size;
+    }
+    pool.resize(offset);
+    for (uint32_t k = 0; k < g.size; ++k)
+      if (child_of[k] != UINT32_MAX) pool[child_size[child_of[k]]++] = position(g, k);
+  }
+  if (best == 0) return false;
+  return static_cast<double>((w.Chars(best_first, n) + (n - 1)) * best) / chars > frac;
 }
 
 // find_all_duplicate(words, n).
@@ -270,21 +398,8 @@ Verdict GopherRepetitionFilter::Apply(Document* doc) const {
   split.clear();
   SplitWords(text, &split);
   words.Build(split.words);
-  // An n-gram occurs no more often than its prefix, so a count measured for
-  // a smaller n bounds the top count for larger n: when even the longest
-  // n-gram that often stays under the threshold, the count is not needed.
-  size_t bound_n = 0;
-  uint32_t bound_count = 0;
-  for (const auto& [n, frac] : c.top_n_grams) {
-    const size_t un = static_cast<size_t>(n);
-    if (bound_n > 0 && un >= bound_n &&
-        static_cast<double>(bound_count) * static_cast<double>(LongestNGramChars(words, un)) / chars <= frac)
-      continue;
-    uint32_t count;
-    if (static_cast<double>(TopNGramChars(words, un, &count)) / chars > frac)
-      return Verdict::Drop(fmt::format("top_{}_gram", n));
-    if (bound_n == 0 || un >= bound_n) bound_n = un, bound_count = count;
-  }
+  for (const auto& [n, frac] : c.top_n_grams)
+    if (TopNGramPasses(words, static_cast<size_t>(n), chars, frac)) return Verdict::Drop(fmt::format("top_{}_gram", n));
   if (!c.dup_n_grams.empty()) words.MarkShared();
   for (const auto& [n, frac] : c.dup_n_grams) {
     if (static_cast<double>(DuplicatedNGramChars(words, static_cast<size_t>(n))) / chars > frac)
