@@ -15,8 +15,6 @@
 namespace seek {
 namespace {
 
-constexpr uint64_t kBase = 0x9E3779B97F4A7C15ull;  // odd: polynomial hashes mod 2^64
-
 // re.split(r"\n{min_run,}", s): the pieces between runs of at least
 // `min_run` newlines, empty pieces at either end included.
 void SplitAtNewlineRuns(std::string_view s, size_t min_run, std::vector<std::string_view>* out) {
@@ -36,57 +34,59 @@ void SplitAtNewlineRuns(std::string_view s, size_t min_run, std::vector<std::str
   out->push_back(s.substr(start));
 }
 
-// The inverse of an odd number modulo 2^64 (Newton's iteration).
-constexpr uint64_t InverseMod64(uint64_t a) {
-  uint64_t x = a;
-  for (int i = 0; i < 6; ++i) x *= 2 - a * x;
-  return x;
-}
-constexpr uint64_t kBaseInverse = InverseMod64(kBase);
-static_assert(kBase * kBaseInverse == 1);
-
-// Dense ids of a document's distinct words in order of first occurrence:
-// an open-addressing table that grows with the vocabulary (not with the
-// document, as a table sized for every word would), so that it stays in
-// cache while the words stream past.
-class Vocabulary {
+// An open-addressing set of item indices keyed by 64-bit hashes (the
+// caller's equality decides between equal hashes) that grows with what it
+// holds, not with the document: where most items are never inserted (word
+// ids, n-grams that may repeat) it stays small enough for the cache, where
+// a table sized for every word of a long document would miss it on nearly
+// every insert. Each item carries a 32-bit value.
+class GrowingSet {
  public:
-  void Reset() {
-    slots_.assign(256, Slot{0, 0, kEmpty});
+  // expected: a guess at the number of items (the set grows past it).
+  void Reset(size_t expected) {
+    int bits = 8;
+    while ((size_t{1} << bits) < 2 * expected && bits < 30) ++bits;
+    slots_.assign(size_t{1} << bits, Slot{0, kEmpty, 0});
     mask_ = slots_.size() - 1;
-    shift_ = 64 - 8;
+    shift_ = 64 - bits;
     size_ = 0;
   }
   uint32_t size() const { return size_; }
-  // The id of words[k] (hash: its hash), a new one if it is the first of its kind.
-  uint32_t IdOf(uint64_t hash, const std::vector<std::string_view>& words, uint32_t k) {
+  // The value of the item equal to `index` (eq(stored_index)); when there is
+  // none, inserts `index` with `value` and returns it, *inserted = true.
+  template <typename Eq>
+  uint32_t FindOrInsert(uint64_t hash, uint32_t index, uint32_t value, Eq&& eq, bool* inserted) {
     size_t slot = Home(hash);
     for (;; slot = (slot + 1) & mask_) {
       const Slot& e = slots_[slot];
-      if (e.id == kEmpty) break;
-      if (e.hash == hash && words[e.first] == words[k]) return e.id;
+      if (e.index == kEmpty) break;
+      if (e.hash == hash && eq(e.index)) {
+        *inserted = false;
+        return e.value;
+      }
     }
-    slots_[slot] = {hash, k, size_};
+    slots_[slot] = {hash, index, value};
+    *inserted = true;
     if (++size_ * 2 > slots_.size()) Grow();
-    return size_ - 1;
+    return value;
   }
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Slot {
+  static constexpr uint32_t kEmpty = UINT32_MAX;  // no index is: documents have < 2^32 words
+  struct Slot {  // 16 bytes: four to a cache line
     uint64_t hash;
-    uint32_t first, id;  // the word's first position; its id (kEmpty: a free slot)
+    uint32_t index, value;
   };
   size_t Home(uint64_t hash) const { return (hash * 0x9E3779B97F4A7C15ull) >> shift_; }
   void Grow() {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.size() * 2, Slot{0, 0, kEmpty});
+    slots_.assign(old.size() * 2, Slot{0, kEmpty, 0});
     mask_ = slots_.size() - 1;
     --shift_;
     for (const Slot& e : old) {
-      if (e.id == kEmpty) continue;
+      if (e.index == kEmpty) continue;
       size_t slot = Home(e.hash);
-      while (slots_[slot].id != kEmpty) slot = (slot + 1) & mask_;
+      while (slots_[slot].index != kEmpty) slot = (slot + 1) & mask_;
       slots_[slot] = e;
     }
   }
@@ -97,73 +97,50 @@ class Vocabulary {
 };
 
 // Words of a document with what the n-gram rules need, built once in one
-// pass over their bytes: dense word ids (equal words, equal ids: the top
-// n-grams' identity is the word sequence), and polynomial hashes mod 2^64
-// of the words concatenated (datatrove's identity for duplicated n-grams)
-// from prefix arrays, so an n-gram's hash costs O(1); equal hashes are
-// confirmed by comparing the text.
+// pass: dense word ids (equal words, equal ids: the top n-grams' identity
+// is the word sequence), and the words concatenated without spaces
+// (datatrove's identity for duplicated n-grams), where an n-gram's
+// concatenation is one slice to hash and compare.
 struct Words {
   std::vector<std::string_view> words;
   std::vector<uint32_t> ids;         // [W] word k's id: the order of its first occurrence
   std::vector<uint32_t> by_id;       // [W] word positions sorted by id, ascending within an id
   std::vector<uint32_t> id_start;    // [ids+1] id's positions are by_id[id_start[id], id_start[id+1])
-  Vocabulary vocab;
+  GrowingSet vocab;                  // value: the word's id
   std::vector<size_t> cp_prefix;     // [W+1] code points before word k
-  std::vector<uint64_t> cat_prefix;  // [W+1] polynomial hash of the bytes before word k
-  std::vector<uint64_t> cat_power;   // [W+1] kBase^(bytes before word k)
-  std::vector<uint64_t> cat_inverse; // [W+1] its inverse
   std::string concat;                // the words joined without spaces
   std::vector<size_t> byte_prefix;   // [W+1] bytes of concat before word k
   std::vector<char> shared;          // [W] see MarkShared
-  static constexpr size_t kPowers = 64;
-  uint64_t powers_[kPowers], inverse_powers_[kPowers];  // kBase^k and its inverse, for short words
-
-  static uint64_t Power(uint64_t base, size_t e) {
-    uint64_t r = 1;
-    for (; e > 0; e >>= 1, base *= base)
-      if (e & 1) r *= base;
-    return r;
-  }
-  Words() {
-    powers_[0] = inverse_powers_[0] = 1;
-    for (size_t k = 1; k < kPowers; ++k) {
-      powers_[k] = powers_[k - 1] * kBase;
-      inverse_powers_[k] = inverse_powers_[k - 1] * kBaseInverse;
-    }
-  }
 
   void Build(const std::vector<std::string_view>& w) {
     words = w;
     const size_t n = w.size();
     cp_prefix.resize(n + 1);
     ids.resize(n);
-    vocab.Reset();
-    cat_prefix.resize(n + 1);
-    cat_power.resize(n + 1);
-    cat_inverse.resize(n + 1);
+    vocab.Reset(n / 8);
     concat.clear();
     byte_prefix.resize(n + 1);
     byte_prefix[0] = 0;
     cp_prefix[0] = 0;
-    cat_prefix[0] = 0;
-    cat_power[0] = cat_inverse[0] = 1;
     for (size_t k = 0; k < n; ++k) {
-      uint64_t h = 0;
-      uint8_t high = 0;
-      for (char c : w[k]) {
-        h = h * kBase + static_cast<uint8_t>(c) + 1;
-        high |= static_cast<uint8_t>(c);
-      }
+      // Words of up to 7 bytes are their own key: the bytes, the length and
+      // the top bit set, so that no other word's key equals it and it needs
+      // no text comparison. Longer ones: their hash with the top bit clear.
       const size_t size = w[k].size();
-      const uint64_t p = size < kPowers ? powers_[size] : Power(kBase, size);
-      const uint64_t q = size < kPowers ? inverse_powers_[size] : Power(kBaseInverse, size);
+      uint8_t high = 0;
+      uint64_t key = 0;
+      for (char c : w[k]) {
+        high |= static_cast<uint8_t>(c);
+        key = key << 8 | static_cast<uint8_t>(c);
+      }
+      const bool short_word = size <= 7;
+      key = short_word ? key | uint64_t{size} << 56 | uint64_t{1} << 63 : HashBytes(w[k]) & ~(uint64_t{1} << 63);
       cp_prefix[k + 1] = cp_prefix[k] + (high < 0x80 ? size : CountCodePoints(w[k]));
       concat.append(w[k]);
       byte_prefix[k + 1] = concat.size();
-      ids[k] = vocab.IdOf(h, w, static_cast<uint32_t>(k));
-      cat_prefix[k + 1] = cat_prefix[k] * p + h;
-      cat_power[k + 1] = cat_power[k] * p;
-      cat_inverse[k + 1] = cat_inverse[k] * q;
+      bool inserted;
+      ids[k] = vocab.FindOrInsert(key, static_cast<uint32_t>(k), vocab.size(),
+                                  [&](uint32_t j) { return short_word || w[j] == w[k]; }, &inserted);
     }
     // Counting sort of the positions by id.
     const uint32_t n_ids = vocab.size();
@@ -177,6 +154,10 @@ struct Words {
   }
   size_t Chars(size_t i, size_t n) const { return cp_prefix[i + n] - cp_prefix[i]; }
   size_t Bytes(size_t i, size_t n) const { return byte_prefix[i + n] - byte_prefix[i]; }
+  // "".join(words[i:i+n]): a slice of concat.
+  std::string_view Concat(size_t i, size_t n) const {
+    return std::string_view(concat).substr(byte_prefix[i], Bytes(i, n));
+  }
 
   // Two n-grams with equal concatenations of at least kKeyBytes bytes start
   // with the same kKeyBytes bytes of `concat`. shared[k] is 0 when the
@@ -210,23 +191,6 @@ struct Words {
       shared[k] = slot_of[k] == UINT32_MAX || (bits[2 * (slot_of[k] >> 6) + 1] >> (slot_of[k] & 63) & 1);
   }
 
-  uint64_t ConcatHash(size_t i, size_t n) const {
-    return cat_prefix[i + n] - cat_prefix[i] * cat_power[i + n] * cat_inverse[i];
-  }
-  // "".join(words[i:i+n]) == "".join(words[j:j+n]), without joining.
-  bool SameConcat(size_t i, size_t j, size_t n) const {
-    size_t a = i, b = j, ia = 0, ib = 0;
-    const size_t ea = i + n, eb = j + n;
-    while (true) {
-      while (a < ea && ia == words[a].size()) ++a, ia = 0;
-      while (b < eb && ib == words[b].size()) ++b, ib = 0;
-      if (a == ea || b == eb) return a == ea && b == eb;
-      const size_t take = std::min(words[a].size() - ia, words[b].size() - ib);
-      if (words[a].substr(ia, take) != words[b].substr(ib, take)) return false;
-      ia += take;
-      ib += take;
-    }
-  }
 };
 
 // The longest n-gram joined with spaces, in characters.
@@ -334,8 +298,8 @@ size_t DuplicatedNGramChars(const Words& w, size_t n) {
   const size_t total = w.words.size();
   if (total < n) return 0;
   const size_t m = total - n + 1;
-  thread_local HashedSet set;
-  set.Reset(m);
+  thread_local GrowingSet set;
+  set.Reset(0);
   size_t repeated = 0;
   for (size_t i = 0; i < m;) {
     if (!w.shared[i] && w.Bytes(i, n) >= Words::kKeyBytes) {  // equal to no other n-gram
@@ -343,8 +307,9 @@ size_t DuplicatedNGramChars(const Words& w, size_t n) {
       continue;
     }
     bool inserted;
-    set.FindOrInsert(w.ConcatHash(i, n), static_cast<uint32_t>(i),
-                     [&](uint32_t j) { return w.SameConcat(j, i, n); }, &inserted);
+    const std::string_view gram = w.Concat(i, n);
+    set.FindOrInsert(HashBytes(gram), static_cast<uint32_t>(i), 0,
+                     [&](uint32_t j) { return w.Concat(j, n) == gram; }, &inserted);
     if (inserted) {
       ++i;
     } else {
