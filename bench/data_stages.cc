@@ -30,6 +30,7 @@
 // fetched, so it is not run side by side; the figure is printed as quoted.
 //
 // Usage: data_stages [--config FILE] [--bytes N] [--threads 1,2] [--stages a,b,...]
+#include <fmt/format.h>
 #include <time.h>
 
 #include <algorithm>
@@ -42,8 +43,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "core/threads.h"
 #include "data/dedup.h"
@@ -143,8 +142,10 @@ int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--config" && v) config_path = v, ++i;
-    else if (a == "--bytes" && v) min_bytes = static_cast<int64_t>(std::atof(v)), ++i;
+    if (a == "--config" && v)
+      config_path = v, ++i;
+    else if (a == "--bytes" && v)
+      min_bytes = static_cast<int64_t>(std::atof(v)), ++i;
     else if (a == "--threads" && v) {
       thread_counts.clear();
       for (const std::string& t : SplitCommas(v)) thread_counts.push_back(std::atoi(t.c_str()));
@@ -153,7 +154,9 @@ int Main(int argc, char** argv) {
       for (const std::string& s : SplitCommas(v)) only.insert(s);
       ++i;
     } else {
-      std::fprintf(stderr, "usage: data_stages [--config FILE] [--bytes N] [--threads 1,2] [--stages a,b,...]\n");
+      std::fprintf(
+          stderr,
+          "usage: data_stages [--config FILE] [--bytes N] [--threads 1,2] [--stages a,b,...]\n");
       return 2;
     }
   }
@@ -172,7 +175,8 @@ int Main(int argc, char** argv) {
   std::vector<nlohmann::json> stage_json = config->stages;
   std::vector<std::string> filter_sources;
   for (const nlohmann::json& j : stage_json)
-    if (j.value("stage", "") == "gopher_quality" && j.contains("sources")) filter_sources = j["sources"];
+    if (j.value("stage", "") == "gopher_quality" && j.contains("sources"))
+      filter_sources = j["sources"];
   nlohmann::json c4 = {{"stage", "c4"}};
   if (!filter_sources.empty()) c4["sources"] = filter_sources;
   stage_json.push_back(c4);
@@ -213,7 +217,8 @@ int Main(int argc, char** argv) {
     std::vector<char> keep(prepared.size());
     ParallelFor(static_cast<int64_t>(prepared.size()), 16, [&](int64_t a, int64_t b) {
       for (int64_t i = a; i < b; ++i) {
-        const Verdict v = s.Applies(prepared[i]) ? s.document->Apply(&prepared[i]) : Verdict::Keep();
+        const Verdict v =
+            s.Applies(prepared[i]) ? s.document->Apply(&prepared[i]) : Verdict::Keep();
         keep[i] = v.keep || s.name == "langid";
       }
     });
@@ -303,11 +308,13 @@ int Main(int argc, char** argv) {
     for (const std::string& src : s.sources) row.sources += (row.sources.empty() ? "" : ",") + src;
     if (row.sources.empty()) row.sources = "all";
     for (int t : thread_counts) {
-      std::vector<Document> docs = Replicate(input, min_bytes, &row.copies);  // fresh: stages rewrite text
+      std::vector<Document> docs =
+          Replicate(input, min_bytes, &row.copies);  // fresh: stages rewrite text
       row.docs = static_cast<int64_t>(docs.size());
       row.bytes = TextBytes(docs);
       row.runs.push_back({t, RunDocumentStage(*s.document, &docs, t)});
-      std::fprintf(stderr, "  %-20s %d thread(s): %6.1f s\n", row.name.c_str(), t, row.runs.back().second.wall);
+      std::fprintf(stderr, "  %-20s %d thread(s): %6.1f s\n", row.name.c_str(), t,
+                   row.runs.back().second.wall);
     }
     rows.push_back(std::move(row));
   }
@@ -317,16 +324,21 @@ int Main(int argc, char** argv) {
   std::printf("\n");
   for (const Row& row : rows) {
     const double mb = static_cast<double>(row.bytes) / 1e6;
-    const double kept = row.runs.empty() || row.docs == 0
-                            ? 0
-                            : 100.0 * static_cast<double>(row.runs[0].second.kept) / static_cast<double>(row.docs);
-    std::printf("%-20s %-10s %6d %9.1f %9lld %5.1f%%", row.name.c_str(), row.sources.empty() ? "all" : row.sources.c_str(),
-                row.copies, mb, static_cast<long long>(row.docs), kept);
+    const double kept =
+        row.runs.empty() || row.docs == 0
+            ? 0
+            : 100.0 * static_cast<double>(row.runs[0].second.kept) / static_cast<double>(row.docs);
+    std::printf("%-20s %-10s %6d %9.1f %9lld %5.1f%%", row.name.c_str(),
+                row.sources.empty() ? "all" : row.sources.c_str(), row.copies, mb,
+                static_cast<long long>(row.docs), kept);
     for (const auto& [t, r] : row.runs) std::printf(" | %10.1f %9.1f", mb / r.wall, mb / r.cpu);
     std::printf("\n");
   }
-  std::printf("\nkept: documents the stage keeps (minhash sketches: documents with a signature).\n");
-  std::printf("MB/s: input MB per wall second; MB/s/core: input MB per CPU second of the working threads.\n");
+  std::printf(
+      "\nkept: documents the stage keeps (minhash sketches: documents with a signature).\n");
+  std::printf(
+      "MB/s: input MB per wall second; MB/s/core: input MB per CPU second of the working "
+      "threads.\n");
 
   // Targets (issue 7): filters >= 50 MB/s per core, MinHash signatures >= 20.
   std::printf("\ntargets (MB/s/core, every thread count):\n");
@@ -334,12 +346,14 @@ int Main(int argc, char** argv) {
     if (!row.filter && !row.minhash) continue;
     const double target = row.minhash ? 20 : 50;
     double worst = 1e30;
-    for (const auto& [t, r] : row.runs) worst = std::min(worst, static_cast<double>(row.bytes) / 1e6 / r.cpu);
-    std::printf("  %-20s >= %2.0f: %s (lowest %.1f)\n", row.name.c_str(), target, worst >= target ? "met" : "MISSED",
-                worst);
+    for (const auto& [t, r] : row.runs)
+      worst = std::min(worst, static_cast<double>(row.bytes) / 1e6 / r.cpu);
+    std::printf("  %-20s >= %2.0f: %s (lowest %.1f)\n", row.name.c_str(), target,
+                worst >= target ? "met" : "MISSED", worst);
   }
   std::printf(
-      "\nanchor: datatrove's published runs work out to ~0.15-1 MB/s per core (issue 7); datatrove is not\n"
+      "\nanchor: datatrove's published runs work out to ~0.15-1 MB/s per core (issue 7); datatrove "
+      "is not\n"
       "installed on this machine and cannot be fetched, so it is quoted, not run side by side.\n");
   std::printf("load average at the end: %s\n", LoadAverage().c_str());
   return 0;
@@ -348,4 +362,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace seek
 
-int main(int argc, char** argv) { return seek::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return seek::Main(argc, argv);
+}
