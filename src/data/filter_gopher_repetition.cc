@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "data/py_text.h"
@@ -102,7 +103,7 @@ class GrowingSet {
 // (datatrove's identity for duplicated n-grams), where an n-gram's
 // concatenation is one slice to hash and compare.
 struct Words {
-  std::vector<std::string_view> words;
+  std::span<const std::string_view> words;  // the split's words
   std::vector<uint32_t> ids;         // [W] word k's id: the order of its first occurrence
   std::vector<uint32_t> by_id;       // [W] word positions sorted by id, ascending within an id
   std::vector<uint32_t> id_start;    // [ids+1] id's positions are by_id[id_start[id], id_start[id+1])
@@ -113,11 +114,11 @@ struct Words {
   std::vector<char> shared;          // [W] see MarkShared
 
   void Build(const std::vector<std::string_view>& w) {
-    words = w;
+    words = w;  // a view: the split outlives this document's checks
     const size_t n = w.size();
     cp_prefix.resize(n + 1);
     ids.resize(n);
-    vocab.Reset(n / 8);
+    vocab.Reset(n / 4);
     concat.clear();
     byte_prefix.resize(n + 1);
     byte_prefix[0] = 0;
@@ -224,9 +225,15 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
   // A group too small to pass frac even with the longest n-gram is left out:
   // if the top n-gram's count were that small, the rule would not fire; if
   // not, that group cannot reach the top count.
-  const auto can_pass = [&](uint32_t size) {
-    return static_cast<double>(static_cast<size_t>(size) * longest) / chars > frac;
-  };
+  const auto can_pass_exact = [&](size_t size) { return static_cast<double>(size * longest) / chars > frac; };
+  // can_pass_exact is monotone in size: the smallest size that passes, from
+  // a guess corrected by the exact test.
+  if (!can_pass_exact(total)) return false;  // no group holds more than every position
+  const double guess = frac * chars / static_cast<double>(std::max<size_t>(longest, 1));
+  size_t min_pass = guess >= 0 ? static_cast<size_t>(std::min(guess, static_cast<double>(total))) : 0;
+  while (min_pass > 0 && can_pass_exact(min_pass - 1)) --min_pass;
+  while (!can_pass_exact(min_pass)) ++min_pass;
+  const auto can_pass = [&](uint32_t size) { return size >= min_pass; };
   thread_local std::vector<uint32_t> pool;  // positions of the groups past level 1
   thread_local std::vector<Group> heap;
   thread_local std::vector<uint32_t> child_of, child_size;
