@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "data/py_text.h"
@@ -13,8 +15,6 @@
 
 namespace seek {
 namespace {
-
-constexpr uint64_t kBase = 0x9E3779B97F4A7C15ull;  // odd: polynomial hashes mod 2^64
 
 // re.split(r"\n{min_run,}", s): the pieces between runs of at least
 // `min_run` newlines, empty pieces at either end included.
@@ -35,164 +35,164 @@ void SplitAtNewlineRuns(std::string_view s, size_t min_run, std::vector<std::str
   out->push_back(s.substr(start));
 }
 
-// The inverse of an odd number modulo 2^64 (Newton's iteration).
-constexpr uint64_t InverseMod64(uint64_t a) {
-  uint64_t x = a;
-  for (int i = 0; i < 6; ++i) x *= 2 - a * x;
-  return x;
-}
-constexpr uint64_t kBaseInverse = InverseMod64(kBase);
-static_assert(kBase * kBaseInverse == 1);
+// An open-addressing set of item indices keyed by 64-bit hashes (the
+// caller's equality decides between equal hashes) that grows with what it
+// holds, not with the document: where most items are never inserted (word
+// ids, n-grams that may repeat) it stays small enough for the cache, where
+// a table sized for every word of a long document would miss it on nearly
+// every insert. Each item carries a 32-bit value.
+class GrowingSet {
+ public:
+  // expected: a guess at the number of items (the set grows past it).
+  void Reset(size_t expected) {
+    int bits = 8;
+    while ((size_t{1} << bits) < 2 * expected && bits < 30) ++bits;
+    slots_.assign(size_t{1} << bits, Slot{0, kEmpty, 0});
+    mask_ = slots_.size() - 1;
+    shift_ = 64 - bits;
+    size_ = 0;
+  }
+  uint32_t size() const { return size_; }
+  // The value of the item equal to `index` (eq(stored_index)); when there is
+  // none, inserts `index` with `value` and returns it, *inserted = true.
+  template <typename Eq>
+  uint32_t FindOrInsert(uint64_t hash, uint32_t index, uint32_t value, Eq&& eq, bool* inserted) {
+    size_t slot = Home(hash);
+    for (;; slot = (slot + 1) & mask_) {
+      const Slot& e = slots_[slot];
+      if (e.index == kEmpty) break;
+      if (e.hash == hash && eq(e.index)) {
+        *inserted = false;
+        return e.value;
+      }
+    }
+    slots_[slot] = {hash, index, value};
+    *inserted = true;
+    if (++size_ * 2 > slots_.size()) Grow();
+    return value;
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;  // no index is: documents have < 2^32 words
+  struct Slot {  // 16 bytes: four to a cache line
+    uint64_t hash;
+    uint32_t index, value;
+  };
+  size_t Home(uint64_t hash) const { return (hash * 0x9E3779B97F4A7C15ull) >> shift_; }
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{0, kEmpty, 0});
+    mask_ = slots_.size() - 1;
+    --shift_;
+    for (const Slot& e : old) {
+      if (e.index == kEmpty) continue;
+      size_t slot = Home(e.hash);
+      while (slots_[slot].index != kEmpty) slot = (slot + 1) & mask_;
+      slots_[slot] = e;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  int shift_ = 64;
+  uint32_t size_ = 0;
+};
 
 // Words of a document with what the n-gram rules need, built once in one
-// pass over their bytes. N-grams are hashed in O(1) from prefix arrays over
-// words: polynomial hashes mod 2^64 of the words concatenated (datatrove's
-// identity for duplicated n-grams) and of the word sequence (its identity
-// for the top n-grams); equal hashes are confirmed by comparing the text.
+// pass: dense word ids (equal words, equal ids: the top n-grams' identity
+// is the word sequence), and the words concatenated without spaces
+// (datatrove's identity for duplicated n-grams), where an n-gram's
+// concatenation is one slice to hash and compare.
 struct Words {
-  std::vector<std::string_view> words;
+  std::span<const std::string_view> words;  // the split's words
+  std::vector<uint32_t> ids;         // [W] word k's id: the order of its first occurrence
+  std::vector<uint32_t> by_id;       // [W] word positions sorted by id, ascending within an id
+  std::vector<uint32_t> id_start;    // [ids+1] id's positions are by_id[id_start[id], id_start[id+1])
+  GrowingSet vocab;                  // value: the word's id
   std::vector<size_t> cp_prefix;     // [W+1] code points before word k
-  std::vector<uint64_t> seq_prefix;  // [W+1] polynomial prefix over word hashes
-  std::vector<uint64_t> cat_prefix;  // [W+1] polynomial hash of the bytes before word k
-  std::vector<uint64_t> cat_power;   // [W+1] kBase^(bytes before word k)
-  std::vector<uint64_t> cat_inverse; // [W+1] its inverse
   std::string concat;                // the words joined without spaces
   std::vector<size_t> byte_prefix;   // [W+1] bytes of concat before word k
   std::vector<char> shared;          // [W] see MarkShared
-  uint64_t seq_power[16] = {};       // kBase^n for the top n-grams (n < 16)
-  static constexpr size_t kPowers = 64;
-  uint64_t powers_[kPowers], inverse_powers_[kPowers];  // kBase^k and its inverse, for short words
-
-  static uint64_t Power(uint64_t base, size_t e) {
-    uint64_t r = 1;
-    for (; e > 0; e >>= 1, base *= base)
-      if (e & 1) r *= base;
-    return r;
-  }
-  Words() {
-    powers_[0] = inverse_powers_[0] = 1;
-    for (size_t k = 1; k < kPowers; ++k) {
-      powers_[k] = powers_[k - 1] * kBase;
-      inverse_powers_[k] = inverse_powers_[k - 1] * kBaseInverse;
-    }
-  }
 
   void Build(const std::vector<std::string_view>& w) {
-    words = w;
+    words = w;  // a view: the split outlives this document's checks
     const size_t n = w.size();
     cp_prefix.resize(n + 1);
-    seq_prefix.resize(n + 1);
-    cat_prefix.resize(n + 1);
-    cat_power.resize(n + 1);
-    cat_inverse.resize(n + 1);
+    ids.resize(n);
+    vocab.Reset(n / 4);
     concat.clear();
     byte_prefix.resize(n + 1);
     byte_prefix[0] = 0;
     cp_prefix[0] = 0;
-    seq_prefix[0] = cat_prefix[0] = 0;
-    cat_power[0] = cat_inverse[0] = 1;
     for (size_t k = 0; k < n; ++k) {
-      uint64_t h = 0;
-      uint8_t high = 0;
-      for (char c : w[k]) {
-        h = h * kBase + static_cast<uint8_t>(c) + 1;
-        high |= static_cast<uint8_t>(c);
-      }
+      // Words of up to 7 bytes are their own key: the bytes, the length and
+      // the top bit set, so that no other word's key equals it and it needs
+      // no text comparison. Longer ones: their hash with the top bit clear.
       const size_t size = w[k].size();
-      const uint64_t p = size < kPowers ? powers_[size] : Power(kBase, size);
-      const uint64_t q = size < kPowers ? inverse_powers_[size] : Power(kBaseInverse, size);
+      uint8_t high = 0;
+      uint64_t key = 0;
+      for (char c : w[k]) {
+        high |= static_cast<uint8_t>(c);
+        key = key << 8 | static_cast<uint8_t>(c);
+      }
+      const bool short_word = size <= 7;
+      key = short_word ? key | uint64_t{size} << 56 | uint64_t{1} << 63 : HashBytes(w[k]) & ~(uint64_t{1} << 63);
       cp_prefix[k + 1] = cp_prefix[k] + (high < 0x80 ? size : CountCodePoints(w[k]));
       concat.append(w[k]);
       byte_prefix[k + 1] = concat.size();
-      seq_prefix[k + 1] = seq_prefix[k] * kBase + (h ^ (p >> 17));
-      cat_prefix[k + 1] = cat_prefix[k] * p + h;
-      cat_power[k + 1] = cat_power[k] * p;
-      cat_inverse[k + 1] = cat_inverse[k] * q;
+      bool inserted;
+      ids[k] = vocab.FindOrInsert(key, static_cast<uint32_t>(k), vocab.size(),
+                                  [&](uint32_t j) { return short_word || w[j] == w[k]; }, &inserted);
     }
-    seq_power[0] = 1;
-    for (int i = 1; i < 16; ++i) seq_power[i] = seq_power[i - 1] * kBase;
+    // Counting sort of the positions by id.
+    const uint32_t n_ids = vocab.size();
+    id_start.assign(n_ids + 1, 0);
+    for (size_t k = 0; k < n; ++k) ++id_start[ids[k] + 1];
+    for (uint32_t id = 0; id < n_ids; ++id) id_start[id + 1] += id_start[id];
+    by_id.resize(n);
+    thread_local std::vector<uint32_t> next;
+    next.assign(id_start.begin(), id_start.end() - 1);
+    for (size_t k = 0; k < n; ++k) by_id[next[ids[k]]++] = static_cast<uint32_t>(k);
   }
   size_t Chars(size_t i, size_t n) const { return cp_prefix[i + n] - cp_prefix[i]; }
-  uint64_t SeqHash(size_t i, size_t n) const {
-    const uint64_t power = n < 16 ? seq_power[n] : cat_power[0];  // n >= 16: weaker hash, still verified
-    return seq_prefix[i + n] - seq_prefix[i] * power;
-  }
-  bool SameSeq(size_t i, size_t j, size_t n) const {
-    for (size_t k = 0; k < n; ++k)
-      if (words[i + k] != words[j + k]) return false;
-    return true;
-  }
   size_t Bytes(size_t i, size_t n) const { return byte_prefix[i + n] - byte_prefix[i]; }
+  // "".join(words[i:i+n]): a slice of concat.
+  std::string_view Concat(size_t i, size_t n) const {
+    return std::string_view(concat).substr(byte_prefix[i], Bytes(i, n));
+  }
 
   // Two n-grams with equal concatenations of at least kKeyBytes bytes start
   // with the same kKeyBytes bytes of `concat`. shared[k] is 0 when the
   // kKeyBytes bytes from word k's start occur at no other word start (1 if
   // they might: hashes that collide only mark more words shared), so an
-  // n-gram from word k at least that long equals no other n-gram.
+  // n-gram from word k at least that long equals no other n-gram. The keys'
+  // hashes go to two bit tables ("seen", "seen again") of 8 slots per word:
+  // 2 bits a slot, small enough to stay in cache where a hash table of the
+  // keys would miss it on nearly every word of a long document.
   static constexpr size_t kKeyBytes = 16;
   void MarkShared() {
     const size_t n = words.size();
-    thread_local HashedSet keys;
+    thread_local std::vector<uint64_t> bits;  // [2 * slots / 64]: seen, seen again, interleaved by word
     thread_local std::vector<uint32_t> slot_of;
-    keys.Reset(n);
+    int slot_bits = 7;
+    while ((size_t{1} << slot_bits) < 8 * n) ++slot_bits;
+    bits.assign(2 * ((size_t{1} << slot_bits) / 64), 0);
     slot_of.assign(n, UINT32_MAX);
     for (size_t k = 0; k < n; ++k) {
       if (byte_prefix[k] + kKeyBytes > concat.size()) continue;
-      bool inserted;
-      const size_t slot = keys.FindOrInsert(HashBytes(std::string_view(concat).substr(byte_prefix[k], kKeyBytes)),
-                                            static_cast<uint32_t>(k), [](uint32_t) { return true; }, &inserted);
-      ++keys.count(slot);
-      slot_of[k] = static_cast<uint32_t>(slot);
+      const uint64_t h = HashBytes(std::string_view(concat).substr(byte_prefix[k], kKeyBytes));
+      const auto slot = static_cast<uint32_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - slot_bits));
+      slot_of[k] = slot;
+      uint64_t* pair = &bits[2 * (slot >> 6)];
+      const uint64_t bit = uint64_t{1} << (slot & 63);
+      pair[1] |= pair[0] & bit;
+      pair[0] |= bit;
     }
     shared.resize(n);
-    for (size_t k = 0; k < n; ++k) shared[k] = slot_of[k] == UINT32_MAX || keys.count(slot_of[k]) > 1;
+    for (size_t k = 0; k < n; ++k)
+      shared[k] = slot_of[k] == UINT32_MAX || (bits[2 * (slot_of[k] >> 6) + 1] >> (slot_of[k] & 63) & 1);
   }
 
-  uint64_t ConcatHash(size_t i, size_t n) const {
-    return cat_prefix[i + n] - cat_prefix[i] * cat_power[i + n] * cat_inverse[i];
-  }
-  // "".join(words[i:i+n]) == "".join(words[j:j+n]), without joining.
-  bool SameConcat(size_t i, size_t j, size_t n) const {
-    size_t a = i, b = j, ia = 0, ib = 0;
-    const size_t ea = i + n, eb = j + n;
-    while (true) {
-      while (a < ea && ia == words[a].size()) ++a, ia = 0;
-      while (b < eb && ib == words[b].size()) ++b, ib = 0;
-      if (a == ea || b == eb) return a == ea && b == eb;
-      const size_t take = std::min(words[a].size() - ia, words[b].size() - ib);
-      if (words[a].substr(ia, take) != words[b].substr(ib, take)) return false;
-      ia += take;
-      ib += take;
-    }
-  }
 };
-
-// find_top_duplicate(get_n_grams(words, n)): characters of the most common
-// n-gram (joined with spaces) times its count; 0 if there is no n-gram.
-// *max_count gets that count.
-size_t TopNGramChars(const Words& w, size_t n, uint32_t* max_count) {
-  *max_count = 0;
-  const size_t total = w.words.size();
-  if (total < n) return 0;
-  const size_t m = total - n + 1;
-  thread_local HashedSet set;
-  thread_local std::vector<uint32_t> slot_of;
-  set.Reset(m);
-  slot_of.resize(m);
-  uint32_t best = 0;
-  for (size_t i = 0; i < m; ++i) {
-    bool inserted;
-    const size_t slot = set.FindOrInsert(w.SeqHash(i, n), static_cast<uint32_t>(i),
-                                         [&](uint32_t j) { return w.SameSeq(j, i, n); }, &inserted);
-    slot_of[i] = static_cast<uint32_t>(slot);
-    best = std::max(best, ++set.count(slot));
-  }
-  *max_count = best;
-  for (size_t i = 0; i < m; ++i) {  // Counter.most_common: the first seen among equals
-    if (set.count(slot_of[i]) == best) return (w.Chars(i, n) + (n - 1)) * best;
-  }
-  return 0;
-}
 
 // The longest n-gram joined with spaces, in characters.
 size_t LongestNGramChars(const Words& w, size_t n) {
@@ -201,13 +201,112 @@ size_t LongestNGramChars(const Words& w, size_t n) {
   return longest;
 }
 
+// find_top_duplicate(get_n_grams(words, n)) / len(text) > frac: whether
+// the most common n-gram (ties: the one seen first), its characters joined
+// with spaces times its count, passes frac of the text's `chars`.
+//
+// Best-first over groups of positions that share their first `level` words
+// (level 1: the positions of one word id), largest group first: a group's
+// size bounds the count of every n-gram starting with its words, so the
+// first n-word group taken has the top count, and groups smaller than it
+// need not be split. Splitting a group by its next word touches only its
+// own positions, where one hash table over all n-grams would miss the
+// cache on nearly every n-gram of a long document. While no n-gram has
+// been reached, a largest group that cannot pass frac even with the longest
+// n-gram ends the search: the rule cannot fire.
+bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
+  const size_t total = w.words.size();
+  if (n == 0 || total < n) return false;  // no n-gram: find_top_duplicate gives 0
+  const size_t longest = LongestNGramChars(w, n);
+  struct Group {
+    uint32_t size, level, offset;  // positions [offset, offset + size) of w.by_id (level 1) or pool, ascending
+    bool operator<(const Group& o) const { return size < o.size; }
+  };
+  // A group too small to pass frac even with the longest n-gram is left out:
+  // if the top n-gram's count were that small, the rule would not fire; if
+  // not, that group cannot reach the top count.
+  const auto can_pass_exact = [&](size_t size) { return static_cast<double>(size * longest) / chars > frac; };
+  // can_pass_exact is monotone in size: the smallest size that passes, from
+  // a guess corrected by the exact test.
+  if (!can_pass_exact(total)) return false;  // no group holds more than every position
+  const double guess = frac * chars / static_cast<double>(std::max<size_t>(longest, 1));
+  size_t min_pass = guess >= 0 ? static_cast<size_t>(std::min(guess, static_cast<double>(total))) : 0;
+  while (min_pass > 0 && can_pass_exact(min_pass - 1)) --min_pass;
+  while (!can_pass_exact(min_pass)) ++min_pass;
+  const auto can_pass = [&](uint32_t size) { return size >= min_pass; };
+  thread_local std::vector<uint32_t> pool;  // positions of the groups past level 1
+  thread_local std::vector<Group> heap;
+  thread_local std::vector<uint32_t> child_of, child_size;
+  thread_local HashedSet children;
+  pool.clear();
+  heap.clear();
+  for (size_t id = 0; id + 1 < w.id_start.size(); ++id)  // level 1: positions in w.by_id
+    if (can_pass(w.id_start[id + 1] - w.id_start[id]))
+      heap.push_back({w.id_start[id + 1] - w.id_start[id], 1, w.id_start[id]});
+  std::make_heap(heap.begin(), heap.end());
+  const auto position = [&](const Group& g, uint32_t k) {
+    return g.level == 1 ? w.by_id[g.offset + k] : pool[g.offset + k];
+  };
+  uint32_t best = 0, best_first = UINT32_MAX;
+  while (!heap.empty()) {
+    const Group g = heap.front();
+    if (g.size < best) break;  // no n-gram left can reach the top count
+    std::pop_heap(heap.begin(), heap.end());
+    heap.pop_back();
+    if (g.level == n) {  // one n-gram, g.size its count (>= best, so == best once best is set)
+      best = g.size;
+      best_first = std::min(best_first, position(g, 0));
+      continue;
+    }
+    // Split by word `level` of the n-gram; positions too close to the end drop out.
+    const uint32_t level = g.level;
+    children.Reset(g.size);
+    child_of.resize(g.size);
+    child_size.clear();
+    for (uint32_t k = 0; k < g.size; ++k) {
+      const uint32_t p = position(g, k);
+      if (p + n > total) {
+        child_of[k] = UINT32_MAX;
+        continue;
+      }
+      const uint32_t id = w.ids[p + level];
+      bool inserted;
+      const size_t slot = children.FindOrInsert(
+          (id + 1) * 0xD6E8FEB86659FD93ull, p, [&](uint32_t q) { return w.ids[q + level] == id; }, &inserted);
+      if (inserted) {
+        children.count(slot) = static_cast<uint32_t>(child_size.size());
+        child_size.push_back(0);
+      }
+      child_of[k] = children.count(slot);
+      ++child_size[child_of[k]];
+    }
+    // The children's positions go to the end of the pool, in order.
+    const uint32_t base = static_cast<uint32_t>(pool.size());
+    uint32_t offset = base;
+    for (uint32_t& c : child_size) {
+      const uint32_t size = c;
+      c = offset;  // now the child's next free place
+      if (size >= best && can_pass(size)) {
+        heap.push_back({size, level + 1, offset});
+        std::push_heap(heap.begin(), heap.end());
+      }
+      offset += size;
+    }
+    pool.resize(offset);
+    for (uint32_t k = 0; k < g.size; ++k)
+      if (child_of[k] != UINT32_MAX) pool[child_size[child_of[k]]++] = position(g, k);
+  }
+  if (best == 0) return false;
+  return static_cast<double>((w.Chars(best_first, n) + (n - 1)) * best) / chars > frac;
+}
+
 // find_all_duplicate(words, n).
 size_t DuplicatedNGramChars(const Words& w, size_t n) {
   const size_t total = w.words.size();
   if (total < n) return 0;
   const size_t m = total - n + 1;
-  thread_local HashedSet set;
-  set.Reset(m);
+  thread_local GrowingSet set;
+  set.Reset(0);
   size_t repeated = 0;
   for (size_t i = 0; i < m;) {
     if (!w.shared[i] && w.Bytes(i, n) >= Words::kKeyBytes) {  // equal to no other n-gram
@@ -215,8 +314,9 @@ size_t DuplicatedNGramChars(const Words& w, size_t n) {
       continue;
     }
     bool inserted;
-    set.FindOrInsert(w.ConcatHash(i, n), static_cast<uint32_t>(i),
-                     [&](uint32_t j) { return w.SameConcat(j, i, n); }, &inserted);
+    const std::string_view gram = w.Concat(i, n);
+    set.FindOrInsert(HashBytes(gram), static_cast<uint32_t>(i), 0,
+                     [&](uint32_t j) { return w.Concat(j, n) == gram; }, &inserted);
     if (inserted) {
       ++i;
     } else {
@@ -270,21 +370,8 @@ Verdict GopherRepetitionFilter::Apply(Document* doc) const {
   split.clear();
   SplitWords(text, &split);
   words.Build(split.words);
-  // An n-gram occurs no more often than its prefix, so a count measured for
-  // a smaller n bounds the top count for larger n: when even the longest
-  // n-gram that often stays under the threshold, the count is not needed.
-  size_t bound_n = 0;
-  uint32_t bound_count = 0;
-  for (const auto& [n, frac] : c.top_n_grams) {
-    const size_t un = static_cast<size_t>(n);
-    if (bound_n > 0 && un >= bound_n &&
-        static_cast<double>(bound_count) * static_cast<double>(LongestNGramChars(words, un)) / chars <= frac)
-      continue;
-    uint32_t count;
-    if (static_cast<double>(TopNGramChars(words, un, &count)) / chars > frac)
-      return Verdict::Drop(fmt::format("top_{}_gram", n));
-    if (bound_n == 0 || un >= bound_n) bound_n = un, bound_count = count;
-  }
+  for (const auto& [n, frac] : c.top_n_grams)
+    if (TopNGramPasses(words, static_cast<size_t>(n), chars, frac)) return Verdict::Drop(fmt::format("top_{}_gram", n));
   if (!c.dup_n_grams.empty()) words.MarkShared();
   for (const auto& [n, frac] : c.dup_n_grams) {
     if (static_cast<double>(DuplicatedNGramChars(words, static_cast<size_t>(n))) / chars > frac)
