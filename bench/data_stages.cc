@@ -278,10 +278,11 @@ int Main(int argc, char** argv) {
         row.bytes = TextBytes(input);
         for (int t : thread_counts) {
           std::vector<Document> docs = input;
+          std::unique_ptr<Comm> one_rank = LocalComm();
           SetNumThreads(t);
           const double c0 = Seconds(CLOCK_PROCESS_CPUTIME_ID);
           const Clock::time_point t0 = Clock::now();
-          StatusOr<std::vector<Verdict>> v = s.corpus->Apply(&docs);
+          StatusOr<std::vector<Verdict>> v = s.corpus->Apply(&docs, *one_rank);
           Run r;
           r.wall = std::chrono::duration<double>(Clock::now() - t0).count();
           r.cpu = Seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
