@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The data pipeline on the multi-source corpus (books, quotes in 13 languages,
 # /usr/share/doc): normalisation, language ID, dedup, quality filters, PII; a table and report.png of what
-# each stage kept (docs/data.md). The model below still trains on the KJV.
+# each stage kept (docs/data.md), and byte-level token shards of what it kept
+# (data/pipeline/default/shards). The model below trains on the KJV.
 [ -s data/langid/langid.bin ] || build/seek data langid train --input data/raw/quotes --out data/langid/langid.bin
 build/seek data run configs/data_default.json
 build/seek tokenizer train --input data/raw/kjv.txt --vocab-size 4096 --out data/tokenizers/kjv

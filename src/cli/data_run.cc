@@ -35,6 +35,10 @@ int RunPipelineCommand(const RunFlags& f) {
   if (Status s = DrawReport(*m, png); !s.ok()) std::fprintf(stderr, "seek data run: no report.png: %s\n", s.ToString().c_str());
   std::printf("wrote %s/documents.jsonl (%lld documents), %s/manifest.json and %s\n", c->output.c_str(),
               out["documents"].get<long long>(), c->output.c_str(), png.c_str());
+  if (m->contains("shards"))
+    std::printf("wrote %s/shards/ (%lld tokens, vocabulary %lld; train on it with data.shards in a training config)\n",
+                c->output.c_str(), (*m)["shards"]["tokens"].get<long long>(),
+                (*m)["shards"]["vocab_size"].get<long long>());
   return 0;
 }
 

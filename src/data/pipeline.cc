@@ -10,6 +10,7 @@
 
 #include "core/threads.h"
 #include "data/pipeline_state.h"
+#include "data/text_shards.h"
 #include "data/stage.h"
 #include "io/file_util.h"
 
@@ -77,6 +78,21 @@ StatusOr<PipelineConfig> PipelineConfig::FromJson(const nlohmann::json& j, const
       if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 4096)
         return InvalidArgumentError("{}: 'threads' must be an integer in [0, 4096]", name);
       c.threads = v.get<int>();
+    } else if (key == "shards") {
+      if (!v.is_object()) return InvalidArgumentError("{}: 'shards' must be an object ({{\"tokenizer\": PATH}})", name);
+      c.shards = true;
+      for (const auto& item : v.items()) {
+        const nlohmann::json& x = item.value();
+        if (item.key() == "tokenizer" && x.is_string()) {
+          c.shard_tokenizer = x.get<std::string>();
+        } else if (item.key() == "shard_tokens" && x.is_number_integer() && x.get<int64_t>() > 0) {
+          c.shard_tokens = x.get<int64_t>();
+        } else {
+          return InvalidArgumentError(
+              "{}: shards.{} = {} is not valid (known: tokenizer: a path, shard_tokens: an integer > 0)", name,
+              item.key(), x.dump());
+        }
+      }
     } else if (key == "resume") {
       if (!v.is_boolean()) return InvalidArgumentError("{}: 'resume' must be true or false", name);
       c.resume = v.get<bool>();
@@ -84,7 +100,7 @@ StatusOr<PipelineConfig> PipelineConfig::FromJson(const nlohmann::json& j, const
       if (!v.is_boolean()) return InvalidArgumentError("{}: 'keep_rejects' must be true or false", name);
       c.keep_rejects = v.get<bool>();
     } else {
-      return InvalidArgumentError("{}: unknown key '{}' (known: inputs, stages, output, threads, keep_rejects, resume)",
+      return InvalidArgumentError("{}: unknown key '{}' (known: inputs, stages, output, threads, keep_rejects, resume, shards)",
                                   name, key);
     }
   }
@@ -369,11 +385,32 @@ StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& c, bool progr
     for (const std::string& p : parts) documents += p;
     RETURN_IF_ERROR(WriteFileAtomic(c.output + "/documents.jsonl", documents));
     if (c.keep_rejects) RETURN_IF_ERROR(WriteFileAtomic(c.output + "/rejects.jsonl", all_rejects));
+    if (c.shards) {
+      const Clock::time_point t0 = Clock::now();
+      TextShardOptions o;
+      o.inputs = {c.output + "/documents.jsonl"};
+      o.out_dir = c.output + "/shards";
+      o.format = "jsonl";
+      o.tokenizer = c.shard_tokenizer;
+      o.shard_tokens = c.shard_tokens;
+      o.threads = NumThreads();
+      o.progress = progress;
+      StatusOr<TextShardResult> r = WriteTextShards(o);
+      if (!r.ok()) return Status(r.status().code(), "shards: " + r.status().message());
+      manifest["shards"] = Json{{"folder", "shards"}, {"files", r->shards.size()}, {"documents", r->documents},
+                                {"tokens", r->tokens}, {"vocab_size", r->vocab_size},
+                                {"tokenizer", c.shard_tokenizer.empty() ? "bytes" : c.shard_tokenizer}};
+      timings["shards_seconds"] = Since(t0);
+    }
     RETURN_IF_ERROR(WriteFileAtomic(c.output + "/manifest.json", manifest.dump(2) + "\n"));
     timings["seconds"] = Since(t_start);
     return WriteFileAtomic(c.output + "/timings.json", timings.dump(2) + "\n");
   }();
   RETURN_IF_ERROR(AgreeOnStatus(comm, written));
+  if (c.shards) {  // rank 0 tokenized; every rank returns the same manifest
+    ASSIGN_OR_RETURN(std::vector<std::string> s, comm.AllGather(comm.rank() == 0 ? manifest["shards"].dump() : ""));
+    manifest["shards"] = Json::parse(s[0]);
+  }
   return manifest;
 }
 

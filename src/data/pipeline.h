@@ -8,9 +8,15 @@
 //    "threads": 0,            (0: all cores; under MPI the cores of a machine
 //                              shared among its ranks)
 //    "keep_rejects": false,   (also write every dropped document with its reason)
-//    "resume": true}          (save the documents after each stage; a rerun of
+//    "resume": true,          (save the documents after each stage; a rerun of
 //                              the same pipeline on the same inputs resumes
 //                              after the last saved stage: data/pipeline_state.h)
+//    "shards": {"tokenizer": "data/tokenizers/kjv", "shard_tokens": 50000000}}
+//                             (optional: also tokenize the output into the
+//                              trainer's shards, OUTPUT/shards/, one document
+//                              per kept document; no tokenizer: bytes;
+//                              data/text_shards.h. The trainer's loader splits
+//                              train / validation by document.)
 // Unknown keys are errors naming them.
 //
 // Output folder (each file written atomically, so an interrupted run leaves
@@ -22,6 +28,8 @@
 //                    language
 //   rejects.jsonl    {"id", "source", "stage", "reason", "text"} (keep_rejects)
 //   timings.json     seconds to read and per stage, ranks, threads per rank
+//   shards/          token shards of documents.jsonl ("shards"; the manifest's
+//                    "shards" says how many documents and tokens)
 //   .resume/         the saved state of the last completed stage (resume)
 // These three files depend only on the inputs and the pipeline: not on the
 // thread count, nor on the number of MPI ranks.
@@ -51,6 +59,10 @@ struct PipelineConfig {
   int threads = 0;
   bool keep_rejects = false;
   bool resume = true;
+  // "shards": tokenize the output (empty tokenizer: bytes).
+  bool shards = false;
+  std::string shard_tokenizer;
+  int64_t shard_tokens = 50'000'000;
 
   static StatusOr<PipelineConfig> FromJson(const nlohmann::json& j, const std::string& name);
   static StatusOr<PipelineConfig> FromFile(const std::string& path);

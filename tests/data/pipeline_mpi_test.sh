@@ -55,7 +55,7 @@ for jac in false true; do
             {"stage": "gopher_repetition", "sources": ["books", "web"]},
             {"stage": "balance", "weights": {"books": 2, "quotes": 1, "web": 1}, "seed": 7},
             {"stage": "pii"}],
- "keep_rejects": true}
+ "keep_rejects": true, "shards": {}}
 JSON
   for n in 1 2 4; do
     mpi "$n" data run pipeline.json --output "out-$jac-$n" --quiet > "log-$jac-$n" 2>&1 ||
@@ -64,7 +64,7 @@ JSON
       fail "timings.json of -np $n does not say $n ranks"
   done
   for n in 2 4; do
-    for f in documents.jsonl manifest.json rejects.jsonl; do
+    for f in documents.jsonl manifest.json rejects.jsonl shards/shard_00000.bin; do
       cmp -s "out-$jac-1/$f" "out-$jac-$n/$f" || fail "check_jaccard=$jac: $f differs between 1 and $n ranks"
     done
   done
@@ -78,7 +78,7 @@ assert d.get("exact_duplicate", 0) >= 30 and d.get("minhash_duplicate", 0) >= 30
 assert d.get("exact_duplicate", 0) + d.get("minhash_duplicate", 0) <= 85, d
 assert m["inputs"][0]["files"] == 100 and m["inputs"][1]["files"] == 10, m["inputs"]
 PY
-  ok "check_jaccard=$jac: documents, manifest and rejects byte-identical for 1, 2 and 4 ranks (exact and near duplicates across ranks dropped)"
+  ok "check_jaccard=$jac: documents, manifest, rejects and token shards byte-identical for 1, 2 and 4 ranks (exact and near duplicates across ranks dropped)"
 done
 
 # Resume under MPI: a second run of the same pipeline resumes after the last stage.

@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/threads.h"
@@ -29,7 +30,7 @@ std::string Words(std::mt19937& rng, int n) {
 
 TEST(Pipeline, SameOutputForAnyThreadCountAndCountsEveryDocument) {
   std::mt19937 rng(std::random_device{}());
-  const fs::path dir = fs::temp_directory_path() / ("pipeline_test_" + std::to_string(getpid()));
+  const fs::path dir = fs::temp_directory_path() / (fmt::format("pipeline_test_{}", getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "a");
   // 40 documents; 10 exact copies of others; 5 with one word changed.
@@ -43,7 +44,7 @@ TEST(Pipeline, SameOutputForAnyThreadCountAndCountsEveryDocument) {
   }
   std::string quotes;
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (i % 2) ASSERT_TRUE(WriteFileAtomic((dir / "a" / ("d" + std::to_string(i))).string(), texts[i]).ok());
+    if (i % 2) ASSERT_TRUE(WriteFileAtomic((dir / "a" / (fmt::format("d{}", i))).string(), texts[i]).ok());
     else quotes += texts[i] + "\n%\n";
   }
   ASSERT_TRUE(WriteFileAtomic((dir / "q.txt").string(), quotes).ok());
@@ -53,7 +54,7 @@ TEST(Pipeline, SameOutputForAnyThreadCountAndCountsEveryDocument) {
             {"keep_rejects", true}};
   std::string outputs[2], manifests[2];
   for (int threads : {1, 2}) {
-    p["output"] = (dir / ("out" + std::to_string(threads))).string();
+    p["output"] = (dir / (fmt::format("out{}", threads))).string();
     p["threads"] = threads;
     StatusOr<PipelineConfig> c = PipelineConfig::FromJson(p, "test");
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -77,19 +78,47 @@ TEST(Pipeline, SameOutputForAnyThreadCountAndCountsEveryDocument) {
   fs::remove_all(dir);
 }
 
+// "shards": the kept documents as byte-level token shards, one document each.
+TEST(Pipeline, ShardsHoldTheOutputDocuments) {
+  std::mt19937 rng(std::random_device{}());
+  const fs::path dir = fs::temp_directory_path() / (fmt::format("pipeline_shards_{}", getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "a");
+  const int n = 5 + static_cast<int>(rng() % 20);
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE(WriteFileAtomic((dir / "a" / (fmt::format("d{}", i))).string(), Words(rng, 20 + rng() % 50)).ok());
+  Json p = {{"inputs", {{{"source", "s"}, {"path", (dir / "a").string()}}}},
+            {"stages", Json::array()}, {"output", (dir / "out").string()}, {"shards", Json::object()}};
+  StatusOr<PipelineConfig> c = PipelineConfig::FromJson(p, "test");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  StatusOr<nlohmann::ordered_json> m = RunPipeline(*c, false);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  int64_t bytes = 0;
+  for (const auto& [src, t] : (*m)["output"]["by_source"].items()) bytes += t["bytes"].get<int64_t>();
+  EXPECT_EQ((*m)["shards"]["documents"], n);
+  EXPECT_EQ((*m)["shards"]["tokens"], bytes + n);  // bytes and an end-of-text id per document
+  EXPECT_EQ((*m)["shards"]["vocab_size"], 257);
+  EXPECT_TRUE(fs::exists(dir / "out" / "shards" / "shard_00000.bin"));
+  p["shards"] = {{"tokens", 5}};
+  StatusOr<PipelineConfig> bad = PipelineConfig::FromJson(p, "p.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("shards.tokens"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 // A run that fails in its second stage leaves the first stage's state; the
 // rerun resumes after it and writes what a fresh run writes. A rerun of a
 // finished run only writes; changed inputs or stages start over.
 TEST(Pipeline, ResumesAfterTheLastCompletedStage) {
   std::mt19937 rng(std::random_device{}());
-  const fs::path dir = fs::temp_directory_path() / ("pipeline_resume_" + std::to_string(getpid()));
+  const fs::path dir = fs::temp_directory_path() / (fmt::format("pipeline_resume_{}", getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "a");
   std::vector<std::string> texts;
   for (int i = 0; i < 30; ++i) texts.push_back(Words(rng, 60 + static_cast<int>(rng() % 100)));
   for (int i = 0; i < 8; ++i) texts.push_back(texts[rng() % 30]);
   for (size_t i = 0; i < texts.size(); ++i)
-    ASSERT_TRUE(WriteFileAtomic((dir / "a" / ("d" + std::to_string(100 + i))).string(), texts[i]).ok());
+    ASSERT_TRUE(WriteFileAtomic((dir / "a" / (fmt::format("d{}", 100 + i))).string(), texts[i]).ok());
   const Json good_balance = {{"stage", "balance"}, {"weights", {{"files", 1}}}, {"budget_bytes", 20000}};
   const Json bad_balance = {{"stage", "balance"}, {"weights", {{"nobody", 1}}}};  // fails when it runs
   auto run = [&](const Json& balance, const std::string& out, bool resume) -> StatusOr<Json> {
