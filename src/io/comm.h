@@ -61,7 +61,9 @@ class ByteWriter {
     U64(s.size());
     out_.append(s);
   }
-  void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void Raw(const void* p, size_t n) {
+    if (n > 0) out_.append(static_cast<const char*>(p), n);  // p may be null when n is 0
+  }
   std::string& bytes() { return out_; }
 
  private:
@@ -83,6 +85,7 @@ class ByteReader {
     return s;
   }
   void Raw(void* p, size_t n) {
+    if (n == 0) return;  // p may be null (an empty vector's data())
     if (n > in_.size() - pos_) return ok_ = false, void(std::memset(p, 0, n));
     std::memcpy(p, in_.data() + pos_, n);
     pos_ += n;
