@@ -24,6 +24,7 @@ void AddServeCommand(CLI::App& app, Action* run);
 void AddDataCommand(CLI::App& app, Action* run);
 void AddDataLangIdCommand(CLI::App& data, Action* run);
 void AddDataRunCommand(CLI::App& data, Action* run);
+void AddDataStageCommands(CLI::App& data, Action* run);  // seek data <stage> (data_stage.cc)
 void AddShardsCommand(CLI::App& app, Action* run);
 void AddPlotCommand(CLI::App& app, Action* run);
 void AddTokenizerCommand(CLI::App& app, Action* run);

@@ -83,10 +83,11 @@ void AddDataLangIdCommand(CLI::App& data, Action* run) {
 }
 
 void AddDataCommand(CLI::App& app, Action* run) {
-  CLI::App* c = app.add_subcommand("data", "The data pipeline: run a pipeline file, train the language identifier (docs/data.md)");
+  CLI::App* c = app.add_subcommand("data", "The data pipeline: run a pipeline file or one stage, train the language identifier (docs/data.md)");
   c->require_subcommand(1);
   AddDataRunCommand(*c, run);
   AddDataLangIdCommand(*c, run);
+  AddDataStageCommands(*c, run);
 }
 
 }  // namespace seek::cli

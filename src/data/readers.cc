@@ -62,8 +62,8 @@ StatusOr<InputConfig> InputConfig::FromJson(const nlohmann::json& j, const std::
   }
   if (c.source.empty()) return InvalidArgumentError("{}: 'source' (a name for this input) is required", where);
   if (c.path.empty()) return InvalidArgumentError("{}: 'path' (a file or folder) is required", where);
-  if (c.format != "text" && c.format != "jsonl")
-    return InvalidArgumentError("{}: format '{}' is not one of text, jsonl", where, c.format);
+  if (c.format != "text" && c.format != "jsonl" && c.format != "documents")
+    return InvalidArgumentError("{}: format '{}' is not one of text, jsonl, documents", where, c.format);
   return c;
 }
 
@@ -156,6 +156,39 @@ Status ReadInputFileWith(const InputConfig& in, const std::string& file, ReadSta
     d.id = std::move(id);
     return consume(std::move(d));
   };
+  if (in.format == "documents") {  // seek data run's documents.jsonl: id, source and language as written
+    size_t pos = 0;
+    int64_t line_no = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      const std::string_view line(text.data() + pos, end - pos);
+      pos = end + 1;
+      ++line_no;
+      if (Blank(line)) continue;
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      auto str = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_string(); };
+      if (!str("text") || !str("id") || !str("source") || (j.contains("language") && !str("language"))) {
+        RETURN_IF_ERROR(skip("bad_json", InvalidArgumentError(
+                                             "{} line {}: not a seek document (an object with string text, id, "
+                                             "source and optional language)", file, line_no)));
+        continue;
+      }
+      if (Blank(j["text"].get<std::string>())) {
+        stats->skipped["empty"]++;
+        continue;
+      }
+      Document d;
+      d.text = j["text"].get<std::string>();
+      d.id = j["id"].get<std::string>();
+      d.source = j["source"].get<std::string>();
+      if (str("language")) d.language = j["language"].get<std::string>();
+      stats->documents++;
+      stats->bytes += static_cast<int64_t>(d.text.size());
+      RETURN_IF_ERROR(consume(std::move(d)));
+    }
+    return Status::Ok();
+  }
   if (in.format == "jsonl") {
     size_t pos = 0;
     int64_t line_no = 0;

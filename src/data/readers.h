@@ -7,6 +7,9 @@
 //          files); separator "" with `split_blank_lines` splits on blank lines
 //   jsonl  one JSON object per line; the document is its `text_field`
 //          (default "text"); `id_field` (optional) names the id
+//   documents  `seek data run`'s documents.jsonl: each line's id, source and
+//          language are kept as written (the input's `source` is unused), so
+//          stages run one at a time chain
 // Any file ending in .zst is decompressed first (libzstd); other files are
 // read as they are (leave binary ones out with `exclude`).
 //
@@ -36,7 +39,7 @@ namespace seek {
 struct InputConfig {
   std::string source;        // name carried by every document ("books")
   std::string path;          // a file or a folder
-  std::string format = "text";  // "text" | "jsonl"
+  std::string format = "text";  // "text" | "jsonl" | "documents"
   std::string separator;     // text: a line equal to it ends a record
   bool split_blank_lines = false;
   std::string text_field = "text", id_field;  // jsonl

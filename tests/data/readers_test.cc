@@ -104,6 +104,35 @@ TEST_F(ReadersTest, JsonlCountsOrRefusesBadLines) {
   EXPECT_NE(s.message().find("x.jsonl line 2"), std::string::npos) << s.message();
 }
 
+// seek data's documents.jsonl: ids, sources and languages come back as written.
+TEST_F(ReadersTest, DocumentsKeepTheirIdSourceAndLanguage) {
+  Write("documents.jsonl",
+        "{\"id\": \"books/a#3\", \"source\": \"books\", \"language\": \"en\", \"text\": \"one\"}\n"
+        "{\"id\": \"web/9\", \"source\": \"web\", \"text\": \"two\"}\n"
+        "{\"id\": 5, \"source\": \"web\", \"text\": \"bad id\"}\n"
+        "{\"id\": \"x\", \"text\": \"no source\"}\n"
+        "{\"id\": \"y\", \"source\": \"web\", \"text\": \"  \"}\n");
+  InputConfig in;
+  in.source = "ignored";
+  in.path = (dir_ / "documents.jsonl").string();
+  in.format = "documents";
+  ReadStats st;
+  std::vector<Document> d = Read(in, &st);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].id, "books/a#3");
+  EXPECT_EQ(d[0].source, "books");
+  EXPECT_EQ(d[0].language, "en");
+  EXPECT_EQ(d[1].id, "web/9");
+  EXPECT_EQ(d[1].source, "web");
+  EXPECT_EQ(d[1].language, "");
+  EXPECT_EQ(st.skipped["bad_json"], 2);
+  EXPECT_EQ(st.skipped["empty"], 1);
+  in.strict = true;
+  Status s;
+  Read(in, &st, &s);
+  EXPECT_NE(s.message().find("documents.jsonl line 3"), std::string::npos) << s.message();
+}
+
 TEST_F(ReadersTest, ZstdRoundTripAndTruncation) {
   std::mt19937 rng(std::random_device{}());
   std::string text;
