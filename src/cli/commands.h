@@ -24,7 +24,9 @@ void AddServeCommand(CLI::App& app, Action* run);
 void AddDataCommand(CLI::App& app, Action* run);
 void AddDataLangIdCommand(CLI::App& data, Action* run);
 void AddDataRunCommand(CLI::App& data, Action* run);
-void AddDataStageCommands(CLI::App& data, Action* run);  // seek data <stage> (data_stage.cc)
+// seek data <stage> for every stage but langid, and one stage as PARENT NAME (data_stage.cc).
+void AddDataStageCommands(CLI::App& data, Action* run);
+void AddDataStageCommand(CLI::App& parent, const std::string& stage, const std::string& name, Action* run);
 void AddShardsCommand(CLI::App& app, Action* run);
 void AddPlotCommand(CLI::App& app, Action* run);
 void AddTokenizerCommand(CLI::App& app, Action* run);

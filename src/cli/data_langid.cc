@@ -1,5 +1,6 @@
 // `seek data langid train|predict`: the fastText language identifier of the
-// data pipeline (src/data/langid.h).
+// data pipeline (src/data/langid.h); `seek data langid filter` runs its stage
+// alone (data_stage.cc).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -63,6 +64,7 @@ void AddDataLangIdCommand(CLI::App& data, Action* run) {
   auto f = std::make_shared<LangIdFlags>();
   CLI::App* c = data.add_subcommand("langid", "Language identification (fastText)");
   c->require_subcommand(1);
+  AddDataStageCommand(*c, "langid", "filter", run);
   CLI::App* t = c->add_subcommand("train", "Train a language ID model from per-language folders; print held-out accuracy");
   t->add_option("--input", f->input, "folder of per-language folders (e.g. data/raw/quotes: <lang>/<files>, records separated by '%' lines)")
       ->required()
