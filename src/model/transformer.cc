@@ -1,5 +1,6 @@
 #include "model/transformer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/cross_entropy.h"
@@ -68,6 +69,11 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   dresid_ = take(N * C);
   scratch_ = BlockGradScratchAt(c, B, T, take(BlockGradScratchSize(c, B, T)));
   pos_.assign(N, 0);
+  // Conversion scratch for the widest linear layer's input and output.
+  const int64_t widest = std::max({C, c.qkv_dim(), c.n_head * c.head_dim(), 2 * c.intermediate, c.vocab_size});
+  lowp_mem_ = AlignedBuffer(static_cast<size_t>(2 * Pad(N * widest)) * sizeof(uint16_t));
+  lowp_.x = static_cast<uint16_t*>(lowp_mem_.data());
+  lowp_.dy = lowp_.x + Pad(N * widest);
   buf_B_ = B;
   buf_T_ = T;
 }
@@ -83,10 +89,20 @@ void Transformer::ComputePositions(const Batch& b) {
   }
 }
 
+void Transformer::RefreshLowpWeights() {
+  lowp_.precision = precision_;
+  if (precision_ == Precision::kF32) return;
+  const size_t bytes = static_cast<size_t>(params_.size()) * sizeof(uint16_t);
+  if (params_lp_.size() != bytes) params_lp_ = AlignedBuffer(bytes);
+  lowp_.params = params_.data();
+  lowp_.params_lp = static_cast<const uint16_t*>(params_lp_.data());
+  ToLowPrecision(precision_, params_.data(), static_cast<uint16_t*>(params_lp_.data()), params_.size());
+}
+
 BlockContext Transformer::Context(const Batch& b) {
   return BlockContext{&config_, b.B, b.T, pos_.data(), b.doc_ids,
                       config_.arch.position == PositionKind::kRope ? &rope_ : nullptr,
-                      &attn_stats_};
+                      &attn_stats_, &lowp_};
 }
 
 LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float grad_scale) {
@@ -95,6 +111,7 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
   EnsureBuffers(b.B, b.T);
   ComputePositions(b);
   attn_stats_ = AttentionStats{};
+  RefreshLowpWeights();
 
   const float* wpe = c.arch.position == PositionKind::kLearned
                          ? params_.Param("embed.positions") : nullptr;
@@ -110,7 +127,7 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
               normf_b, N);
   const float* head =
       params_.Param(c.tie_embeddings ? "embed.tokens" : "lm_head.weight");  // [V, C]
-  Gemm(GemmShape{false, true, N, V, C}, 1.f, normf_, head, 0.f, logits_);
+  LinearForward(&lowp_, logits_, normf_, head, nullptr, N, C, V);
 
   LossResult r;
   if (b.targets == nullptr) return r;
@@ -130,9 +147,8 @@ void Transformer::Backward(const Batch& b) {
   const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
   const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
   // LM head: logits = normf @ head^T; logits_ now holds d logits.
-  Gemm(GemmShape{false, false, N, C, V}, 1.f, logits_, params_.Param(head_name), 0.f,
-       scratch_.dnorm);
-  Gemm(GemmShape{true, false, V, C, N}, 1.f, logits_, normf_, 1.f, params_.Grad(head_name));
+  LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
+                 params_.Param(head_name), N, C, V);
   std::memset(dresid_, 0, sizeof(float) * N * C);
   float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
   NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,

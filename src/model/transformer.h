@@ -58,6 +58,12 @@ class Transformer {
   // Afterwards logits() holds the logits' gradient, not the logits.
   StatusOr<LossResult> ForwardBackward(const Batch& b, float grad_scale = 0.f);
 
+  // Mixed precision (kernels/lowp.h): the linear layers' and the LM head's
+  // operands in bf16 or fp16, fp32 everywhere else. The 16-bit weight copy
+  // is refreshed from the fp32 master weights at every forward.
+  void SetPrecision(Precision p) { precision_ = p; }
+  Precision precision() const { return precision_; }
+
   // Tile counts of the attention calls in the last forward.
   const AttentionStats& attention_stats() const { return attn_stats_; }
 
@@ -68,11 +74,16 @@ class Transformer {
   LossResult ForwardInternal(const Batch& b, bool backward, float grad_scale);
   void Backward(const Batch& b);
   BlockContext Context(const Batch& b);
+  void RefreshLowpWeights();  // the 16-bit weight copy, when precision_ is not fp32
 
   ModelConfig config_;
   ParamStore params_;
   RopeTable rope_;
   AttentionStats attn_stats_;
+  Precision precision_ = Precision::kF32;
+  LowpContext lowp_;
+  AlignedBuffer params_lp_;   // [params_.size()] 16-bit weights (mixed precision only)
+  AlignedBuffer lowp_mem_;    // the two conversion scratch buffers
 
   // Activation memory for the current (B, T).
   int64_t buf_B_ = 0, buf_T_ = 0;

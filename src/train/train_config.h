@@ -14,7 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "kernels/lowp.h"
 #include "model/config.h"
+#include "train/loss_scaler.h"
 #include "train/schedule.h"
 
 namespace seek {
@@ -51,6 +53,8 @@ struct TrainSection {
   NanPolicy nan_policy = NanPolicy::kStop;
   int64_t threads = 0;  // 0: all cores
   double time_limit_s = 0;  // 0: none; otherwise stop (with a checkpoint) after this long
+  Precision precision = Precision::kF32;  // of the multiplies' operands (kernels/lowp.h)
+  LossScalerOptions loss_scale;           // fp16 only
 
   int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
   // Optimizer steps this run takes: max_steps, cut by max_tokens when set.
