@@ -176,24 +176,37 @@ void GemmRef(const GemmShape& shape, float alpha, const float* a, const float* b
   }
 }
 
-double MeasuredGemmGflops() {
-  static const double gflops = [] {
-    const int64_t n = 1024;
-    std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
-    const GemmShape s{false, false, n, n, n};
-    // Warm up (primitive creation, page faults, clocks), then the best of
-    // runs spread over ~0.3 s: a short burst on a shared machine can land in a
-    // slow moment and understate the peak, which would overstate every MFU.
-    for (int r = 0; r < 3; ++r) Gemm(s, 1.f, a.data(), b.data(), 0.f, c.data());
-    double best = 1e30;
-    for (int r = 0; r < 30; ++r) {
-      auto t0 = std::chrono::steady_clock::now();
+double MeasuredGemmGflops(Precision p) {
+  // fp16 multiplies run as f32 GEMMs (GemmLowp): they reach the f32 rate.
+  const bool bf16 = p == Precision::kBf16;
+  static double cache[2] = {0, 0};
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache[bf16] > 0) return cache[bf16];
+  const int64_t n = 1024;
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  std::vector<uint16_t> a16(n * n), b16(n * n);
+  ToLowPrecision(Precision::kBf16, a.data(), a16.data(), n * n);
+  ToLowPrecision(Precision::kBf16, b.data(), b16.data(), n * n);
+  const GemmShape s{false, false, n, n, n};
+  auto once = [&] {
+    if (bf16)
+      GemmLowp(Precision::kBf16, s, 1.f, a16.data(), b16.data(), 0.f, c.data());
+    else
       Gemm(s, 1.f, a.data(), b.data(), 0.f, c.data());
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return 2.0 * n * n * n / best / 1e9;
-  }();
-  return gflops;
+  };
+  // Warm up (primitive creation, page faults, clocks), then the best of
+  // runs spread over ~0.3 s: a short burst on a shared machine can land in a
+  // slow moment and understate the peak, which would overstate every MFU.
+  for (int r = 0; r < 3; ++r) once();
+  double best = 1e30;
+  for (int r = 0; r < (bf16 ? 100 : 30); ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    once();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  cache[bf16] = 2.0 * n * n * n / best / 1e9;
+  return cache[bf16];
 }
 
 int64_t GemmPrimitiveCount() { return GemmCache::Get().size(); }

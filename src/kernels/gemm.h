@@ -42,10 +42,11 @@ void GemmLowpRef(Precision p, const GemmShape& s, float alpha, const uint16_t* a
 void GemmRef(const GemmShape& s, float alpha, const float* a, const float* b, float beta, float* c,
              const float* bias = nullptr);
 
-// The f32 GEMM rate this machine reaches through oneDNN (GFLOP/s): a
-// 1024^3 multiply, best of several runs, measured once per process. The
+// The GEMM rate this machine reaches through oneDNN (GFLOP/s) for a
+// precision's multiplies (fp32 and fp16: the f32 rate; bf16: the bf16 rate):
+// a 1024^3 multiply, best of several runs, measured once per process. The
 // roofline benchmarks print against and the MFU the trainer reports.
-double MeasuredGemmGflops();
+double MeasuredGemmGflops(Precision p = Precision::kF32);
 
 // Number of distinct primitives created so far (tests check the cache).
 int64_t GemmPrimitiveCount();

@@ -226,7 +226,7 @@ Status Trainer::Run() {
   const int64_t total = tc.total_steps();
   ASSIGN_OR_RETURN(MetricsLog metrics, MetricsLog::Open(options_.run_dir, options_.resume ? step_ : 0));
   const double flops_per_token = TrainingFlopsPerToken(config_.model, tc.seq_len);
-  const double peak = MeasuredGemmGflops() * 1e9;
+  const double peak = MeasuredGemmGflops(tc.precision) * 1e9;  // MFU against this precision's GEMM rate
   if (!options_.quiet)
     std::printf("seek train: %s, %lld parameters, %s, %lld steps of %lld tokens, %d threads -> %s\n",
                 config_.model.family.c_str(), (long long)model_->params().num_params(),
