@@ -38,6 +38,48 @@ uint16_t ToBf16Ref(float x) {
   return static_cast<uint16_t>((u + rounding) >> 16);
 }
 
+namespace {
+
+// 16 random bits for element i: a 32-bit integer hash (Wellons' lowbias32)
+// of the index mixed with the seed; plain integer arithmetic that GCC
+// vectorises.
+inline uint32_t RandomBits16(uint32_t seed_lo, uint32_t seed_hi, uint64_t i) {
+  uint32_t h = static_cast<uint32_t>(i) ^ seed_lo;
+  h ^= static_cast<uint32_t>(i >> 32) * 0x9E3779B9u + seed_hi;
+  h ^= h >> 16;
+  h *= 0x7FEB352Du;
+  h ^= h >> 15;
+  h *= 0x846CA68Bu;
+  h ^= h >> 16;
+  return h & 0xFFFFu;
+}
+
+inline uint16_t StochasticBf16(float x, uint32_t r) {
+  const uint32_t u = std::bit_cast<uint32_t>(x);
+  if ((u & 0x7F800000) == 0x7F800000)  // inf stays inf; NaN stays NaN (quiet)
+    return static_cast<uint16_t>((u >> 16) | ((u & 0x7FFFFF) ? 0x40 : 0));
+  if ((u & 0x7F800000) == 0) return static_cast<uint16_t>((u >> 16) & 0x8000);
+  return static_cast<uint16_t>((u + r) >> 16);  // adds below the last place, then truncates
+}
+
+}  // namespace
+
+uint16_t ToBf16StochasticRef(float x, uint64_t seed, int64_t i) {
+  return StochasticBf16(x, RandomBits16(static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
+                                        static_cast<uint64_t>(i)));
+}
+
+void ToBf16Stochastic(const float* x, uint16_t* y, int64_t n, uint64_t seed) {
+  constexpr int64_t kBlock = 1 << 14;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const uint32_t lo = static_cast<uint32_t>(seed), hi = static_cast<uint32_t>(seed >> 32);
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t end = std::min(n, (b + 1) * kBlock);
+    for (int64_t i = b * kBlock; i < end; ++i) y[i] = StochasticBf16(x[i], RandomBits16(lo, hi, static_cast<uint64_t>(i)));
+  }
+}
+
 float FromBf16Ref(uint16_t x) { return std::bit_cast<float>(static_cast<uint32_t>(x) << 16); }
 
 uint16_t ToF16Ref(float x) {

@@ -28,6 +28,14 @@ void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n);
 // y[i] = float(x[i]) (exact).
 void FromLowPrecision(Precision p, const uint16_t* x, float* y, int64_t n);
 
+// Stochastic rounding to bf16: rounds up with probability equal to the
+// distance from the lower neighbour (in units of the last bf16 place), so
+// the rounded value is unbiased: E[y] = x. The random bits come from a hash
+// of (seed, i), so a conversion is reproducible (and resumable) from its
+// seed. NaN stays NaN; fp32 subnormals become zero as in ToLowPrecision.
+void ToBf16Stochastic(const float* x, uint16_t* y, int64_t n, uint64_t seed);
+uint16_t ToBf16StochasticRef(float x, uint64_t seed, int64_t i);
+
 uint16_t ToBf16Ref(float x);
 float FromBf16Ref(uint16_t x);
 uint16_t ToF16Ref(float x);

@@ -96,7 +96,11 @@ void Transformer::RefreshLowpWeights() {
   if (params_lp_.size() != bytes) params_lp_ = AlignedBuffer(bytes);
   lowp_.params = params_.data();
   lowp_.params_lp = static_cast<const uint16_t*>(params_lp_.data());
-  ToLowPrecision(precision_, params_.data(), static_cast<uint16_t*>(params_lp_.data()), params_.size());
+  uint16_t* lp = static_cast<uint16_t*>(params_lp_.data());
+  if (stochastic_rounding_ && precision_ == Precision::kBf16)
+    ToBf16Stochastic(params_.data(), lp, params_.size(), rounding_seed_);
+  else
+    ToLowPrecision(precision_, params_.data(), lp, params_.size());
 }
 
 BlockContext Transformer::Context(const Batch& b) {

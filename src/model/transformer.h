@@ -63,6 +63,13 @@ class Transformer {
   // is refreshed from the fp32 master weights at every forward.
   void SetPrecision(Precision p) { precision_ = p; }
   Precision precision() const { return precision_; }
+  // bf16 only: round the weight copy stochastically (kernels/lowp.h), with
+  // random bits drawn from `seed` (the trainer passes one per step, so a
+  // resumed run rounds exactly as the uninterrupted one).
+  void SetStochasticRounding(bool on, uint64_t seed) {
+    stochastic_rounding_ = on;
+    rounding_seed_ = seed;
+  }
 
   // Tile counts of the attention calls in the last forward.
   const AttentionStats& attention_stats() const { return attn_stats_; }
@@ -81,6 +88,8 @@ class Transformer {
   RopeTable rope_;
   AttentionStats attn_stats_;
   Precision precision_ = Precision::kF32;
+  bool stochastic_rounding_ = false;
+  uint64_t rounding_seed_ = 0;
   LowpContext lowp_;
   AlignedBuffer params_lp_;   // [params_.size()] 16-bit weights (mixed precision only)
   AlignedBuffer lowp_mem_;    // the two conversion scratch buffers

@@ -147,6 +147,10 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
   StatusOr<Precision> p = ParsePrecision(precision);
   if (!p.ok()) return p.status().WithContext(source + ": train.precision");
   t->precision = *p;
+  RETURN_IF_ERROR(f.Bool("stochastic_rounding", &t->stochastic_rounding, false));
+  if (t->stochastic_rounding && t->precision != Precision::kBf16)
+    return InvalidArgumentError("{}: train.stochastic_rounding rounds the bf16 weight copy; it needs "
+                                "\"precision\": \"bf16\" (this run is {})", source, PrecisionName(t->precision));
   // fp16's dynamic loss scaling, with Megatron-LM's names and defaults.
   LossScalerOptions& l = t->loss_scale;
   RETURN_IF_ERROR(f.Double("initial_loss_scale", &l.initial_scale, 65536.0));
@@ -279,6 +283,7 @@ nlohmann::json TrainConfig::ToJson() const {
                 {"nan_policy", t.nan_policy == NanPolicy::kStop ? "stop" : "skip"},
                 {"threads", t.threads}, {"time_limit_s", t.time_limit_s},
                 {"precision", PrecisionName(t.precision)}};
+  if (t.precision == Precision::kBf16) j["train"]["stochastic_rounding"] = t.stochastic_rounding;
   if (t.precision == Precision::kF16) {
     const LossScalerOptions& l = t.loss_scale;
     j["train"]["initial_loss_scale"] = l.initial_scale;

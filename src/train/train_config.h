@@ -55,6 +55,7 @@ struct TrainSection {
   double time_limit_s = 0;  // 0: none; otherwise stop (with a checkpoint) after this long
   Precision precision = Precision::kF32;  // of the multiplies' operands (kernels/lowp.h)
   LossScalerOptions loss_scale;           // fp16 only
+  bool stochastic_rounding = false;       // bf16 only: of the weights' bf16 copy
 
   int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
   // Optimizer steps this run takes: max_steps, cut by max_tokens when set.

@@ -140,6 +140,8 @@ Status Trainer::TrainStep(StepRecord* rec) {
   }
   tokens_seen_ += tc.grad_accum * per;
   const double lr = LrAt(config_.optim.schedule, step_);
+  // A fresh, reproducible rounding seed per step (a resumed run draws the same).
+  model_->SetStochasticRounding(tc.stochastic_rounding, (tc.seed + 1) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(step_));
   ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model_.get(), optimizer_.get(), micro,
                                                    config_.optim.grad_clip, lr, scaler_.get()));
   *rec = StepRecord{step_ + 1, r.loss, lr, r.grad_norm, !r.finite, r.loss_scale, r.overflow};

@@ -82,6 +82,39 @@ TEST(LowPrecision, ScalarTwinsRoundToNearestEven) {
   EXPECT_FALSE(ParsePrecision("fp8").ok());
 }
 
+TEST(LowPrecision, StochasticBf16IsUnbiasedReproducibleAndMatchesItsTwin) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  const std::vector<float> x = Awkward(rng, 50001);
+  std::vector<uint16_t> y(x.size()), again(x.size());
+  ToBf16Stochastic(x.data(), y.data(), static_cast<int64_t>(x.size()), seed);
+  ToBf16Stochastic(x.data(), again.data(), static_cast<int64_t>(x.size()), seed);
+  EXPECT_EQ(y, again) << "same seed, same bits";
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(y[i], ToBf16StochasticRef(x[i], seed, static_cast<int64_t>(i))) << x[i] << " seed " << seed;
+    if (std::isnan(x[i])) {
+      ASSERT_TRUE(std::isnan(FromBf16Ref(y[i])));
+    } else if (std::fpclassify(x[i]) == FP_NORMAL && std::fabs(x[i]) < 1e38f) {
+      // Always one of the two bf16 neighbours of x.
+      const float v = FromBf16Ref(y[i]);
+      const float down = FromBf16Ref(static_cast<uint16_t>(std::bit_cast<uint32_t>(x[i]) >> 16));
+      ASSERT_TRUE(v == down || std::fabs(v) > std::fabs(down)) << x[i];
+      ASSERT_LE(std::fabs(v - x[i]), std::fabs(x[i]) * 0.0079f) << x[i];
+    }
+  }
+  // Unbiased: 1 + 0.3 ulp of bf16 (1/128) rounds up ~30% of the time, and
+  // the mean of many roundings is the value (deterministic rounding gives 1).
+  const float v = 1.f + 0.3f / 128.f;
+  std::vector<float> same(200000, v);
+  std::vector<uint16_t> r(same.size());
+  ToBf16Stochastic(same.data(), r.data(), static_cast<int64_t>(r.size()), seed + 1);
+  double mean = 0;
+  for (uint16_t h : r) mean += FromBf16Ref(h);
+  mean /= static_cast<double>(r.size());
+  EXPECT_NEAR(mean, v, 0.05 / 128) << "seed " << seed;  // ~20 standard errors of margin
+  EXPECT_EQ(FromBf16Ref(ToBf16Ref(v)), 1.f);
+}
+
 TEST(LowPrecision, GemmLowpMatchesItsReferenceOnEveryTransposeBetaAndBias) {
   const uint64_t seed = FreshSeed();
   Rng rng(seed);

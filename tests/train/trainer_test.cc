@@ -83,11 +83,13 @@ std::vector<float> Weights(Trainer& t) {
 // steps: the resumed run must carry the scaler's state to match.
 TEST_F(TrainerTest, ResumeIsBitIdenticalInEveryPrecision) {
   const nlohmann::json modes[] = {{{"precision", "fp32"}}, {{"precision", "bf16"}},
+                                  {{"precision", "bf16"}, {"stochastic_rounding", true}},
                                   {{"precision", "fp16"}, {"initial_loss_scale", 16777216.0},
                                    {"loss_scale_window", 3}}};
   for (const nlohmann::json& mode : modes) {
     for (const char* family : {"gpt2", "llama"}) {
-      const std::string tag = std::string(family) + "_" + mode["precision"].get<std::string>();
+      const std::string tag = std::string(family) + "_" + mode["precision"].get<std::string>() +
+                              (mode.contains("stochastic_rounding") ? "_sr" : "");
       auto straight = Make(Config(family, 11, 2, mode), Run("straight") + tag, false);
       ASSERT_TRUE(straight->Run().ok()) << tag;
       auto first = Make(Config(family, 11, 2, mode), Run("split") + tag, false, /*steps_this_run=*/5);
