@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/profile.h"
 #include "kernels/activations.h"
 #include "kernels/gemm.h"
 #include "kernels/norms.h"
@@ -35,8 +36,15 @@ bool IsLowp(const LowpContext* lp) { return lp != nullptr && lp->precision != Pr
 void LinearForward(const LowpContext* lp, float* y, const float* x, const float* w, const float* b,
                    int64_t N, int64_t in, int64_t out) {
   const GemmShape s{false, true, N, out, in};
-  if (!IsLowp(lp)) return Gemm(s, 1.f, x, w, 0.f, y, b);
-  ToLowPrecision(lp->precision, x, lp->x, N * in);
+  if (!IsLowp(lp)) {
+    PROFILE_SCOPE("gemm forward");
+    return Gemm(s, 1.f, x, w, 0.f, y, b);
+  }
+  {
+    PROFILE_SCOPE("to 16-bit");
+    ToLowPrecision(lp->precision, x, lp->x, N * in);
+  }
+  PROFILE_SCOPE("gemm forward");
   GemmLowp(lp->precision, s, 1.f, lp->x, lp->Lp(w), 0.f, y, b);
 }
 
@@ -44,18 +52,26 @@ void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, cons
                     const float* x, const float* w, int64_t N, int64_t in, int64_t out) {
   const GemmShape dx_shape{false, false, N, in, out}, dw_shape{true, false, out, in, N};
   if (!IsLowp(lp)) {
+    PROFILE_SCOPE("gemm backward");
     if (dx) Gemm(dx_shape, 1.f, dy, w, 0.f, dx);
     Gemm(dw_shape, 1.f, dy, x, 1.f, dw);
   } else {
     // The output gradient is rounded once and feeds both products; the
     // input is rounded again exactly as in forward (same bits), so saving
     // its 16-bit copy would only trade memory for a cheap pass.
-    ToLowPrecision(lp->precision, dy, lp->dy, N * out);
+    {
+      PROFILE_SCOPE("to 16-bit");
+      ToLowPrecision(lp->precision, dy, lp->dy, N * out);
+      ToLowPrecision(lp->precision, x, lp->x, N * in);
+    }
+    PROFILE_SCOPE("gemm backward");
     if (dx) GemmLowp(lp->precision, dx_shape, 1.f, lp->dy, lp->Lp(w), 0.f, dx);
-    ToLowPrecision(lp->precision, x, lp->x, N * in);
     GemmLowp(lp->precision, dw_shape, 1.f, lp->dy, lp->x, 1.f, dw);
   }
-  if (db) BiasBackward(db, dy, N, out);
+  if (db) {
+    PROFILE_SCOPE("bias gradient");
+    BiasBackward(db, dy, N, out);
+  }
 }
 
 BlockParams BlockParamsAt(const ParamStore& store, float* base, int64_t layer) {
@@ -123,6 +139,7 @@ BlockGradScratch BlockGradScratchAt(const ModelConfig& c, int64_t B, int64_t T, 
 
 void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,
                  const float* w, const float* b, int64_t N) {
+  PROFILE_SCOPE("norm forward");
   const float eps = static_cast<float>(c.norm_eps);
   if (c.arch.norm == NormKind::kLayerNorm)
     LayerNormForward(out, mean, rstd, inp, w, b, N, c.hidden, eps);
@@ -133,6 +150,7 @@ void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, con
 void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const float* dout,
                   const float* inp, const float* w, const float* mean, const float* rstd,
                   int64_t N) {
+  PROFILE_SCOPE("norm backward");
   if (c.arch.norm == NormKind::kLayerNorm)
     LayerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, c.hidden);
   else
@@ -145,6 +163,7 @@ void BlockAttnInForward(const BlockContext& ctx, const BlockParams& w, const Blo
   NormForward(c, a.norm1, a.norm1_mean, a.norm1_rstd, a.x_in, w.norm1_w, w.norm1_b, N);
   LinearForward(ctx.lowp, a.qkv, a.norm1, w.qkv_w, w.qkv_b, N, C, c.qkv_dim());
   if (c.arch.position == PositionKind::kRope) {
+    PROFILE_SCOPE("rope");
     // q heads and k heads are adjacent in each qkv row: rotate them in one call.
     RopeForward(a.qkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
   }
@@ -156,15 +175,22 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
   const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
   const int64_t I = c.intermediate, up_rows = UpRows(c);
   LinearForward(ctx.lowp, a.x_mid, a.attn, w.out_w, w.out_b, N, HD, C);
-  Add(a.x_mid, a.x_mid, a.x_in, N * C);
+  {
+    PROFILE_SCOPE("residual add");
+    Add(a.x_mid, a.x_mid, a.x_in, N * C);
+  }
 
   NormForward(c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N);
   LinearForward(ctx.lowp, a.up, a.norm2, w.up_w, w.up_b, N, C, up_rows);
-  if (c.arch.mlp == MlpKind::kSwiGlu)
-    SwiGluForward(a.act, a.up, N, I);
-  else
-    GeluForward(a.act, a.up, N * I);
+  {
+    PROFILE_SCOPE("activation forward");
+    if (c.arch.mlp == MlpKind::kSwiGlu)
+      SwiGluForward(a.act, a.up, N, I);
+    else
+      GeluForward(a.act, a.up, N * I);
+  }
   LinearForward(ctx.lowp, x_out, a.act, w.down_w, w.down_b, N, I, C);
+  PROFILE_SCOPE("residual add");
   Add(x_out, x_out, a.x_mid, N * C);
 }
 
@@ -176,7 +202,10 @@ void BlockForward(const BlockContext& ctx, const BlockParams& w, const BlockActs
   const float* q = a.qkv;
   const float* k = q + HD;
   const float* v = k + c.n_kv_head * c.head_dim();
-  AttentionForward(s, a.attn, a.lse, q, k, v, ctx.doc, ctx.stats);
+  {
+    PROFILE_SCOPE("attention forward");
+    AttentionForward(s, a.attn, a.lse, q, k, v, ctx.doc, ctx.stats);
+  }
   BlockAttnOutForward(ctx, w, a, x_out);
 }
 
@@ -188,10 +217,13 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
 
   // MLP: x_out = x_mid + Down(Act(Up(Norm2(x_mid)))); dresid holds d x_out.
   LinearBackward(ctx.lowp, s.dact, g.down_w, g.down_b, dresid, a.act, w.down_w, N, I, C);
-  if (c.arch.mlp == MlpKind::kSwiGlu)
-    SwiGluBackward(s.dup, s.dact, a.up, N, I);
-  else
-    GeluBackward(s.dup, s.dact, a.up, N * I);
+  {
+    PROFILE_SCOPE("activation backward");
+    if (c.arch.mlp == MlpKind::kSwiGlu)
+      SwiGluBackward(s.dup, s.dact, a.up, N, I);
+    else
+      GeluBackward(s.dup, s.dact, a.up, N * I);
+  }
   LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, s.dup, a.norm2, w.up_w, N, C, up_rows);
   NormBackward(c, dresid, g.norm2_w, g.norm2_b, s.dnorm, a.x_mid, w.norm2_w, a.norm2_mean,
                a.norm2_rstd, N);  // dresid now holds d x_mid
@@ -201,10 +233,15 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
   const AttentionShape as = AttnShape(ctx);
   const int64_t kv = c.n_kv_head * c.head_dim();
   const float* q = a.qkv;
-  AttentionBackward(as, s.dqkv, s.dqkv + HD, s.dqkv + HD + kv, s.dattn, a.attn, a.lse, q, q + HD,
-                    q + HD + kv, ctx.doc, nullptr);
-  if (c.arch.position == PositionKind::kRope)
+  {
+    PROFILE_SCOPE("attention backward");
+    AttentionBackward(as, s.dqkv, s.dqkv + HD, s.dqkv + HD + kv, s.dattn, a.attn, a.lse, q, q + HD,
+                      q + HD + kv, ctx.doc, nullptr);
+  }
+  if (c.arch.position == PositionKind::kRope) {
+    PROFILE_SCOPE("rope");
     RopeBackward(s.dqkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
+  }
   LinearBackward(ctx.lowp, s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, a.norm1, w.qkv_w, N, C, c.qkv_dim());
   NormBackward(c, dresid, g.norm1_w, g.norm1_b, s.dnorm, a.x_in, w.norm1_w, a.norm1_mean,
                a.norm1_rstd, N);  // dresid now holds d x_in

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/profile.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/embedding.h"
 #include "kernels/gemm.h"
@@ -92,6 +93,7 @@ void Transformer::ComputePositions(const Batch& b) {
 void Transformer::RefreshLowpWeights() {
   lowp_.precision = precision_;
   if (precision_ == Precision::kF32) return;
+  PROFILE_SCOPE("16-bit weight copy");
   const size_t bytes = static_cast<size_t>(params_.size()) * sizeof(uint16_t);
   if (params_lp_.size() != bytes) params_lp_ = AlignedBuffer(bytes);
   lowp_.params = params_.data();
@@ -119,8 +121,11 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
 
   const float* wpe = c.arch.position == PositionKind::kLearned
                          ? params_.Param("embed.positions") : nullptr;
-  EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N, C, V,
-                   c.max_positions);
+  {
+    PROFILE_SCOPE("embedding");
+    EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N, C, V,
+                     c.max_positions);
+  }
   const BlockContext ctx = Context(b);
   for (int64_t l = 0; l < L; ++l) {
     float* x_out = l + 1 < L ? acts_[l + 1].x_in : x_final_;
@@ -136,6 +141,7 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
   LossResult r;
   if (b.targets == nullptr) return r;
   for (int64_t i = 0; i < N; ++i) r.n_targets += b.targets[i] != kIgnoreTarget;
+  PROFILE_SCOPE("cross-entropy");
   if (!backward) {
     r.loss_sum = CrossEntropyForward(losses_, logits_, b.targets, N, V);
     return r;
@@ -153,7 +159,10 @@ void Transformer::Backward(const Batch& b) {
   // LM head: logits = normf @ head^T; logits_ now holds d logits.
   LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
                  params_.Param(head_name), N, C, V);
-  std::memset(dresid_, 0, sizeof(float) * N * C);
+  {
+    PROFILE_SCOPE("embedding");
+    std::memset(dresid_, 0, sizeof(float) * N * C);
+  }
   float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
   NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,
                params_.Param("norm_f.weight"), normf_mean_, normf_rstd_, N);
@@ -164,6 +173,7 @@ void Transformer::Backward(const Batch& b) {
   }
   float* dwpe = c.arch.position == PositionKind::kLearned ? params_.Grad("embed.positions")
                                                          : nullptr;
+  PROFILE_SCOPE("embedding");
   EmbeddingBackward(params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(), N, C);
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/profile.h"
+
 namespace seek {
 
 StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
@@ -11,7 +13,10 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
   for (const Batch& b : micro_batches)
     for (int64_t i = 0; i < b.B * b.T; ++i) r.n_targets += b.targets[i] != -1;
   ParamStore& params = model->params();
-  params.ZeroGrad();
+  {
+    PROFILE_SCOPE("zero gradients");
+    params.ZeroGrad();
+  }
   r.loss_scale = scaler ? scaler->scale() : 1.0;
   const float scale = r.n_targets ? static_cast<float>(r.loss_scale / static_cast<double>(r.n_targets)) : 0.f;
   double loss_sum = 0;
@@ -20,13 +25,19 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
     loss_sum += l.loss_sum;
   }
   r.loss = r.n_targets ? loss_sum / r.n_targets : 0.0;
-  r.grad_norm = optimizer->ClipGradients(&params, grad_clip, 1.0 / r.loss_scale);
+  {
+    PROFILE_SCOPE("gradient norm + clip");
+    r.grad_norm = optimizer->ClipGradients(&params, grad_clip, 1.0 / r.loss_scale);
+  }
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
   if (scaler) {
     r.overflow = !std::isfinite(r.grad_norm);
     RETURN_IF_ERROR(scaler->Update(r.overflow));
   }
-  if (r.finite) optimizer->Step(&params, lr);
+  if (r.finite) {
+    PROFILE_SCOPE("adamw");
+    optimizer->Step(&params, lr);
+  }
   return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/profile.h"
 #include "core/threads.h"
 #include "io/file_util.h"
 #include "kernels/gemm.h"
@@ -299,6 +300,7 @@ Status Trainer::Run() {
       std::printf("loss plot: %s\n", png->c_str());
     else
       std::printf("loss plot not drawn: %s\n", png.status().ToString().c_str());
+    std::printf("%s", profile::Report().c_str());  // SEEK_PROFILE=1: where the steps' time went
   }
   return Status::Ok();
 }
