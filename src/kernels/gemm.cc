@@ -144,6 +144,23 @@ void GemmLowp(Precision p, const GemmShape& shape, float alpha, const uint16_t* 
   Gemm(s, alpha, fa, fb, beta, c, bias);
 }
 
+bool GemmLowpSupported(Precision p) {
+  if (p != Precision::kBf16) return true;  // fp32 and fp16 run f32 primitives
+  static const bool ok = [] {
+    try {
+      using dt = dnnl::memory::data_type;
+      dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+      const dnnl::memory::desc a({16, 16}, dt::bf16, dnnl::memory::dims{16, 1});
+      const dnnl::memory::desc c({16, 16}, dt::f32, dnnl::memory::dims{16, 1});
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, a, c), eng);
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return ok;
+}
+
 void GemmLowpRef(Precision p, const GemmShape& shape, float alpha, const uint16_t* a, const uint16_t* b,
                  float beta, float* c, const float* bias) {
   const GemmShape s = Dense(shape);

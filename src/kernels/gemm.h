@@ -34,6 +34,9 @@ void Gemm(const GemmShape& s, float alpha, const float* a, const float* b, float
 // f32 copies of the operands (oneDNN 2.6 has no fp16 matmul on CPUs).
 void GemmLowp(Precision p, const GemmShape& s, float alpha, const uint16_t* a, const uint16_t* b,
               float beta, float* c, const float* bias = nullptr);
+// Whether oneDNN can multiply in precision p on this CPU (bf16 needs
+// AVX512-BF16 / AMX or oneDNN's AVX-512 emulation).
+bool GemmLowpSupported(Precision p);
 // Reference twin: the operands widened one by one, then GemmRef.
 void GemmLowpRef(Precision p, const GemmShape& s, float alpha, const uint16_t* a, const uint16_t* b,
                  float beta, float* c, const float* bias = nullptr);

@@ -92,6 +92,9 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size(), tokenizer_vocab));
   ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
   t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim);
+  if (!GemmLowpSupported(c.train.precision))
+    return InvalidArgumentError("train.precision \"{}\": oneDNN has no {} matrix multiply on this CPU; use \"fp32\"",
+                                PrecisionName(c.train.precision), PrecisionName(c.train.precision));
   t->model_->SetPrecision(c.train.precision);
   if (c.train.precision == Precision::kF16) t->scaler_ = std::make_unique<DynamicLossScaler>(c.train.loss_scale);
 
