@@ -21,6 +21,8 @@
 
 namespace fasttext {
 class FastText;
+class Dictionary;
+class DenseMatrix;
 }
 
 namespace seek {
@@ -57,12 +59,23 @@ class LanguageId {
   // Atomic: written to a temporary file in the same folder, then renamed.
   Status Save(const std::string& path) const;
 
+  // Thread-safe. Computes fastText's prediction itself with cached
+  // per-token sums (several times faster); fastText's own predictLine for
+  // quantized or non-softmax models.
   LangIdPrediction Predict(std::string_view text) const;
+  // fastText's predictLine on the flattened text: the reference twin.
+  LangIdPrediction PredictWithFastText(std::string_view text) const;
   std::vector<std::string> languages() const;
 
  private:
   LanguageId();
+  void PrepareFastPath();
+  LangIdPrediction PredictFast(std::string_view text) const;
   std::unique_ptr<fasttext::FastText> ft_;
+  uint64_t model_id_;
+  bool fast_ = false;
+  std::shared_ptr<const fasttext::Dictionary> dict_;
+  std::shared_ptr<const fasttext::DenseMatrix> in_, out_;
 };
 
 // Labelled text from folders `root/<language>/<files>`, each file holding

@@ -72,6 +72,27 @@ TEST(LangId, LearnsSyntheticLanguagesAndRoundTrips) {
     EXPECT_GT(p.score, 0.0f);
     EXPECT_LE(p.score, 1.0f);
   }
+  // The fast path against fastText's own predictLine (its reference twin), on
+  // held-out text and on awkward input: unknown words, label-like tokens, NUL
+  // bytes, only whitespace, empty, repeated words (the token cache).
+  std::vector<std::string> texts;
+  for (const LabelledText& t : test) texts.push_back(t.text);
+  for (size_t i = 0; i + 1 < test.size() && i < 100; i += 2) texts.push_back(test[i].text + "\n" + test[i + 1].text);
+  texts.insert(texts.end(), {"", " \n\t ", "zzzzqqq xxyyxx", "__label__l3 hello", std::string("ab\0cd ef", 8),
+                             "\xff\xfe bytes", test[0].text + " " + test[0].text + " " + test[0].text});
+  for (const auto* model : {&*m, &*back}) {
+    int flips = 0;
+    for (const std::string& t : texts) {
+      const LangIdPrediction fast = (*model)->Predict(t), ref = (*model)->PredictWithFastText(t);
+      EXPECT_NEAR(fast.score, ref.score, 2e-5f) << "'" << t << "'";
+      // A near tie may break either way under a different summation order.
+      if (fast.language != ref.language) {
+        ++flips;
+        EXPECT_LT(std::abs(fast.score - 0.5f), 0.01f) << "'" << t << "' " << fast.language << " vs " << ref.language;
+      }
+    }
+    EXPECT_LE(flips, 1);
+  }
   fs::remove_all(dir);
 }
 
@@ -129,6 +150,11 @@ TEST(LangId, FortunesHeldOutAccuracy) {
   std::printf("fortunes held out: %.4f of %lld (%s)\n", a.overall, static_cast<long long>(a.n), per.c_str());
   EXPECT_GE(a.overall, 0.95) << per;
   EXPECT_GE(a.per_language.size(), 10u);
+  // The fast path and fastText's own prediction agree on real text.
+  int disagree = 0;
+  for (const LabelledText& t : test) disagree += (*m)->Predict(t.text).language != (*m)->PredictWithFastText(t.text).language;
+  std::printf("fast path vs fastText: %d of %zu predictions differ\n", disagree, test.size());
+  EXPECT_LE(disagree, static_cast<int>(test.size() / 1000));
   fs::remove_all(dir);
 }
 
