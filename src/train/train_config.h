@@ -15,6 +15,7 @@
 
 #include "core/status.h"
 #include "model/config.h"
+#include "model/recompute.h"
 #include "train/schedule.h"
 
 namespace seek {
@@ -51,6 +52,9 @@ struct TrainSection {
   NanPolicy nan_policy = NanPolicy::kStop;
   int64_t threads = 0;  // 0: all cores
   double time_limit_s = 0;  // 0: none; otherwise stop (with a checkpoint) after this long
+  // train.activation_checkpointing ("none" | "selective" | "full") and
+  // train.activation_checkpointing_every (k >= 1: blocks 0, k, 2k, ...).
+  RecomputeConfig recompute;
 
   int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
   // Optimizer steps this run takes: max_steps, cut by max_tokens when set.
