@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "core/check.h"
-
 #include "kernels/cross_entropy.h"
 #include "kernels/embedding.h"
 #include "kernels/gemm.h"
