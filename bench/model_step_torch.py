@@ -6,6 +6,7 @@ sequence 256, batch 8, f32). PyTorch 1.13 (Debian) has no
 scaled_dot_product_attention, so attention is nanoGPT's explicit masked softmax.
 """
 import argparse
+import contextlib
 import math
 import time
 
@@ -61,7 +62,11 @@ def main():
                      threads=0).items():
         ap.add_argument("--" + k, type=int, default=v)
     ap.add_argument("--adamw", action="store_true", help="time full training steps (AdamW)")
+    ap.add_argument("--autocast", choices=["none", "bf16"], default="none",
+                    help="bf16: torch.autocast('cpu', torch.bfloat16) around forward (fp32 weights)")
     a = ap.parse_args()
+    autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if a.autocast == "bf16"
+                else contextlib.nullcontext())
     torch.manual_seed(0)
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -69,14 +74,17 @@ def main():
     idx = torch.randint(0, a.vocab, (a.batch, a.seq))
     tgt = torch.randint(0, a.vocab, (a.batch, a.seq))
     opt = torch.optim.AdamW(m.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
-    m(idx, tgt).backward()  # warm up
+    with autocast:
+        warm = m(idx, tgt)
+    warm.backward()  # warm up
     if a.adamw:
         opt.step()
     times = []
     for _ in range(a.steps):
         m.zero_grad(set_to_none=True)
         t0 = time.perf_counter()
-        loss = m(idx, tgt)
+        with autocast:
+            loss = m(idx, tgt)
         loss.backward()
         if a.adamw:
             torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
@@ -85,7 +93,8 @@ def main():
     times.sort()
     med = times[len(times) // 2]
     tok = a.batch * a.seq
-    what = "train step (fwd+bwd+clip+AdamW)" if a.adamw else "fwd+bwd"
+    what = ("train step (fwd+bwd+clip+AdamW)" if a.adamw else "fwd+bwd") + \
+        (" bf16 autocast" if a.autocast == "bf16" else " f32")
     print(f"torch {torch.__version__} threads={torch.get_num_threads()} {what} {med*1e3:.1f} ms/step "
           f"(median of {a.steps})  {tok/med:.0f} tokens/s  loss {loss.item():.3f}")
     print(f"RESULT torch_tokens_per_s={tok/med:.1f}")

@@ -1,38 +1,62 @@
 #!/usr/bin/env bash
-# Training throughput, Seek vs PyTorch side by side in the same run (issue 3):
-# gpt2 family, vocab 8192, hidden 384, 6 layers, 6 heads, sequence 256,
-# batch 8, f32, AdamW with clipping. Seek runs `seek train` on a synthetic
-# shard; PyTorch runs a nanoGPT-style model (bench/model_step_torch.py
-# --adamw) with both threads and OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset.
-# Prints tokens/s for both, the ratio and Seek's MFU.
-#   bash bench/train_throughput.sh [build-dir] [steps]
+# Training throughput, Seek vs PyTorch side by side in the same run (issues 3
+# and 6): gpt2 family, vocab 8192, hidden 384, 6 layers, 6 heads, sequence
+# 256, batch 8, AdamW with clipping. Seek runs `seek train` on a synthetic
+# shard in fp32 and bf16 (and a llama-family model of the same size in bf16);
+# PyTorch runs a nanoGPT-style model (bench/model_step_torch.py --adamw) in
+# f32 and with bf16 autocast, both threads, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE
+# unset. Prints tokens/s, the ratios and Seek's MFU (against the GEMM rate of
+# the run's precision, measured by `seek train` at start-up).
+#   bash bench/train_throughput.sh [build-dir] [steps] [precisions, default "fp32 bf16"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 steps=${2:-20}
+precisions=${3:-fp32 bf16}
 ninja -C "$build" seek make_random_shard >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/bench/make_random_shard" "$work/shard.bin" 8192 600
-cat > "$work/config.json" <<JSON
-{"model": {"model_type": "gpt2", "vocab_size": 8192, "n_positions": 256, "n_embd": 384,
-           "n_layer": 6, "n_head": 6},
+echo "$(date -u '+%F %T UTC') $(uptime)"
+
+# seek_run FAMILY PRECISION -> "tokens/s mfu%"
+seek_run() {
+  local family=$1 precision=$2 model
+  if [ "$family" = gpt2 ]; then
+    model='"model_type": "gpt2", "vocab_size": 8192, "n_positions": 256, "n_embd": 384, "n_layer": 6, "n_head": 6'
+  else
+    model='"model_type": "llama", "vocab_size": 8192, "max_position_embeddings": 256, "hidden_size": 384,
+           "intermediate_size": 1024, "num_hidden_layers": 6, "num_attention_heads": 6, "num_key_value_heads": 6'
+  fi
+  cat > "$work/config.json" <<JSON
+{"model": {$model},
  "data": {"shards": ["$work/shard.bin"], "val_fraction": 0.0},
  "optim": {"lr": 1e-4, "warmup_steps": 2},
  "train": {"batch_size": 8, "seq_len": 256, "max_steps": $steps, "log_every": $steps,
-           "eval_every": 0, "sample_tokens": 0, "checkpoint_every": 0}}
+           "eval_every": 0, "sample_tokens": 0, "checkpoint_every": 0, "precision": "$precision"}}
 JSON
-"$build/seek" train --config "$work/config.json" --out "$work/run" | grep -E "^step|seek train"
-seek_tps=$(/usr/bin/python3 -c "
+  rm -rf "$work/run"
+  "$build/seek" train --config "$work/config.json" --out "$work/run" | grep -E "^step|seek train" >&2
+  /usr/bin/python3 -c "
 import json
-lines=[json.loads(l) for l in open('$work/run/metrics.jsonl')]
-print([l for l in lines if 'tokens_per_s' in l][-1]['tokens_per_s'])")
-seek_mfu=$(/usr/bin/python3 -c "
-import json
-lines=[json.loads(l) for l in open('$work/run/metrics.jsonl')]
-print(100*[l for l in lines if 'mfu' in l][-1]['mfu'])")
-torch_out=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/model_step_torch.py \
-  --adamw --threads "$(nproc)" --steps 5)
-echo "$torch_out" | grep -v RESULT
-torch_tps=$(echo "$torch_out" | sed -n 's/RESULT torch_tokens_per_s=//p')
-/usr/bin/python3 -c "print(f'seek {$seek_tps:.0f} tokens/s (MFU {$seek_mfu:.1f}%)  torch {$torch_tps:.0f} tokens/s  ratio seek/torch = {$seek_tps/$torch_tps:.2f}x')"
+l = [json.loads(x) for x in open('$work/run/metrics.jsonl') if 'tokens_per_s' in x][-1]
+print(f\"{l['tokens_per_s']:.1f} {100 * l['mfu']:.1f}\")"
+}
+
+torch_run() {  # ARGS... -> tokens/s
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/model_step_torch.py \
+    --adamw --threads "$(nproc)" --steps 5 "$@" | tee /dev/stderr | sed -n 's/RESULT torch_tokens_per_s=//p'
+}
+
+torch_f32=$(torch_run --autocast none)
+torch_bf16=$(torch_run --autocast bf16)
+echo "torch f32 $torch_f32 tokens/s, bf16 autocast $torch_bf16 tokens/s"
+for p in $precisions; do
+  read -r tps mfu < <(seek_run gpt2 "$p")
+  anchor=$torch_f32; what="torch f32"
+  if [ "$p" = bf16 ]; then anchor=$torch_bf16; what="torch bf16 autocast"; fi
+  /usr/bin/python3 -c "print(f'seek gpt2 $p: {$tps:.0f} tokens/s (MFU $mfu%)  vs $what {$anchor:.0f}: {$tps/$anchor:.2f}x')"
+done
+read -r tps mfu < <(seek_run llama bf16)
+echo "seek llama bf16: $tps tokens/s (MFU $mfu%)"
+echo "$(date -u '+%F %T UTC') $(uptime)"

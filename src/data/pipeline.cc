@@ -136,41 +136,54 @@ StatusOr<Json> SumOverRanks(Comm& comm, const Json& mine) {
   return Json::parse(sum.dump());
 }
 
-// This rank's files: the inputs' files in order, cut into comm.size()
-// contiguous runs of about equal bytes. Pairs of (input index, path).
-StatusOr<std::vector<std::pair<size_t, std::string>>> MyFiles(const PipelineConfig& c, const Comm& comm) {
-  std::vector<std::pair<size_t, std::string>> all;
-  std::vector<uint64_t> sizes;
-  uint64_t total = 0;
+// Every input file, in reading order, stat-ed once: the split over ranks
+// and the resume key both come from this one listing.
+struct InputFile {
+  size_t input;  // index into PipelineConfig::inputs
+  std::string path;
+  int64_t size = -1;  // -1: could not stat (the reader reports the error)
+  int64_t mtime = 0;
+};
+
+StatusOr<std::vector<InputFile>> ListAllInputFiles(const PipelineConfig& c) {
+  std::vector<InputFile> all;
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     ASSIGN_OR_RETURN(std::vector<std::string> files, ListInputFiles(c.inputs[i]));
     for (std::string& f : files) {
-      std::error_code ec;
-      const uint64_t n = std::filesystem::file_size(f, ec);
-      sizes.push_back(ec ? 0 : n);
-      total += sizes.back();
-      all.emplace_back(i, std::move(f));
+      std::error_code ec, ec2;
+      const auto size = std::filesystem::file_size(f, ec);
+      const auto mtime = std::filesystem::last_write_time(f, ec2).time_since_epoch().count();
+      all.push_back(InputFile{i, std::move(f), ec ? -1 : static_cast<int64_t>(size), ec2 ? 0 : static_cast<int64_t>(mtime)});
     }
   }
-  std::vector<std::pair<size_t, std::string>> mine;
+  return all;
+}
+
+// This rank's files: the inputs' files in order, cut into comm.size()
+// contiguous runs of about equal bytes.
+std::vector<InputFile> MyFiles(const std::vector<InputFile>& all, const Comm& comm) {
+  uint64_t total = 0;
+  for (const InputFile& f : all) total += static_cast<uint64_t>(std::max<int64_t>(f.size, 0));
+  std::vector<InputFile> mine;
   uint64_t before = 0;
   for (size_t k = 0; k < all.size(); ++k) {
     // The rank whose share of the bytes this file starts in.
     const uint64_t owner = total ? static_cast<uint64_t>((static_cast<unsigned __int128>(before) * comm.size()) / total)
                                  : k * comm.size() / all.size();
-    if (owner == static_cast<uint64_t>(comm.rank())) mine.push_back(std::move(all[k]));
-    before += sizes[k];
+    if (owner == static_cast<uint64_t>(comm.rank())) mine.push_back(all[k]);
+    before += static_cast<uint64_t>(std::max<int64_t>(all[k].size, 0));
   }
   return mine;
 }
 
 // Reads this rank's part of the inputs; returns the manifest's "inputs" (all ranks').
-StatusOr<Json> ReadMyPart(const PipelineConfig& c, Comm& comm, bool progress, std::vector<Document>* docs) {
+StatusOr<Json> ReadMyPart(const PipelineConfig& c, const std::vector<InputFile>& all, Comm& comm, bool progress,
+                          std::vector<Document>* docs) {
   std::vector<ReadStats> stats(c.inputs.size());
   Status read = [&]() -> Status {
-    ASSIGN_OR_RETURN(auto files, MyFiles(c, comm));
-    for (const auto& [i, f] : files)
-      RETURN_IF_ERROR(ReadInputFile(c.inputs[i], f, &stats[i], [&](Document&& d) { docs->push_back(std::move(d)); }));
+    for (const InputFile& f : MyFiles(all, comm))
+      RETURN_IF_ERROR(ReadInputFile(c.inputs[f.input], f.path, &stats[f.input],
+                                    [&](Document&& d) { docs->push_back(std::move(d)); }));
     return Status::Ok();
   }();
   RETURN_IF_ERROR(AgreeOnStatus(comm, read));
@@ -274,17 +287,9 @@ StatusOr<Json> RunStage(const PipelineConfig& c, Stage& s, Comm& comm, bool prog
 }
 
 // Every input file's path, size and modification time, as one string.
-StatusOr<std::string> InputFingerprint(const PipelineConfig& c) {
+std::string InputFingerprint(const std::vector<InputFile>& all) {
   std::string out;
-  for (const InputConfig& in : c.inputs) {
-    ASSIGN_OR_RETURN(std::vector<std::string> files, ListInputFiles(in));
-    for (const std::string& f : files) {
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(f, ec);
-      const auto mtime = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
-      out += fmt::format("{}\t{}\t{}\n", f, ec ? -1 : static_cast<int64_t>(size), ec ? 0 : mtime);
-    }
-  }
+  for (const InputFile& f : all) out += fmt::format("{}\t{}\t{}\n", f.path, f.size, f.mtime);
   return out;
 }
 
@@ -320,9 +325,10 @@ StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& c, bool progr
   const Clock::time_point t_start = Clock::now();
 
   // Resume after the last stage every rank saved with this configuration's key.
-  StatusOr<std::string> fingerprint = InputFingerprint(c);
-  RETURN_IF_ERROR(AgreeOnStatus(comm, fingerprint.status()));
-  auto key_for = [&](int k) { return PipelineStateKey(c, *fingerprint, k, comm.size()); };
+  StatusOr<std::vector<InputFile>> files = ListAllInputFiles(c);
+  RETURN_IF_ERROR(AgreeOnStatus(comm, files.status()));
+  const std::string fingerprint = InputFingerprint(*files);
+  auto key_for = [&](int k) { return PipelineStateKey(c, fingerprint, k, comm.size()); };
   const std::string state_path = PipelineStatePath(c.output, comm.rank(), comm.size());
   PipelineState state;
   if (c.resume) {
@@ -338,7 +344,7 @@ StatusOr<nlohmann::ordered_json> RunPipeline(const PipelineConfig& c, bool progr
     }
   }
   if (state.completed == 0) {
-    ASSIGN_OR_RETURN(Json inputs, ReadMyPart(c, comm, progress, &state.docs));
+    ASSIGN_OR_RETURN(Json inputs, ReadMyPart(c, *files, comm, progress, &state.docs));
     state.manifest = Json{{"inputs", inputs}, {"stages", Json::array()}};
     timings["read_seconds"] = Since(t_start);
   }

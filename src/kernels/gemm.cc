@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/check.h"
+#include "kernels/lowp.h"
 
 namespace seek {
 namespace {
@@ -18,9 +19,10 @@ struct Resolved {
   GemmShape s;
   bool has_bias;
   float alpha, beta;
+  bool bf16 = false;  // A and B in bf16 (C, bias and accumulation stay f32)
   auto Key() const {
     return std::make_tuple(s.trans_a, s.trans_b, s.m, s.n, s.k, s.lda, s.ldb, s.ldc, has_bias,
-                           alpha, beta);
+                           alpha, beta, bf16);
   }
 };
 
@@ -56,9 +58,10 @@ class GemmCache {
     const GemmShape& s = r.s;
     Cached c;
     // Logical dims [M,K] x [K,N] -> [M,N]; strides express the transposes.
-    c.a_md = dnnl::memory::desc({s.m, s.k}, dt::f32,
+    const dt in = r.bf16 ? dt::bf16 : dt::f32;
+    c.a_md = dnnl::memory::desc({s.m, s.k}, in,
                                 s.trans_a ? dnnl::memory::dims{1, s.lda} : dnnl::memory::dims{s.lda, 1});
-    c.b_md = dnnl::memory::desc({s.k, s.n}, dt::f32,
+    c.b_md = dnnl::memory::desc({s.k, s.n}, in,
                                 s.trans_b ? dnnl::memory::dims{1, s.ldb} : dnnl::memory::dims{s.ldb, 1});
     c.c_md = dnnl::memory::desc({s.m, s.n}, dt::f32, dnnl::memory::dims{s.ldc, 1});
     if (r.has_bias) c.bias_md = dnnl::memory::desc({1, s.n}, dt::f32, dnnl::memory::dims{s.n, 1});
@@ -96,22 +99,62 @@ void CheckShape(const GemmShape& s, float alpha, const float* bias) {
   CHECK(s.ldc >= s.n);
 }
 
-}  // namespace
-
-void Gemm(const GemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
-          const float* bias) {
-  Resolved r{Dense(shape), bias != nullptr, alpha, beta};
-  CheckShape(r.s, alpha, bias);
+void Execute(const Resolved& r, const void* a, const void* b, float* c, const float* bias) {
+  CheckShape(r.s, r.alpha, bias);
   GemmCache& cache = GemmCache::Get();
   const Cached& p = cache.Lookup(r);
   auto& eng = cache.engine();
   std::unordered_map<int, dnnl::memory> args;
-  args[DNNL_ARG_SRC] = dnnl::memory(p.a_md, eng, const_cast<float*>(a));
-  args[DNNL_ARG_WEIGHTS] = dnnl::memory(p.b_md, eng, const_cast<float*>(b));
+  args[DNNL_ARG_SRC] = dnnl::memory(p.a_md, eng, const_cast<void*>(a));
+  args[DNNL_ARG_WEIGHTS] = dnnl::memory(p.b_md, eng, const_cast<void*>(b));
   args[DNNL_ARG_DST] = dnnl::memory(p.c_md, eng, c);
   if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias_md, eng, const_cast<float*>(bias));
   p.prim.execute(cache.stream(), args);
   cache.stream().wait();
+}
+
+// The f32 copy of a 16-bit operand (fp16: oneDNN 2.6 has no fp16 matmul on
+// CPUs; its values are exact in f32, so an f32 multiply of the copies is
+// the fp16-storage, fp32-accumulation product).
+const float* Widen(Precision p, const uint16_t* x, int64_t rows, int64_t ld, std::vector<float>* buf) {
+  buf->resize(static_cast<size_t>(rows * ld));
+  FromLowPrecision(p, x, buf->data(), rows * ld);
+  return buf->data();
+}
+
+}  // namespace
+
+void Gemm(const GemmShape& shape, float alpha, const float* a, const float* b, float beta, float* c,
+          const float* bias) {
+  Execute(Resolved{Dense(shape), bias != nullptr, alpha, beta}, a, b, c, bias);
+}
+
+void GemmLowp(Precision p, const GemmShape& shape, float alpha, const uint16_t* a, const uint16_t* b,
+              float beta, float* c, const float* bias) {
+  CHECK(p != Precision::kF32);
+  const GemmShape s = Dense(shape);
+  if (p == Precision::kBf16) {
+    Execute(Resolved{s, bias != nullptr, alpha, beta, /*bf16=*/true}, a, b, c, bias);
+    return;
+  }
+  thread_local std::vector<float> wa, wb;
+  // Rows of storage: A is [M, lda] or [K, lda]; B is [K, ldb] or [N, ldb].
+  const float* fa = Widen(p, a, s.trans_a ? s.k : s.m, s.lda, &wa);
+  const float* fb = Widen(p, b, s.trans_b ? s.n : s.k, s.ldb, &wb);
+  Gemm(s, alpha, fa, fb, beta, c, bias);
+}
+
+void GemmLowpRef(Precision p, const GemmShape& shape, float alpha, const uint16_t* a, const uint16_t* b,
+                 float beta, float* c, const float* bias) {
+  const GemmShape s = Dense(shape);
+  auto widen = [&](const uint16_t* x, int64_t n) {
+    std::vector<float> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) out[i] = p == Precision::kBf16 ? FromBf16Ref(x[i]) : FromF16Ref(x[i]);
+    return out;
+  };
+  const std::vector<float> fa = widen(a, (s.trans_a ? s.k : s.m) * s.lda);
+  const std::vector<float> fb = widen(b, (s.trans_b ? s.n : s.k) * s.ldb);
+  GemmRef(s, alpha, fa.data(), fb.data(), beta, c, bias);
 }
 
 void GemmRef(const GemmShape& shape, float alpha, const float* a, const float* b, float beta,
@@ -133,24 +176,37 @@ void GemmRef(const GemmShape& shape, float alpha, const float* a, const float* b
   }
 }
 
-double MeasuredGemmGflops() {
-  static const double gflops = [] {
-    const int64_t n = 1024;
-    std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
-    const GemmShape s{false, false, n, n, n};
-    // Warm up (primitive creation, page faults, clocks), then the best of
-    // runs spread over ~0.3 s: a short burst on a shared machine can land in a
-    // slow moment and understate the peak, which would overstate every MFU.
-    for (int r = 0; r < 3; ++r) Gemm(s, 1.f, a.data(), b.data(), 0.f, c.data());
-    double best = 1e30;
-    for (int r = 0; r < 30; ++r) {
-      auto t0 = std::chrono::steady_clock::now();
+double MeasuredGemmGflops(Precision p) {
+  // fp16 multiplies run as f32 GEMMs (GemmLowp): they reach the f32 rate.
+  const bool bf16 = p == Precision::kBf16;
+  static double cache[2] = {0, 0};
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache[bf16] > 0) return cache[bf16];
+  const int64_t n = 1024;
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
+  std::vector<uint16_t> a16(n * n), b16(n * n);
+  ToLowPrecision(Precision::kBf16, a.data(), a16.data(), n * n);
+  ToLowPrecision(Precision::kBf16, b.data(), b16.data(), n * n);
+  const GemmShape s{false, false, n, n, n};
+  auto once = [&] {
+    if (bf16)
+      GemmLowp(Precision::kBf16, s, 1.f, a16.data(), b16.data(), 0.f, c.data());
+    else
       Gemm(s, 1.f, a.data(), b.data(), 0.f, c.data());
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return 2.0 * n * n * n / best / 1e9;
-  }();
-  return gflops;
+  };
+  // Warm up (primitive creation, page faults, clocks), then the best of
+  // runs spread over ~0.3 s: a short burst on a shared machine can land in a
+  // slow moment and understate the peak, which would overstate every MFU.
+  for (int r = 0; r < 3; ++r) once();
+  double best = 1e30;
+  for (int r = 0; r < (bf16 ? 100 : 30); ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    once();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  cache[bf16] = 2.0 * n * n * n / best / 1e9;
+  return cache[bf16];
 }
 
 int64_t GemmPrimitiveCount() { return GemmCache::Get().size(); }

@@ -1,4 +1,4 @@
-// kernels/gemm.h — dense matrix multiply, f32, through oneDNN.
+// kernels/gemm.h — dense matrix multiply through oneDNN: f32, or bf16/fp16 operands.
 //
 //   C[M,N] = alpha * op(A)[M,K] @ op(B)[K,N] + beta * C[M,N]  (+ bias[N] on every row)
 //
@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+
+#include "kernels/lowp.h"
 
 namespace seek {
 
@@ -26,14 +28,25 @@ struct GemmShape {
 void Gemm(const GemmShape& s, float alpha, const float* a, const float* b, float beta, float* c,
           const float* bias = nullptr);
 
+// The same product with A and B stored in 16 bits (kernels/lowp.h; p is
+// kBf16 or kF16), accumulated and written in f32: bf16 runs oneDNN's bf16
+// kernels (AMX or AVX512-BF16 where the CPU has them); fp16 multiplies exact
+// f32 copies of the operands (oneDNN 2.6 has no fp16 matmul on CPUs).
+void GemmLowp(Precision p, const GemmShape& s, float alpha, const uint16_t* a, const uint16_t* b,
+              float beta, float* c, const float* bias = nullptr);
+// Reference twin: the operands widened one by one, then GemmRef.
+void GemmLowpRef(Precision p, const GemmShape& s, float alpha, const uint16_t* a, const uint16_t* b,
+                 float beta, float* c, const float* bias = nullptr);
+
 // Plain triple loop with double accumulation: the reference twin.
 void GemmRef(const GemmShape& s, float alpha, const float* a, const float* b, float beta, float* c,
              const float* bias = nullptr);
 
-// The f32 GEMM rate this machine reaches through oneDNN (GFLOP/s): a
-// 1024^3 multiply, best of several runs, measured once per process. The
+// The GEMM rate this machine reaches through oneDNN (GFLOP/s) for a
+// precision's multiplies (fp32 and fp16: the f32 rate; bf16: the bf16 rate):
+// a 1024^3 multiply, best of several runs, measured once per process. The
 // roofline benchmarks print against and the MFU the trainer reports.
-double MeasuredGemmGflops();
+double MeasuredGemmGflops(Precision p = Precision::kF32);
 
 // Number of distinct primitives created so far (tests check the cache).
 int64_t GemmPrimitiveCount();

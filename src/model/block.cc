@@ -15,20 +15,6 @@ int64_t UpRows(const ModelConfig& c) {
   return c.arch.mlp == MlpKind::kSwiGlu ? 2 * c.intermediate : c.intermediate;
 }
 
-// y[N, out] = x[N, in] @ W[out, in]^T (+ b)
-void LinearForward(float* y, const float* x, const float* w, const float* b, int64_t N,
-                   int64_t in, int64_t out) {
-  Gemm(GemmShape{false, true, N, out, in}, 1.f, x, w, 0.f, y, b);
-}
-
-// dx = dy @ W (overwrites, when dx is not null); dW += dy^T @ x; db += colsum(dy).
-void LinearBackward(float* dx, float* dw, float* db, const float* dy, const float* x,
-                    const float* w, int64_t N, int64_t in, int64_t out) {
-  if (dx) Gemm(GemmShape{false, false, N, in, out}, 1.f, dy, w, 0.f, dx);
-  Gemm(GemmShape{true, false, out, in, N}, 1.f, dy, x, 1.f, dw);
-  if (db) BiasBackward(db, dy, N, out);
-}
-
 AttentionShape AttnShape(const BlockContext& ctx) {
   const ModelConfig& c = *ctx.config;
   AttentionShape s;
@@ -42,7 +28,35 @@ AttentionShape AttnShape(const BlockContext& ctx) {
   return s;
 }
 
+bool IsLowp(const LowpContext* lp) { return lp != nullptr && lp->precision != Precision::kF32; }
+
 }  // namespace
+
+void LinearForward(const LowpContext* lp, float* y, const float* x, const float* w, const float* b,
+                   int64_t N, int64_t in, int64_t out) {
+  const GemmShape s{false, true, N, out, in};
+  if (!IsLowp(lp)) return Gemm(s, 1.f, x, w, 0.f, y, b);
+  ToLowPrecision(lp->precision, x, lp->x, N * in);
+  GemmLowp(lp->precision, s, 1.f, lp->x, lp->Lp(w), 0.f, y, b);
+}
+
+void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, const float* dy,
+                    const float* x, const float* w, int64_t N, int64_t in, int64_t out) {
+  const GemmShape dx_shape{false, false, N, in, out}, dw_shape{true, false, out, in, N};
+  if (!IsLowp(lp)) {
+    if (dx) Gemm(dx_shape, 1.f, dy, w, 0.f, dx);
+    Gemm(dw_shape, 1.f, dy, x, 1.f, dw);
+  } else {
+    // The output gradient is rounded once and feeds both products; the
+    // input is rounded again exactly as in forward (same bits), so saving
+    // its 16-bit copy would only trade memory for a cheap pass.
+    ToLowPrecision(lp->precision, dy, lp->dy, N * out);
+    if (dx) GemmLowp(lp->precision, dx_shape, 1.f, lp->dy, lp->Lp(w), 0.f, dx);
+    ToLowPrecision(lp->precision, x, lp->x, N * in);
+    GemmLowp(lp->precision, dw_shape, 1.f, lp->dy, lp->x, 1.f, dw);
+  }
+  if (db) BiasBackward(db, dy, N, out);
+}
 
 BlockParams BlockParamsAt(const ParamStore& store, float* base, int64_t layer) {
   auto at = [&](const char* suffix) -> float* {
@@ -129,7 +143,7 @@ void BlockAttnInForward(const BlockContext& ctx, const BlockParams& w, const Blo
   const ModelConfig& c = *ctx.config;
   const int64_t N = ctx.B * ctx.T, C = c.hidden;
   NormForward(c, a.norm1, a.norm1_mean, a.norm1_rstd, a.x_in, w.norm1_w, w.norm1_b, N);
-  LinearForward(a.qkv, a.norm1, w.qkv_w, w.qkv_b, N, C, c.qkv_dim());
+  LinearForward(ctx.lowp, a.qkv, a.norm1, w.qkv_w, w.qkv_b, N, C, c.qkv_dim());
   if (c.arch.position == PositionKind::kRope) {
     // q heads and k heads are adjacent in each qkv row: rotate them in one call.
     RopeForward(a.qkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
@@ -141,16 +155,16 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
   const ModelConfig& c = *ctx.config;
   const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
   const int64_t I = c.intermediate, up_rows = UpRows(c);
-  LinearForward(a.x_mid, a.attn, w.out_w, w.out_b, N, HD, C);
+  LinearForward(ctx.lowp, a.x_mid, a.attn, w.out_w, w.out_b, N, HD, C);
   Add(a.x_mid, a.x_mid, a.x_in, N * C);
 
   NormForward(c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N);
-  LinearForward(a.up, a.norm2, w.up_w, w.up_b, N, C, up_rows);
+  LinearForward(ctx.lowp, a.up, a.norm2, w.up_w, w.up_b, N, C, up_rows);
   if (c.arch.mlp == MlpKind::kSwiGlu)
     SwiGluForward(a.act, a.up, N, I);
   else
     GeluForward(a.act, a.up, N * I);
-  LinearForward(x_out, a.act, w.down_w, w.down_b, N, I, C);
+  LinearForward(ctx.lowp, x_out, a.act, w.down_w, w.down_b, N, I, C);
   Add(x_out, x_out, a.x_mid, N * C);
 }
 
@@ -173,17 +187,17 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
   const int64_t I = c.intermediate, up_rows = UpRows(c);
 
   // MLP: x_out = x_mid + Down(Act(Up(Norm2(x_mid)))); dresid holds d x_out.
-  LinearBackward(s.dact, g.down_w, g.down_b, dresid, a.act, w.down_w, N, I, C);
+  LinearBackward(ctx.lowp, s.dact, g.down_w, g.down_b, dresid, a.act, w.down_w, N, I, C);
   if (c.arch.mlp == MlpKind::kSwiGlu)
     SwiGluBackward(s.dup, s.dact, a.up, N, I);
   else
     GeluBackward(s.dup, s.dact, a.up, N * I);
-  LinearBackward(s.dnorm, g.up_w, g.up_b, s.dup, a.norm2, w.up_w, N, C, up_rows);
+  LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, s.dup, a.norm2, w.up_w, N, C, up_rows);
   NormBackward(c, dresid, g.norm2_w, g.norm2_b, s.dnorm, a.x_mid, w.norm2_w, a.norm2_mean,
                a.norm2_rstd, N);  // dresid now holds d x_mid
 
   // Attention: x_mid = x_in + Out(Attn(...)).
-  LinearBackward(s.dattn, g.out_w, g.out_b, dresid, a.attn, w.out_w, N, HD, C);
+  LinearBackward(ctx.lowp, s.dattn, g.out_w, g.out_b, dresid, a.attn, w.out_w, N, HD, C);
   const AttentionShape as = AttnShape(ctx);
   const int64_t kv = c.n_kv_head * c.head_dim();
   const float* q = a.qkv;
@@ -191,7 +205,7 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
                     q + HD + kv, ctx.doc, nullptr);
   if (c.arch.position == PositionKind::kRope)
     RopeBackward(s.dqkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
-  LinearBackward(s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, a.norm1, w.qkv_w, N, C, c.qkv_dim());
+  LinearBackward(ctx.lowp, s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, a.norm1, w.qkv_w, N, C, c.qkv_dim());
   NormBackward(c, dresid, g.norm1_w, g.norm1_b, s.dnorm, a.x_in, w.norm1_w, a.norm1_mean,
                a.norm1_rstd, N);  // dresid now holds d x_in
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "kernels/attention.h"
+#include "kernels/lowp.h"
 #include "kernels/rope.h"
 #include "model/config.h"
 #include "model/params.h"
@@ -60,6 +61,18 @@ struct BlockGradScratch {
 int64_t BlockGradScratchSize(const ModelConfig& c, int64_t B, int64_t T);
 BlockGradScratch BlockGradScratchAt(const ModelConfig& c, int64_t B, int64_t T, float* mem);
 
+// Mixed precision: the linear layers' operands (weights, their inputs and,
+// in backward, the output gradients) in bf16 or fp16; everything else
+// (norms, attention, activations' math, residual stream, gradients) in fp32.
+struct LowpContext {
+  Precision precision = Precision::kF32;
+  const float* params = nullptr;        // ParamStore::data(): the fp32 master weights
+  const uint16_t* params_lp = nullptr;  // their 16-bit copy, at the same offsets
+  uint16_t* x = nullptr;                // scratch for a converted input  [N * widest layer]
+  uint16_t* dy = nullptr;               // scratch for a converted output gradient [N * widest layer]
+  const uint16_t* Lp(const float* w) const { return params_lp + (w - params); }
+};
+
 struct BlockContext {
   const ModelConfig* config;
   int64_t B, T;
@@ -67,6 +80,7 @@ struct BlockContext {
   const int32_t* doc;       // [B, T] or null
   const RopeTable* rope;    // null unless the architecture uses RoPE
   AttentionStats* stats;    // may be null
+  const LowpContext* lowp = nullptr;  // null or kF32: every multiply in fp32
 };
 
 // a.x_in must hold the block input; writes every other activation and the
@@ -84,6 +98,13 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
 // gradients accumulate (+=) into g.
 void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockParams& g,
                    const BlockActs& a, const BlockGradScratch& s, float* dresid);
+
+// y[N, out] = x[N, in] @ W[out, in]^T (+ b), in ctx's precision (also the LM head's).
+void LinearForward(const LowpContext* lp, float* y, const float* x, const float* w, const float* b,
+                   int64_t N, int64_t in, int64_t out);
+// dx = dy @ W (overwrites, when dx is not null); dW += dy^T @ x; db += colsum(dy).
+void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, const float* dy,
+                    const float* x, const float* w, int64_t N, int64_t in, int64_t out);
 
 // Shared pieces (also used by the model's final norm).
 void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,

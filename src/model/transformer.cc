@@ -55,6 +55,14 @@ Status Transformer::SetRecompute(const RecomputeConfig& r) {
   return Status::Ok();
 }
 
+int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
+  if (precision_ == Precision::kF32) return 0;
+  const ModelConfig& c = config_;
+  const int64_t widest =
+      std::max({c.hidden, c.qkv_dim(), c.n_head * c.head_dim(), 2 * c.intermediate, c.vocab_size});
+  return 2 * Pad(B * T * widest);
+}
+
 int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
   const ModelConfig& c = config_;
   const int64_t N = B * T, C = c.hidden;
@@ -110,6 +118,12 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
                         : BlockActsAt(c, B, T, kept[l]));
   embed_out_ = acts_[0].x_in;
   pos_.assign(N, 0);
+  // Conversion scratch for the widest linear layer's input and output; only
+  // the 16-bit modes read it (at vocab 8192 and 8K tokens it is 268 MB).
+  lowp_mem_ = AlignedBuffer();
+  lowp_mem_ = AlignedBuffer(static_cast<size_t>(LowpScratchHalves(B, T)) * sizeof(uint16_t));
+  lowp_.x = static_cast<uint16_t*>(lowp_mem_.data());
+  lowp_.dy = lowp_.x ? lowp_.x + LowpScratchHalves(B, T) / 2 : nullptr;
   buf_B_ = B;
   buf_T_ = T;
 }
@@ -125,10 +139,20 @@ void Transformer::ComputePositions(const Batch& b) {
   }
 }
 
+void Transformer::RefreshLowpWeights() {
+  lowp_.precision = precision_;
+  if (precision_ == Precision::kF32) return;
+  const size_t bytes = static_cast<size_t>(params_.size()) * sizeof(uint16_t);
+  if (params_lp_.size() != bytes) params_lp_ = AlignedBuffer(bytes);
+  lowp_.params = params_.data();
+  lowp_.params_lp = static_cast<const uint16_t*>(params_lp_.data());
+  ToLowPrecision(precision_, params_.data(), static_cast<uint16_t*>(params_lp_.data()), params_.size());
+}
+
 BlockContext Transformer::Context(const Batch& b) {
   return BlockContext{&config_, b.B, b.T, pos_.data(), b.doc_ids,
                       config_.arch.position == PositionKind::kRope ? &rope_ : nullptr,
-                      &attn_stats_};
+                      &attn_stats_, &lowp_};
 }
 
 LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float grad_scale) {
@@ -137,6 +161,7 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
   EnsureBuffers(b.B, b.T);
   ComputePositions(b);
   attn_stats_ = AttentionStats{};
+  RefreshLowpWeights();
 
   const float* wpe = c.arch.position == PositionKind::kLearned
                          ? params_.Param("embed.positions") : nullptr;
@@ -152,7 +177,7 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
               normf_b, N);
   const float* head =
       params_.Param(c.tie_embeddings ? "embed.tokens" : "lm_head.weight");  // [V, C]
-  Gemm(GemmShape{false, true, N, V, C}, 1.f, normf_, head, 0.f, logits_);
+  LinearForward(&lowp_, logits_, normf_, head, nullptr, N, C, V);
 
   LossResult r;
   if (b.targets == nullptr) return r;
@@ -172,9 +197,8 @@ void Transformer::Backward(const Batch& b) {
   const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
   const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
   // LM head: logits = normf @ head^T; logits_ now holds d logits.
-  Gemm(GemmShape{false, false, N, C, V}, 1.f, logits_, params_.Param(head_name), 0.f,
-       scratch_.dnorm);
-  Gemm(GemmShape{true, false, V, C, N}, 1.f, logits_, normf_, 1.f, params_.Grad(head_name));
+  LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
+                 params_.Param(head_name), N, C, V);
   std::memset(dresid_, 0, sizeof(float) * N * C);
   float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
   NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,

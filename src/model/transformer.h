@@ -61,6 +61,15 @@ class Transformer {
   // EnsureBuffers): then it holds nothing defined.
   StatusOr<LossResult> ForwardBackward(const Batch& b, float grad_scale = 0.f);
 
+  // Mixed precision (kernels/lowp.h): the linear layers' and the LM head's
+  // operands in bf16 or fp16, fp32 everywhere else. The 16-bit weight copy
+  // is refreshed from the fp32 master weights at every forward.
+  void SetPrecision(Precision p) {
+    if (p != precision_) buf_B_ = buf_T_ = 0;  // re-plan: fp32 needs no conversion scratch
+    precision_ = p;
+  }
+  Precision precision() const { return precision_; }
+
   // Tile counts of the attention calls in the last forward.
   const AttentionStats& attention_stats() const { return attn_stats_; }
 
@@ -70,29 +79,39 @@ class Transformer {
   Status SetRecompute(const RecomputeConfig& r);
   const RecomputeConfig& recompute() const { return recompute_; }
   // Bytes of activation memory (everything sized by the batch: saved block
-  // activations, recompute workspace, logits, backward scratch) allocated for
+  // activations, recompute workspace, logits, backward scratch, the 16-bit
+  // modes' conversion scratch) allocated for
   // the last batch shape; 0 before the first call.
-  int64_t activation_bytes() const { return static_cast<int64_t>(act_mem_.size()); }
+  int64_t activation_bytes() const {
+    return static_cast<int64_t>(act_mem_.size() + lowp_mem_.size());
+  }
   // What activation_bytes() would be for a [B, T] batch under the current
   // plan, without allocating it.
   int64_t ActivationBytesFor(int64_t B, int64_t T) const {
-    return ActivationFloats(B, T) * static_cast<int64_t>(sizeof(float));
+    return ActivationFloats(B, T) * static_cast<int64_t>(sizeof(float)) +
+           LowpScratchHalves(B, T) * static_cast<int64_t>(sizeof(uint16_t));
   }
 
  private:
   explicit Transformer(const ModelConfig& config);
   void EnsureBuffers(int64_t B, int64_t T);
   int64_t ActivationFloats(int64_t B, int64_t T) const;
+  int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
   void ComputePositions(const Batch& b);
   LossResult ForwardInternal(const Batch& b, bool backward, float grad_scale);
   void Backward(const Batch& b);
   BlockContext Context(const Batch& b);
+  void RefreshLowpWeights();  // the 16-bit weight copy, when precision_ is not fp32
 
   ModelConfig config_;
   ParamStore params_;
   RopeTable rope_;
   AttentionStats attn_stats_;
   RecomputeConfig recompute_;
+  Precision precision_ = Precision::kF32;
+  LowpContext lowp_;
+  AlignedBuffer params_lp_;   // [params_.size()] 16-bit weights (mixed precision only)
+  AlignedBuffer lowp_mem_;    // the two conversion scratch buffers
 
   // Activation memory for the current (B, T).
   int64_t buf_B_ = 0, buf_T_ = 0;

@@ -6,16 +6,16 @@ namespace seek {
 
 Status LossScalerOptions::Validate() const {
   if (!(initial_scale > 0) || !std::isfinite(initial_scale))
-    return InvalidArgumentError("loss scale: initial_scale {} must be > 0", initial_scale);
+    return InvalidArgumentError("initial_loss_scale {} must be > 0", initial_scale);
   if (!(min_scale > 0) || min_scale > initial_scale)
-    return InvalidArgumentError("loss scale: min_scale {} must be in (0, initial_scale = {}]", min_scale,
+    return InvalidArgumentError("min_loss_scale {} must be in (0, initial_loss_scale = {}]", min_scale,
                                 initial_scale);
   if (!(growth_factor > 1) || !std::isfinite(growth_factor))
     return InvalidArgumentError("loss scale: growth_factor {} must be > 1", growth_factor);
   if (!(backoff_factor > 0 && backoff_factor < 1))
     return InvalidArgumentError("loss scale: backoff_factor {} must be in (0, 1)", backoff_factor);
-  if (growth_interval < 1) return InvalidArgumentError("loss scale: growth_interval {} must be >= 1", growth_interval);
-  if (hysteresis < 1) return InvalidArgumentError("loss scale: hysteresis {} must be >= 1", hysteresis);
+  if (growth_interval < 1) return InvalidArgumentError("loss_scale_window {} must be >= 1", growth_interval);
+  if (hysteresis < 1) return InvalidArgumentError("hysteresis {} must be >= 1", hysteresis);
   return Status::Ok();
 }
 

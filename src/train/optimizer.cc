@@ -33,12 +33,12 @@ AdamWOptimizer::AdamWOptimizer(const ParamStore& store, const OptimSection& conf
   }
 }
 
-double AdamWOptimizer::ClipGradients(ParamStore* store, double max_norm) const {
-  const double norm = std::sqrt(SumOfSquares(store->grad(), store->size()));
-  if (max_norm > 0) {
-    const double coef = max_norm / (norm + 1e-6);
-    if (coef < 1.0) Scale(store->grad(), store->size(), static_cast<float>(coef));
-  }
+double AdamWOptimizer::ClipGradients(ParamStore* store, double max_norm, double unscale) const {
+  const double norm = std::sqrt(SumOfSquares(store->grad(), store->size())) * unscale;
+  if (!std::isfinite(norm)) return norm;  // the step will be skipped: leave the gradients be
+  double coef = unscale;
+  if (max_norm > 0 && max_norm / (norm + 1e-6) < 1.0) coef *= max_norm / (norm + 1e-6);
+  if (coef != 1.0) Scale(store->grad(), store->size(), static_cast<float>(coef));
   return norm;
 }
 

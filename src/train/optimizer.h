@@ -21,7 +21,10 @@ class AdamWOptimizer {
 
   // Global 2-norm of the gradients (before clipping); scales them down to
   // max_norm when above it (PyTorch clip_grad_norm_ semantics). max_norm 0: no clip.
-  double ClipGradients(ParamStore* store, double max_norm) const;
+  // `unscale` first multiplies the gradients (1 / loss scale: the norm and
+  // the clip are those of the unscaled gradients). A non-finite norm is
+  // returned with the gradients untouched.
+  double ClipGradients(ParamStore* store, double max_norm, double unscale = 1.0) const;
   // One update at learning rate lr; advances step().
   void Step(ParamStore* store, double lr);
 

@@ -90,6 +90,7 @@ StatusOr<std::string> SaveCheckpoint(const std::string& run_dir, const Transform
   nlohmann::json meta = {{"step", state.step}, {"tokens_seen", state.tokens_seen},
                          {"optimizer_step", optimizer.step()}, {"loader", state.loader},
                          {"config", state.config}};
+  if (!state.loss_scaler.is_null()) meta["loss_scaler"] = state.loss_scaler;
   s = WriteSafetensors(tmp + "/trainer_state.safetensors",
                        {{"optimizer.m", m, DType::kF32}, {"optimizer.v", v, DType::kF32}},
                        {{"trainer", meta.dump()}});
@@ -147,6 +148,14 @@ StatusOr<TrainerState> LoadCheckpoint(const std::string& dir, Transformer* model
   state.tokens_seen = meta["tokens_seen"].get<int64_t>();
   state.loader = meta["loader"];
   state.config = meta.value("config", nlohmann::json());
+  if (meta.contains("loss_scaler")) {
+    const nlohmann::json& l = meta["loss_scaler"];
+    if (!l.is_object() || !l.contains("scale") || !l["scale"].is_number() || !l.contains("growth_tracker") ||
+        !l["growth_tracker"].is_number_integer() || !l.contains("hysteresis_tracker") ||
+        !l["hysteresis_tracker"].is_number_integer())
+      return DataLossError("{}: 'trainer' metadata has a malformed loss_scaler", state_path);
+    state.loss_scaler = l;
+  }
   optimizer->set_step(meta["optimizer_step"].get<int64_t>());
   return state;
 }

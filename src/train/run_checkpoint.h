@@ -30,6 +30,7 @@ struct TrainerState {
   int64_t tokens_seen = 0;  // training tokens consumed
   nlohmann::json loader;    // LoaderPosition as JSON
   nlohmann::json config;    // the effective training config
+  nlohmann::json loss_scaler;  // fp16: {"scale", "growth_tracker", "hysteresis_tracker"}; else null
 };
 
 // Writes checkpoint `state.step` into run_dir/checkpoints and prunes old ones.

@@ -5,12 +5,16 @@
 // step over A micro-batches equals one step over their union. Then global-norm
 // clipping and one AdamW update at `lr` — unless the loss or the gradient is
 // not finite, in which case nothing is updated and the result says so.
+// With a loss scaler (fp16), the loss is multiplied by its scale before
+// backward and the gradients divided by it before clipping; a step with an
+// inf/NaN gradient is an overflow: skipped, and the scaler backs off.
 #pragma once
 
 #include <vector>
 
 #include "core/status.h"
 #include "model/transformer.h"
+#include "train/loss_scaler.h"
 #include "train/optimizer.h"
 
 namespace seek {
@@ -20,10 +24,12 @@ struct StepResult {
   double grad_norm = 0;  // before clipping
   int64_t n_targets = 0;
   bool finite = true;    // false: the update was not applied
+  bool overflow = false; // with a loss scaler: a gradient overflowed (finite is false too)
+  double loss_scale = 1; // the scale this step ran with
 };
 
 StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
                                        const std::vector<Batch>& micro_batches, double grad_clip,
-                                       double lr);
+                                       double lr, DynamicLossScaler* scaler = nullptr);
 
 }  // namespace seek

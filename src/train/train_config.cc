@@ -151,6 +151,24 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
                                 source, ckpt);
   t->recompute.mode = *mode;
   RETURN_IF_ERROR(f.Int("activation_checkpointing_every", &t->recompute.every, 1));
+  std::string precision;
+  RETURN_IF_ERROR(f.String("precision", &precision, "fp32"));
+  StatusOr<Precision> p = ParsePrecision(precision);
+  if (!p.ok()) return p.status().WithContext(source + ": train.precision");
+  t->precision = *p;
+  // fp16's dynamic loss scaling, with Megatron-LM's names and defaults.
+  LossScalerOptions& l = t->loss_scale;
+  RETURN_IF_ERROR(f.Double("initial_loss_scale", &l.initial_scale, 65536.0));
+  RETURN_IF_ERROR(f.Double("min_loss_scale", &l.min_scale, 1.0));
+  RETURN_IF_ERROR(f.Int("loss_scale_window", &l.growth_interval, 1000));
+  RETURN_IF_ERROR(f.Int("hysteresis", &l.hysteresis, 2));
+  if (Status s = l.Validate(); !s.ok()) return s.WithContext(source + ": train");
+  if (t->precision != Precision::kF16 &&
+      (j.contains("initial_loss_scale") || j.contains("min_loss_scale") || j.contains("loss_scale_window") ||
+       j.contains("hysteresis")))
+    return InvalidArgumentError("{}: train.initial_loss_scale, min_loss_scale, loss_scale_window and hysteresis "
+                                "apply to \"precision\": \"fp16\" only (this run is {})",
+                                source, PrecisionName(t->precision));
   struct IntRange { const char* name; int64_t v, lo, hi; };
   for (const IntRange& r : {IntRange{"train.batch_size", t->batch_size, 1, 1 << 20},
                             IntRange{"train.seq_len", t->seq_len, 1, 1 << 24},
@@ -272,7 +290,15 @@ nlohmann::json TrainConfig::ToJson() const {
                 {"nan_policy", t.nan_policy == NanPolicy::kStop ? "stop" : "skip"},
                 {"threads", t.threads}, {"time_limit_s", t.time_limit_s},
                 {"activation_checkpointing", RecomputeName(t.recompute.mode)},
-                {"activation_checkpointing_every", t.recompute.every}};
+                {"activation_checkpointing_every", t.recompute.every},
+                {"precision", PrecisionName(t.precision)}};
+  if (t.precision == Precision::kF16) {
+    const LossScalerOptions& l = t.loss_scale;
+    j["train"]["initial_loss_scale"] = l.initial_scale;
+    j["train"]["min_loss_scale"] = l.min_scale;
+    j["train"]["loss_scale_window"] = l.growth_interval;
+    j["train"]["hysteresis"] = l.hysteresis;
+  }
   return j;
 }
 

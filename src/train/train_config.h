@@ -14,8 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "kernels/lowp.h"
 #include "model/config.h"
 #include "model/recompute.h"
+#include "train/loss_scaler.h"
 #include "train/schedule.h"
 
 namespace seek {
@@ -55,6 +57,8 @@ struct TrainSection {
   // train.activation_checkpointing ("none" | "selective" | "full") and
   // train.activation_checkpointing_every (k >= 1: blocks 0, k, 2k, ...).
   RecomputeConfig recompute;
+  Precision precision = Precision::kF32;  // of the multiplies' operands (kernels/lowp.h)
+  LossScalerOptions loss_scale;           // fp16 only
 
   int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
   // Optimizer steps this run takes: max_steps, cut by max_tokens when set.

@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +22,13 @@ namespace seek {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The process's peak resident memory (what `time -v` calls maximum resident set size).
+double PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // kB on Linux
+}
 
 std::string Duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -83,6 +92,8 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
   RETURN_IF_ERROR(t->model_->SetRecompute(c.train.recompute));
   t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim);
+  t->model_->SetPrecision(c.train.precision);
+  if (c.train.precision == Precision::kF16) t->scaler_ = std::make_unique<DynamicLossScaler>(c.train.loss_scale);
 
   const std::string& run = t->options_.run_dir;
   std::error_code ec;
@@ -92,6 +103,12 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
     ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(run));
     RETURN_IF_ERROR(CheckCheckpointTokenizer(dir, t->tokenizer_));
     ASSIGN_OR_RETURN(TrainerState st, LoadCheckpoint(dir, t->model_.get(), t->optimizer_.get()));
+    if (t->scaler_ && !st.loss_scaler.is_null()) {
+      Status s = t->scaler_->Restore(LossScalerState{st.loss_scaler.value("scale", 0.0),
+                                                     st.loss_scaler.value("growth_tracker", int64_t{-1}),
+                                                     st.loss_scaler.value("hysteresis_tracker", int64_t{0})});
+      if (!s.ok()) return s.WithContext(dir + "/trainer_state.safetensors");
+    }
     ASSIGN_OR_RETURN(LoaderPosition pos, LoaderPositionFromJson(st.loader));
     RETURN_IF_ERROR(t->train_->Seek(pos));
     t->step_ = st.step;
@@ -125,9 +142,11 @@ Status Trainer::TrainStep(StepRecord* rec) {
   tokens_seen_ += tc.grad_accum * per;
   const double lr = LrAt(config_.optim.schedule, step_);
   ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model_.get(), optimizer_.get(), micro,
-                                                   config_.optim.grad_clip, lr));
-  *rec = StepRecord{step_ + 1, r.loss, lr, r.grad_norm, !r.finite};
-  if (!r.finite) {
+                                                   config_.optim.grad_clip, lr, scaler_.get()));
+  *rec = StepRecord{step_ + 1, r.loss, lr, r.grad_norm, !r.finite, r.loss_scale, r.overflow};
+  if (r.overflow && std::isfinite(r.loss)) {
+    ++skipped_;  // fp16: an overflow is routine; the scaler has backed off
+  } else if (!r.finite) {
     if (config_.train.nan_policy == NanPolicy::kStop)
       return Status(StatusCode::kInternal,
                     fmt::format("step {}: the loss is {} and the gradient norm {}; stopping. Lower "
@@ -191,6 +210,11 @@ void Trainer::Sample() {
 
 Status Trainer::Checkpoint() {
   TrainerState st{step_, tokens_seen_, ToJson(train_->position()), config_.ToJson()};
+  if (scaler_) {
+    const LossScalerState& l = scaler_->state();
+    st.loss_scaler = {{"scale", l.scale}, {"growth_tracker", l.growth_tracker},
+                      {"hysteresis_tracker", l.hysteresis_tracker}};
+  }
   ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model_, *optimizer_, st,
                                                     config_.train.keep_checkpoints,
                                                     tokenizer_ ? &*tokenizer_ : nullptr));
@@ -203,11 +227,11 @@ Status Trainer::Run() {
   const int64_t total = tc.total_steps();
   ASSIGN_OR_RETURN(MetricsLog metrics, MetricsLog::Open(options_.run_dir, options_.resume ? step_ : 0));
   const double flops_per_token = TrainingFlopsPerToken(config_.model, tc.seq_len);
-  const double peak = MeasuredGemmGflops() * 1e9;
+  const double peak = MeasuredGemmGflops(tc.precision) * 1e9;  // MFU against this precision's GEMM rate
   if (!options_.quiet)
-    std::printf("seek train: %s, %lld parameters, %lld steps of %lld tokens, %d threads -> %s\n",
+    std::printf("seek train: %s, %lld parameters, %s, %lld steps of %lld tokens, %d threads -> %s\n",
                 config_.model.family.c_str(), (long long)model_->params().num_params(),
-                (long long)total, (long long)tc.tokens_per_step(), NumThreads(),
+                PrecisionName(tc.precision), (long long)total, (long long)tc.tokens_per_step(), NumThreads(),
                 options_.run_dir.c_str());
   // Only when asked for, so the default output stays as it was.
   if (!options_.quiet && tc.recompute.mode != Recompute::kNone)
@@ -244,12 +268,17 @@ Status Trainer::Run() {
                                       {"lr", rec.lr},
                                       {"grad_norm", rec.grad_norm}, {"tokens", tokens_seen_},
                                       {"tokens_per_s", tps}, {"mfu", mfu},
-                                      {"skipped_steps", skipped_}, {"elapsed_s", elapsed}}));
-      if (!options_.quiet)
+                                      {"skipped_steps", skipped_}, {"elapsed_s", elapsed},
+                                      {"precision", PrecisionName(tc.precision)},
+                                      {"loss_scale", rec.loss_scale}, {"peak_rss_mb", PeakRssMb()}}));
+      if (!options_.quiet) {
+        const std::string fp16 = scaler_ ? fmt::format(" | scale {:g} | skipped {}", rec.loss_scale, skipped_) : "";
         std::printf("step %6lld/%lld | loss %.4f | avg %.4f | lr %.2e | grad %.3f | %.0f tok/s | MFU %.1f%% | "
-                    "ETA %s%s\n",
+                    "%s%s | mem %.0f MB | ETA %s%s\n",
                     (long long)step_, (long long)total, rec.loss, loss_avg, rec.lr, rec.grad_norm, tps,
-                    100 * mfu, Duration(eta).c_str(), rec.skipped ? " | skipped (non-finite)" : "");
+                    100 * mfu, PrecisionName(tc.precision), fp16.c_str(), PeakRssMb(), Duration(eta).c_str(),
+                    rec.overflow ? " | skipped (fp16 overflow)" : rec.skipped ? " | skipped (non-finite)" : "");
+      }
       std::fflush(stdout);
       window_tokens = window_steps = 0;
       window_loss = 0;

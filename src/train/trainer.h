@@ -40,6 +40,8 @@ struct StepRecord {
   int64_t step;  // 1-based, after the update
   double loss, lr, grad_norm;
   bool skipped;
+  double loss_scale = 1;  // fp16: the scale the step ran with
+  bool overflow = false;  // fp16: skipped because a gradient overflowed
 };
 
 class Trainer {
@@ -64,6 +66,7 @@ class Trainer {
   TrainOptions options_;
   std::unique_ptr<Transformer> model_;
   std::unique_ptr<AdamWOptimizer> optimizer_;
+  std::unique_ptr<DynamicLossScaler> scaler_;  // fp16 only
   std::unique_ptr<DataLoader> train_, val_;
   std::optional<TokenizerBundle> tokenizer_;  // the shards' tokenizer.json; nullopt: ids or bytes
   int64_t step_ = 0, tokens_seen_ = 0, skipped_ = 0;

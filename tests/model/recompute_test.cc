@@ -60,9 +60,12 @@ bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST(Recompute, GradientsAreBitwiseThoseOfKeepingEverything) {
   for (const char* family : {"gpt2", "llama"}) {
-    for (bool packed : {false, true}) {
+    for (auto [packed, precision] : {std::pair{false, Precision::kF32},
+                                     std::pair{true, Precision::kF32},
+                                     std::pair{true, Precision::kBf16}}) {
       ModelConfig c = TinyConfig(family, /*tied=*/false, /*layers=*/4);
       auto model = std::move(Transformer::Create(c).value());
+      model->SetPrecision(precision);
       const uint64_t seed = FreshSeed();
       model->params().Initialize(c, seed);
       Rng rng(seed);
@@ -77,10 +80,12 @@ TEST(Recompute, GradientsAreBitwiseThoseOfKeepingEverything) {
         // ... and a fresh model built with the plan.
         auto fresh = std::move(Transformer::Create(c).value());
         fresh->params().Initialize(c, seed);
+        fresh->SetPrecision(precision);
         const Outcome got_fresh = RunPlan(*fresh, p, b1, b2);
         for (const Outcome* o : {&got, &got_fresh}) {
-          const std::string what = std::string(family) + (packed ? " packed " : " ") + Name(p) +
-                                   " seed " + std::to_string(seed);
+          const std::string what = std::string(family) + (packed ? " packed " : " ") +
+                                   PrecisionName(precision) + " " + Name(p) + " seed " +
+                                   std::to_string(seed);
           EXPECT_EQ(o->loss1, want.loss1) << what;
           EXPECT_EQ(o->loss2, want.loss2) << what;
           EXPECT_EQ(o->eval_loss, want.eval_loss) << what;
@@ -127,14 +132,17 @@ TEST(Recompute, ActivationBytesAreTheAllocation) {
   auto r = MakeBatch(rng, 2, 64, c.vocab_size);
   Batch b{2, 64, r.tokens.data(), r.targets.data(), r.docs.data()};
   EXPECT_EQ(model->activation_bytes(), 0);
-  int64_t none = 0;
-  for (const Plan& p : kPlans) {
-    ASSERT_TRUE(model->SetRecompute({p.mode, p.every}).ok());
-    const int64_t predicted = model->ActivationBytesFor(2, 64);
-    ASSERT_TRUE(model->ForwardBackward(b).ok());
-    EXPECT_EQ(model->activation_bytes(), predicted) << Name(p);
-    if (p.mode == Recompute::kNone) none = predicted;
-    else EXPECT_LT(predicted, none) << Name(p);
+  for (Precision precision : {Precision::kF32, Precision::kBf16}) {
+    model->SetPrecision(precision);
+    int64_t none = 0;
+    for (const Plan& p : kPlans) {
+      ASSERT_TRUE(model->SetRecompute({p.mode, p.every}).ok());
+      const int64_t predicted = model->ActivationBytesFor(2, 64);
+      ASSERT_TRUE(model->ForwardBackward(b).ok());
+      EXPECT_EQ(model->activation_bytes(), predicted) << Name(p);
+      if (p.mode == Recompute::kNone) none = predicted;
+      else EXPECT_LT(predicted, none) << Name(p);
+    }
   }
 }
 

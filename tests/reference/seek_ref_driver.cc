@@ -5,12 +5,15 @@
 //   seek_ref_driver run --model DIR --batch BATCH.json --out OUT.safetensors
 //       Forward + backward on the batch; writes "logits" [B, T, V], "loss" [1]
 //       and "grad.<hf name>" for every tensor, as reference_cli.py run does.
+//       --precision fp32|bf16|fp16 (default fp32): the mixed-precision mode.
 //   seek_ref_driver train --model DIR --batches BATCHES.json --opt OPT.json --out RESULT.json
 //       AdamW steps over the micro-batches (grad_accum per step) with Seek's
 //       trainer step and schedule; RESULT.json {"loss", "lr", "grad_norm"} per
-//       step, as reference_cli.py train writes.
+//       step, as reference_cli.py train writes. --precision as for run (fp16
+//       with Megatron's default dynamic loss scaling).
 // parity_test.py drives both sides and compares with reference_cli.py compare.
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,8 +49,11 @@ Status Init(const std::string& config_path, uint64_t seed, const std::string& ou
   return SaveModelDir(*model, out);
 }
 
-Status Run(const std::string& dir, const std::string& batch_path, const std::string& out) {
+Status Run(const std::string& dir, const std::string& batch_path, const std::string& out,
+           const std::string& precision) {
   ASSIGN_OR_RETURN(auto model, LoadModelDir(dir));
+  ASSIGN_OR_RETURN(Precision p, ParsePrecision(precision));
+  model->SetPrecision(p);
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(batch_path));
   nlohmann::json j = nlohmann::json::parse(text);
   int64_t B, T, B2, T2;
@@ -64,7 +70,13 @@ Status Run(const std::string& dir, const std::string& batch_path, const std::str
   Tensor logits = Tensor::F32({B, T, V});
   std::copy(model->logits(), model->logits() + B * T * V, logits.f32());
   model->params().ZeroGrad();
-  ASSIGN_OR_RETURN(LossResult r, model->ForwardBackward(batch));
+  // fp16 runs backward with the trainer's initial loss scale (2^16) and
+  // unscales after, as training does: unscaled, small gradients underflow.
+  const float loss_scale = p == Precision::kF16 ? 65536.f : 1.f;
+  int64_t n_targets = 0;
+  for (int32_t t : targets) n_targets += t != -1;
+  ASSIGN_OR_RETURN(LossResult r, model->ForwardBackward(batch, loss_scale / static_cast<float>(n_targets)));
+  for (int64_t i = 0; i < model->params().size(); ++i) model->params().grad()[i] /= loss_scale;
   if (r.loss_sum != fwd.loss_sum) return Status(StatusCode::kInternal, "forward loss differs");
   Tensor loss = Tensor::F32({1});
   loss.f32()[0] = static_cast<float>(r.mean());
@@ -91,7 +103,7 @@ Status ReadBatch(const nlohmann::json& j, MicroBatch* m) {
 }
 
 Status Train(const std::string& dir, const std::string& batches_path, const std::string& opt_path,
-             const std::string& out) {
+             const std::string& out, const std::string& precision_name) {
   ASSIGN_OR_RETURN(auto model, LoadModelDir(dir));
   ASSIGN_OR_RETURN(std::string batches_text, ReadFileToString(batches_path));
   ASSIGN_OR_RETURN(std::string opt_text, ReadFileToString(opt_path));
@@ -118,16 +130,22 @@ Status Train(const std::string& dir, const std::string& batches_path, const std:
   opt.decay_embeddings = o.value("decay_embeddings", false);
   opt.decay_norms_and_biases = o.value("decay_norms_and_biases", false);
   AdamWOptimizer optimizer(model->params(), opt);
+  ASSIGN_OR_RETURN(Precision precision, ParsePrecision(precision_name));
+  model->SetPrecision(precision);
+  std::unique_ptr<DynamicLossScaler> scaler;  // fp16: Megatron's defaults (initial 2^16)
+  if (precision == Precision::kF16) scaler = std::make_unique<DynamicLossScaler>(LossScalerOptions{});
   nlohmann::json result = {{"loss", nlohmann::json::array()}, {"lr", nlohmann::json::array()},
-                           {"grad_norm", nlohmann::json::array()}};
+                           {"grad_norm", nlohmann::json::array()}, {"loss_scale", nlohmann::json::array()}};
   for (int64_t step = 0; step < steps; ++step) {
     std::vector<Batch> group;
     for (int64_t a = 0; a < accum; ++a) group.push_back(micro[step * accum + a].batch());
     const double lr = LrAt(s, step);
-    ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model.get(), &optimizer, group, opt.grad_clip, lr));
+    ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model.get(), &optimizer, group, opt.grad_clip, lr,
+                                                     scaler.get()));
     result["loss"].push_back(r.loss);
     result["lr"].push_back(lr);
     result["grad_norm"].push_back(r.grad_norm);
+    result["loss_scale"].push_back(r.loss_scale);
   }
   return WriteFileAtomic(out, result.dump(1) + "\n");
 }
@@ -137,18 +155,18 @@ Status Train(const std::string& dir, const std::string& batches_path, const std:
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  auto flag = [&](const std::string& name) -> std::string {
+  auto flag = [&](const std::string& name, const std::string& fallback = "") -> std::string {
     for (size_t i = 0; i + 1 < a.size(); ++i)
       if (a[i] == name) return a[i + 1];
-    return "";
+    return fallback;
   };
   seek::Status s;
   if (!a.empty() && a[0] == "init") {
     s = seek::Init(flag("--config"), std::stoull(flag("--seed")), flag("--out"));
   } else if (!a.empty() && a[0] == "train") {
-    s = seek::Train(flag("--model"), flag("--batches"), flag("--opt"), flag("--out"));
+    s = seek::Train(flag("--model"), flag("--batches"), flag("--opt"), flag("--out"), flag("--precision", "fp32"));
   } else if (!a.empty() && a[0] == "run") {
-    s = seek::Run(flag("--model"), flag("--batch"), flag("--out"));
+    s = seek::Run(flag("--model"), flag("--batch"), flag("--out"), flag("--precision", "fp32"));
   } else {
     std::fprintf(stderr, "usage: seek_ref_driver init|run|train ...\n");
     return 2;

@@ -66,6 +66,19 @@ TEST(TrainConfig, ActivationCheckpointing) {
   }
 }
 
+TEST(TrainConfig, PrecisionAndLossScaleRoundTrip) {
+  auto c = Parse(R"({"data": {"shards": ["a"]}, "train": {"precision": "fp16", "initial_loss_scale": 1024,
+                     "loss_scale_window": 50, "hysteresis": 3}})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->train.precision, Precision::kF16);
+  EXPECT_EQ(c->train.loss_scale.initial_scale, 1024);
+  EXPECT_EQ(c->train.loss_scale.growth_interval, 50);
+  auto again = ParseTrainConfig(c->ToJson().dump(), "again", "");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->train.loss_scale.hysteresis, 3);
+  EXPECT_EQ(Parse(R"({"data": {"shards": ["a"]}})")->train.precision, Precision::kF32);
+}
+
 TEST(TrainConfig, TokenBudgetCutsTheSteps) {
   auto c = Parse(R"({"data": {"shards": ["a.bin"]}, "train": {"batch_size": 2, "seq_len": 10,
                    "grad_accum": 3, "max_steps": 100, "max_tokens": 601}})");
@@ -96,6 +109,9 @@ TEST(TrainConfig, BadConfigsNameTheField) {
        "train.activation_checkpointing_every = 0 must be in [1, "},
       {R"({"data": {"shards": ["a"]}, "train": 5})", "section 'train' must be a JSON object"},
       {"{\"data\": ", "not valid JSON"},
+      {R"({"data": {"shards": ["a"]}, "train": {"precision": "fp8"}})", "train.precision"},
+      {R"({"data": {"shards": ["a"]}, "train": {"hysteresis": 3}})", "fp16"},
+      {R"({"data": {"shards": ["a"]}, "train": {"precision": "fp16", "min_loss_scale": 1e9}})", "min_loss_scale"},
       {R"({"data": {"shards": ["a"]}, "train": {"batch_size": 1048576, "seq_len": 16777216,
            "grad_accum": 1048576}})", "tokens per step"},
   };

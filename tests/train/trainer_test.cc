@@ -42,7 +42,8 @@ class TrainerTest : public ::testing::Test {
     fs::remove_all(root_);
   }
 
-  TrainConfig Config(const std::string& family, int64_t steps, int64_t accum = 2) {
+  TrainConfig Config(const std::string& family, int64_t steps, int64_t accum = 2,
+                     const nlohmann::json& train_extra = nlohmann::json::object()) {
     nlohmann::json model = family == "gpt2"
         ? nlohmann::json{{"model_type", "gpt2"}, {"n_layer", 2}, {"n_head", 2}, {"n_embd", 32}}
         : nlohmann::json{{"model_type", "llama"}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
@@ -55,6 +56,7 @@ class TrainerTest : public ::testing::Test {
                    {"seed", static_cast<int64_t>(seed_ % 1000)}, {"eval_every", 4},
                    {"eval_batches", 2}, {"sample_tokens", 5}, {"checkpoint_every", 4},
                    {"keep_checkpoints", 3}, {"log_every", 1}}}};
+    j["train"].update(train_extra);
     return ParseTrainConfig(j.dump(), "test config", "").value();
   }
   std::string Run(const char* name) const { return (root_ / name).string(); }
@@ -75,26 +77,42 @@ std::vector<float> Weights(Trainer& t) {
   return std::vector<float>(p.data(), p.data() + p.size());
 }
 
-// N steps straight == k steps, stop, resume, N - k steps: losses and weights to the last bit.
-TEST_F(TrainerTest, ResumeIsBitIdentical) {
-  for (const char* family : {"gpt2", "llama"}) {
-    auto straight = Make(Config(family, 11), Run("straight") + family, false);
-    ASSERT_TRUE(straight->Run().ok());
-    auto first = Make(Config(family, 11), Run("split") + family, false, /*steps_this_run=*/5);
-    ASSERT_TRUE(first->Run().ok());
-    ASSERT_EQ(first->step(), 5);
-    auto second = Make(Config(family, 11), Run("split") + family, true);
-    ASSERT_EQ(second->step(), 5);
-    ASSERT_TRUE(second->Run().ok());
-    ASSERT_EQ(second->history().size(), 6u);
-    for (size_t i = 0; i < 6; ++i) {
-      EXPECT_EQ(second->history()[i].loss, straight->history()[5 + i].loss)
-          << family << " step " << 6 + i << " seed " << seed_;
-      EXPECT_EQ(second->history()[i].grad_norm, straight->history()[5 + i].grad_norm);
+// N steps straight == k steps, stop, resume, N - k steps: losses and weights
+// to the last bit, in every precision. fp16 starts at a loss scale of 2^24,
+// so its first steps overflow and are skipped, and grows it every 3 clean
+// steps: the resumed run must carry the scaler's state to match.
+TEST_F(TrainerTest, ResumeIsBitIdenticalInEveryPrecision) {
+  const nlohmann::json modes[] = {{{"precision", "fp32"}}, {{"precision", "bf16"}},
+                                  {{"precision", "fp16"}, {"initial_loss_scale", 16777216.0},
+                                   {"loss_scale_window", 3}}};
+  for (const nlohmann::json& mode : modes) {
+    for (const char* family : {"gpt2", "llama"}) {
+      const std::string tag = std::string(family) + "_" + mode["precision"].get<std::string>();
+      auto straight = Make(Config(family, 11, 2, mode), Run("straight") + tag, false);
+      ASSERT_TRUE(straight->Run().ok()) << tag;
+      auto first = Make(Config(family, 11, 2, mode), Run("split") + tag, false, /*steps_this_run=*/5);
+      ASSERT_TRUE(first->Run().ok());
+      ASSERT_EQ(first->step(), 5);
+      auto second = Make(Config(family, 11, 2, mode), Run("split") + tag, true);
+      ASSERT_EQ(second->step(), 5);
+      ASSERT_TRUE(second->Run().ok());
+      ASSERT_EQ(second->history().size(), 6u);
+      for (size_t i = 0; i < 6; ++i) {
+        const StepRecord &a = second->history()[i], &b = straight->history()[5 + i];
+        EXPECT_EQ(a.loss, b.loss) << tag << " step " << 6 + i << " seed " << seed_;
+        EXPECT_TRUE(a.grad_norm == b.grad_norm || (std::isnan(a.grad_norm) && std::isnan(b.grad_norm))) << tag;
+        EXPECT_EQ(a.loss_scale, b.loss_scale) << tag << " step " << 6 + i;
+        EXPECT_EQ(a.skipped, b.skipped) << tag;
+      }
+      EXPECT_EQ(Weights(*second), Weights(*straight)) << tag << " seed " << seed_;
+      // And the run learned something: loss fell.
+      EXPECT_LT(straight->history().back().loss, straight->history().front().loss) << tag;
+      if (mode["precision"] == "fp16") {
+        const auto& h = straight->history();
+        EXPECT_TRUE(h[0].overflow && h[0].skipped) << "2^24 should overflow fp16";
+        EXPECT_GT(h.back().loss_scale, h[5].loss_scale / 2) << "no growth after the overflows";
+      }
     }
-    EXPECT_EQ(Weights(*second), Weights(*straight)) << family << " seed " << seed_;
-    // And the run learned something: loss fell.
-    EXPECT_LT(straight->history().back().loss, straight->history().front().loss);
   }
 }
 

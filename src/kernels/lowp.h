@@ -1,0 +1,36 @@
+// kernels/lowp.h — bf16 and fp16 storage for mixed-precision training.
+//
+// Mixed precision keeps fp32 master weights, moments, reductions, norms,
+// softmax and loss, and stores the operands of the matrix multiplies in 16
+// bits: bf16 (8-bit exponent, the range of fp32) or fp16 (5-bit exponent:
+// anything above 65504 becomes inf, which is what dynamic loss scaling
+// watches for). Values are uint16_t bit patterns; conversion from fp32
+// rounds to nearest even, NaN stays NaN; bf16 flushes fp32 subnormals
+// (below 1.2e-38) to zero, as the CPU's VCVTNEPS2BF16 does. The fast paths use AVX-512
+// (VCVTNEPS2BF16, VCVTPS2PH) and all OpenMP threads; the *Ref functions are
+// the plain scalar twins the tests compare them with.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace seek {
+
+// What the matrix multiplies' operands are stored in.
+enum class Precision { kF32, kBf16, kF16 };
+const char* PrecisionName(Precision p);  // "fp32", "bf16", "fp16"
+StatusOr<Precision> ParsePrecision(const std::string& name);
+
+// y[i] = round(x[i]) in bf16 (p == kBf16) or fp16 (p == kF16). p != kF32.
+void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n);
+// y[i] = float(x[i]) (exact).
+void FromLowPrecision(Precision p, const uint16_t* x, float* y, int64_t n);
+
+uint16_t ToBf16Ref(float x);
+float FromBf16Ref(uint16_t x);
+uint16_t ToF16Ref(float x);
+float FromF16Ref(uint16_t x);
+
+}  // namespace seek

@@ -1,0 +1,110 @@
+#include "kernels/lowp.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "kernels/gemm.h"
+#include "test_util.h"
+
+namespace seek {
+namespace {
+
+using testing::FreshSeed;
+using testing::RandomVec;
+
+// Random floats over the whole range that matters (tiny, subnormal-half,
+// around 65504, huge), with ties, specials and raw random bit patterns.
+std::vector<float> Awkward(Rng& rng, size_t n) {
+  std::vector<float> v = RandomVec(rng, n);
+  const float specials[] = {0.f, -0.f, 1.f, 65504.f, 65519.f, 65520.f, 70000.f, 6.1e-5f, 5.96e-8f, 2.9e-8f,
+                            1e-10f, 3.4e38f, std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(), std::nanf(""), -std::nanf("")};
+  for (size_t i = 0; i < n; ++i) {
+    switch (i % 5) {
+      case 0: v[i] = specials[(i / 5) % std::size(specials)]; break;
+      case 1: v[i] *= std::ldexp(1.f, static_cast<int>(rng.Uniform() * 60) - 40); break;
+      case 2: v[i] = std::bit_cast<float>(static_cast<uint32_t>(rng.NextU64())); break;
+      case 3: v[i] = std::bit_cast<float>((std::bit_cast<uint32_t>(v[i]) & 0xFFFF8000u) | 0x1000u); break;  // f16 ties
+      default: v[i] = std::bit_cast<float>((std::bit_cast<uint32_t>(v[i]) & 0xFFFF0000u) | 0x8000u); break;  // bf16 ties
+    }
+  }
+  return v;
+}
+
+TEST(LowPrecision, ConversionsMatchTheScalarTwinsBitForBit) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  const std::vector<float> x = Awkward(rng, 100003);  // odd length: the vector loop's tail too
+  for (Precision p : {Precision::kBf16, Precision::kF16}) {
+    std::vector<uint16_t> fast(x.size());
+    ToLowPrecision(p, x.data(), fast.data(), static_cast<int64_t>(x.size()));
+    std::vector<float> back(x.size());
+    FromLowPrecision(p, fast.data(), back.data(), static_cast<int64_t>(x.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const uint16_t want = p == Precision::kBf16 ? ToBf16Ref(x[i]) : ToF16Ref(x[i]);
+      ASSERT_EQ(fast[i], want) << PrecisionName(p) << " x=" << x[i] << " bits " << std::hex
+                               << std::bit_cast<uint32_t>(x[i]) << " seed " << seed;
+      const float wb = p == Precision::kBf16 ? FromBf16Ref(want) : FromF16Ref(want);
+      ASSERT_EQ(std::bit_cast<uint32_t>(back[i]), std::bit_cast<uint32_t>(wb)) << PrecisionName(p);
+    }
+  }
+}
+
+TEST(LowPrecision, ScalarTwinsRoundToNearestEven) {
+  // Hand-checked values: bf16 keeps 8 significant bits, fp16 11 and tops out at 65504.
+  EXPECT_EQ(ToBf16Ref(1.f), 0x3F80);
+  EXPECT_EQ(ToBf16Ref(std::bit_cast<float>(0x3F808000u)), 0x3F80);  // tie, even stays
+  EXPECT_EQ(ToBf16Ref(std::bit_cast<float>(0x3F818000u)), 0x3F82);  // tie, odd rounds up
+  EXPECT_EQ(ToBf16Ref(std::bit_cast<float>(0x3F808001u)), 0x3F81);
+  EXPECT_TRUE(std::isnan(FromBf16Ref(ToBf16Ref(std::nanf("")))));
+  EXPECT_EQ(ToF16Ref(1.f), 0x3C00);
+  EXPECT_EQ(ToF16Ref(-2.f), 0xC000);
+  EXPECT_EQ(ToF16Ref(65504.f), 0x7BFF);
+  EXPECT_EQ(ToF16Ref(65519.f), 0x7BFF);
+  EXPECT_EQ(ToF16Ref(65520.f), 0x7C00);  // inf: what loss scaling detects
+  EXPECT_EQ(ToF16Ref(std::ldexp(1.f, -24)), 0x0001);  // the smallest subnormal
+  EXPECT_EQ(ToF16Ref(std::ldexp(1.f, -25)), 0x0000);  // tie to even: 0
+  EXPECT_EQ(ToF16Ref(std::ldexp(3.f, -25)), 0x0002);  // 1.5 units: tie to even 2
+  EXPECT_EQ(ToF16Ref(std::ldexp(1.f, -14)), 0x0400);  // the smallest normal
+  EXPECT_EQ(FromF16Ref(0x0001), std::ldexp(1.f, -24));
+  EXPECT_EQ(FromF16Ref(0x7BFF), 65504.f);
+  EXPECT_TRUE(std::isinf(FromF16Ref(0xFC00)) && FromF16Ref(0xFC00) < 0);
+  for (uint32_t h = 0; h < 0x10000; ++h) {  // every finite half survives a round trip
+    const float f = FromF16Ref(static_cast<uint16_t>(h));
+    if (!std::isnan(f)) {
+      ASSERT_EQ(ToF16Ref(f), h) << std::hex << h;
+    }
+  }
+  EXPECT_EQ(ParsePrecision("bf16").value(), Precision::kBf16);
+  EXPECT_FALSE(ParsePrecision("fp8").ok());
+}
+
+TEST(LowPrecision, GemmLowpMatchesItsReferenceOnEveryTransposeBetaAndBias) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  struct Case { bool ta, tb; int64_t m, n, k; float alpha, beta; bool bias; };
+  const Case cases[] = {{false, true, 33, 70, 64, 1.f, 0.f, true}, {false, false, 17, 33, 96, 1.f, 0.f, false},
+                        {true, false, 48, 40, 31, 1.f, 1.f, false}, {true, true, 9, 5, 40, 0.5f, 0.25f, false}};
+  for (Precision p : {Precision::kBf16, Precision::kF16}) {
+    for (const Case& c : cases) {
+      const GemmShape s{c.ta, c.tb, c.m, c.n, c.k};
+      auto fa = RandomVec(rng, c.m * c.k), fb = RandomVec(rng, c.k * c.n), bias = RandomVec(rng, c.n);
+      std::vector<uint16_t> a(fa.size()), b(fb.size());
+      ToLowPrecision(p, fa.data(), a.data(), static_cast<int64_t>(a.size()));
+      ToLowPrecision(p, fb.data(), b.data(), static_cast<int64_t>(b.size()));
+      auto c0 = RandomVec(rng, c.m * c.n);
+      auto got = c0, want = c0;
+      GemmLowp(p, s, c.alpha, a.data(), b.data(), c.beta, got.data(), c.bias ? bias.data() : nullptr);
+      GemmLowpRef(p, s, c.alpha, a.data(), b.data(), c.beta, want.data(), c.bias ? bias.data() : nullptr);
+      // Products of 16-bit values are exact in f32; only the f32 summation order differs.
+      EXPECT_LT(testing::MaxAbsDiff(got, want), 2e-5f * c.k) << PrecisionName(p) << " seed " << seed
+                                                            << " m" << c.m << " n" << c.n << " k" << c.k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seek
