@@ -2,17 +2,22 @@
 //
 //   model_step [--family gpt2|llama] [--vocab 8192] [--hidden 384] [--layers 6]
 //              [--heads 6] [--seq 256] [--batch 8] [--steps 10] [--docs K]
+//              [--recompute none|selective|full] [--every k]
 //
 // Defaults are the project's benchmark model (gpt2, f32). Prints ms/step,
 // tokens/s, the step's model FLOP/s and MFU against the f32 GEMM rate that
 // oneDNN reaches on this machine in the same run. bench/model_step.sh runs it
-// next to PyTorch and prints the ratio.
+// next to PyTorch and prints the ratio. Also prints the activation memory of
+// the recompute plan and the process's peak RSS (run one plan per process to
+// compare peaks).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include "bench_util.h"
 #include "core/random.h"
@@ -24,6 +29,7 @@ using namespace seek;
 int main(int argc, char** argv) {
   std::string family = "gpt2";
   int64_t V = 8192, C = 384, L = 6, H = 6, T = 256, B = 8, steps = 10, docs = 1;
+  RecomputeConfig recompute;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     int64_t v = std::atoll(argv[i + 1]);
@@ -36,6 +42,12 @@ int main(int argc, char** argv) {
     else if (k == "--batch") B = v;
     else if (k == "--steps") steps = v;
     else if (k == "--docs") docs = v;
+    else if (k == "--every") recompute.every = v;
+    else if (k == "--recompute") {
+      auto m = ParseRecompute(argv[i + 1]);
+      if (!m.ok()) { std::fprintf(stderr, "%s\n", m.status().ToString().c_str()); return 2; }
+      recompute.mode = *m;
+    }
     else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
   }
   nlohmann::json j = family == "gpt2"
@@ -49,6 +61,10 @@ int main(int argc, char** argv) {
   if (!config.ok()) { std::fprintf(stderr, "%s\n", config.status().ToString().c_str()); return 2; }
   auto model = std::move(Transformer::Create(*config).value());
   model->params().Initialize(*config, 1);
+  if (Status s = model->SetRecompute(recompute); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 2;
+  }
   Rng rng(7);
   std::vector<int32_t> tokens(B * T), targets(B * T), doc(B * T);
   for (int64_t i = 0; i < B * T; ++i) {
@@ -66,11 +82,19 @@ int main(int argc, char** argv) {
   (void)model->ForwardBackward(batch);  // warm up: buffers, oneDNN primitives
   std::vector<double> times;
   double loss = 0;
+  // CPU seconds of the timed steps: steadier than wall time on a shared machine.
+  auto cpu_seconds = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  const double cpu0 = cpu_seconds();
   for (int64_t s = 0; s < steps; ++s) {
     auto t0 = std::chrono::steady_clock::now();
     loss = model->ForwardBackward(batch)->mean();
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  const double cpu_per_step = (cpu_seconds() - cpu0) / static_cast<double>(steps);
   std::sort(times.begin(), times.end());
   const double med = times[times.size() / 2];
   std::printf("seek  %s V=%lld C=%lld L=%lld H=%lld T=%lld B=%lld docs=%lld threads=%d params=%lld\n",
@@ -80,6 +104,13 @@ int main(int argc, char** argv) {
               "MFU %.1f%% of GEMM peak %.1f GFLOP/s  loss %.3f\n",
               med * 1e3, (long long)steps, B * T / med, flops_per_step / med / 1e9,
               100.0 * flops_per_step / med / 1e9 / peak, peak, loss);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);  // ru_maxrss: KiB on Linux
+  std::printf("seek  recompute %s every %lld: activations %.1f MB, peak RSS %.1f MB, %.1f ms/step, "
+              "%.1f CPU ms/step\n",
+              RecomputeName(recompute.mode), (long long)recompute.every,
+              model->activation_bytes() / 1e6, ru.ru_maxrss * 1024.0 / 1e6, med * 1e3,
+              cpu_per_step * 1e3);
   std::printf("RESULT seek_tokens_per_s=%.1f\n", B * T / med);
   return 0;
 }

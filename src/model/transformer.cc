@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/check.h"
 #include "core/profile.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/embedding.h"
@@ -44,37 +45,86 @@ Status Transformer::ValidateBatch(const Batch& b) const {
   return Status::Ok();
 }
 
+Status Transformer::SetRecompute(const RecomputeConfig& r) {
+  if (r.every < 1)
+    return InvalidArgumentError("activation checkpointing every = {} must be at least 1", r.every);
+  recompute_ = r;
+  // Re-plan at the next call; free the old plan now so the two never coexist.
+  act_mem_ = AlignedBuffer();
+  acts_.clear();
+  buf_B_ = buf_T_ = 0;
+  return Status::Ok();
+}
+
+int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
+  if (precision_ == Precision::kF32) return 0;
+  const ModelConfig& c = config_;
+  const int64_t widest =
+      std::max({c.hidden, c.qkv_dim(), c.n_head * c.head_dim(), 2 * c.intermediate, c.vocab_size});
+  return 2 * Pad(B * T * widest);
+}
+
+int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
+  const ModelConfig& c = config_;
+  const int64_t N = B * T, C = c.hidden;
+  int64_t layers = 0;
+  for (int64_t l = 0; l < c.n_layer; ++l)
+    layers += recompute_.Checkpointed(l) ? CheckpointedActsSize(c, B, T, recompute_.mode)
+                                         : BlockActsSize(c, B, T);
+  // The logits and the recompute workspace share one piece (EnsureBuffers).
+  const int64_t shared =
+      std::max(Pad(N * c.vocab_size), RecomputeWorkspaceSize(c, B, T, recompute_.mode));
+  return layers + 3 * Pad(N * C) + 3 * Pad(N) + shared + BlockGradScratchSize(c, B, T);
+}
+
 void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   if (B == buf_B_ && T == buf_T_) return;
   const ModelConfig& c = config_;
   const int64_t N = B * T, C = c.hidden, L = c.n_layer;
-  const int64_t per_layer = BlockActsSize(c, B, T);
-  const int64_t total = L * per_layer + 3 * Pad(N * C) + 3 * Pad(N) + Pad(N * c.vocab_size) +
-                        BlockGradScratchSize(c, B, T);
+  const int64_t total = ActivationFloats(B, T);
+  act_mem_ = AlignedBuffer();  // free the old shape's memory before taking the new one
   act_mem_ = AlignedBuffer(static_cast<size_t>(total) * sizeof(float));
-  float* mem = static_cast<float*>(act_mem_.data());
+  float* const begin = static_cast<float*>(act_mem_.data());
+  float* mem = begin;
   auto take = [&](int64_t n) {
     float* p = mem;
     mem += Pad(n);
     return p;
   };
-  acts_.clear();
-  for (int64_t l = 0; l < L; ++l) acts_.push_back(BlockActsAt(c, B, T, take(per_layer)));
-  embed_out_ = acts_[0].x_in;
+  // Per-layer activations first; a checkpointed block's dropped pieces live
+  // in the workspace, carved further down.
+  std::vector<float*> kept(L);
+  for (int64_t l = 0; l < L; ++l)
+    kept[l] = take(recompute_.Checkpointed(l) ? CheckpointedActsSize(c, B, T, recompute_.mode)
+                                              : BlockActsSize(c, B, T));
   x_final_ = take(N * C);
   normf_ = take(N * C);
   normf_mean_ = take(N);
   normf_rstd_ = take(N);
-  logits_ = take(N * c.vocab_size);
+  // The recompute workspace is live only while blocks run: in forward before
+  // the LM head writes the logits, in backward after the LM head's backward
+  // has consumed their gradient. The logits are dead exactly then, so the two
+  // share memory (the logits are often the larger: N x vocab).
+  const int64_t ws = RecomputeWorkspaceSize(c, B, T, recompute_.mode);
+  logits_ = take(std::max(N * c.vocab_size, ws));
+  recompute_ws_ = ws > 0 ? logits_ : nullptr;
   losses_ = take(N);
   dresid_ = take(N * C);
   scratch_ = BlockGradScratchAt(c, B, T, take(BlockGradScratchSize(c, B, T)));
+  CHECK(mem - begin == total);
+  acts_.clear();
+  for (int64_t l = 0; l < L; ++l)
+    acts_.push_back(recompute_.Checkpointed(l)
+                        ? CheckpointedActsAt(c, B, T, recompute_.mode, kept[l], recompute_ws_)
+                        : BlockActsAt(c, B, T, kept[l]));
+  embed_out_ = acts_[0].x_in;
   pos_.assign(N, 0);
-  // Conversion scratch for the widest linear layer's input and output.
-  const int64_t widest = std::max({C, c.qkv_dim(), c.n_head * c.head_dim(), 2 * c.intermediate, c.vocab_size});
-  lowp_mem_ = AlignedBuffer(static_cast<size_t>(2 * Pad(N * widest)) * sizeof(uint16_t));
+  // Conversion scratch for the widest linear layer's input and output; only
+  // the 16-bit modes read it (at vocab 8192 and 8K tokens it is 268 MB).
+  lowp_mem_ = AlignedBuffer();
+  lowp_mem_ = AlignedBuffer(static_cast<size_t>(LowpScratchHalves(B, T)) * sizeof(uint16_t));
   lowp_.x = static_cast<uint16_t*>(lowp_mem_.data());
-  lowp_.dy = lowp_.x + Pad(N * widest);
+  lowp_.dy = lowp_.x ? lowp_.x + LowpScratchHalves(B, T) / 2 : nullptr;
   buf_B_ = B;
   buf_T_ = T;
 }
@@ -167,7 +217,17 @@ void Transformer::Backward(const Batch& b) {
   NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,
                params_.Param("norm_f.weight"), normf_mean_, normf_rstd_, N);
   const BlockContext ctx = Context(b);
+  BlockContext recompute_ctx = ctx;
+  recompute_ctx.stats = nullptr;  // forward counted these attention tiles already
   for (int64_t l = c.n_layer - 1; l >= 0; --l) {
+    if (recompute_.Checkpointed(l)) {
+      // Same output pointer as in forward: the block rewrites identical values
+      // into a buffer whose reader (block l + 1's backward, or the final
+      // norm's) has already run.
+      float* x_out = l + 1 < c.n_layer ? acts_[l + 1].x_in : x_final_;
+      RecomputeBlock(recompute_ctx, BlockParamsAt(params_, params_.data(), l), acts_[l],
+                     recompute_.mode, x_out);
+    }
     BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l),
                   BlockParamsAt(params_, params_.grad(), l), acts_[l], scratch_, dresid_);
   }

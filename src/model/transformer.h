@@ -22,6 +22,7 @@
 #include "model/block.h"
 #include "model/config.h"
 #include "model/params.h"
+#include "model/recompute.h"
 
 namespace seek {
 
@@ -55,13 +56,18 @@ class Transformer {
   // Forward and backward. Gradients ACCUMULATE (+=) into params().grad(), so
   // micro-batches sum; the trainer zeroes them. d(loss)/d(logit) is scaled by
   // grad_scale; 0 means 1 / (this batch's target count), i.e. the mean loss.
-  // Afterwards logits() holds the logits' gradient, not the logits.
+  // Afterwards logits() holds the logits' gradient, not the logits, unless
+  // blocks were recomputed (their workspace shares the logits' memory; see
+  // EnsureBuffers): then it holds nothing defined.
   StatusOr<LossResult> ForwardBackward(const Batch& b, float grad_scale = 0.f);
 
   // Mixed precision (kernels/lowp.h): the linear layers' and the LM head's
   // operands in bf16 or fp16, fp32 everywhere else. The 16-bit weight copy
   // is refreshed from the fp32 master weights at every forward.
-  void SetPrecision(Precision p) { precision_ = p; }
+  void SetPrecision(Precision p) {
+    if (p != precision_) buf_B_ = buf_T_ = 0;  // re-plan: fp32 needs no conversion scratch
+    precision_ = p;
+  }
   Precision precision() const { return precision_; }
   // bf16 only: round the weight copy stochastically (kernels/lowp.h), with
   // random bits drawn from `seed` (the trainer passes one per step, so a
@@ -74,9 +80,30 @@ class Transformer {
   // Tile counts of the attention calls in the last forward.
   const AttentionStats& attention_stats() const { return attn_stats_; }
 
+  // Activation checkpointing (model/recompute.h). Changes no number: losses,
+  // logits and gradients are bitwise those of kNone. Takes effect at the next
+  // call, which re-plans the activation memory. Errors on every < 1.
+  Status SetRecompute(const RecomputeConfig& r);
+  const RecomputeConfig& recompute() const { return recompute_; }
+  // Bytes of activation memory (everything sized by the batch: saved block
+  // activations, recompute workspace, logits, backward scratch, the 16-bit
+  // modes' conversion scratch) allocated for
+  // the last batch shape; 0 before the first call.
+  int64_t activation_bytes() const {
+    return static_cast<int64_t>(act_mem_.size() + lowp_mem_.size());
+  }
+  // What activation_bytes() would be for a [B, T] batch under the current
+  // plan, without allocating it.
+  int64_t ActivationBytesFor(int64_t B, int64_t T) const {
+    return ActivationFloats(B, T) * static_cast<int64_t>(sizeof(float)) +
+           LowpScratchHalves(B, T) * static_cast<int64_t>(sizeof(uint16_t));
+  }
+
  private:
   explicit Transformer(const ModelConfig& config);
   void EnsureBuffers(int64_t B, int64_t T);
+  int64_t ActivationFloats(int64_t B, int64_t T) const;
+  int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
   void ComputePositions(const Batch& b);
   LossResult ForwardInternal(const Batch& b, bool backward, float grad_scale);
   void Backward(const Batch& b);
@@ -87,6 +114,7 @@ class Transformer {
   ParamStore params_;
   RopeTable rope_;
   AttentionStats attn_stats_;
+  RecomputeConfig recompute_;
   Precision precision_ = Precision::kF32;
   bool stochastic_rounding_ = false;
   uint64_t rounding_seed_ = 0;
@@ -97,7 +125,8 @@ class Transformer {
   // Activation memory for the current (B, T).
   int64_t buf_B_ = 0, buf_T_ = 0;
   AlignedBuffer act_mem_;
-  std::vector<BlockActs> acts_;  // one per layer
+  std::vector<BlockActs> acts_;  // one per layer (checkpointed ones partly in recompute_ws_)
+  float* recompute_ws_ = nullptr;  // shared by checkpointed blocks; aliases logits_
   float* embed_out_ = nullptr;   // [N, C] == acts_[0].x_in
   float* x_final_ = nullptr;     // [N, C] last block output
   float* normf_ = nullptr;       // [N, C]

@@ -142,6 +142,15 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
   t->nan_policy = nan == "stop" ? NanPolicy::kStop : NanPolicy::kSkip;
   RETURN_IF_ERROR(f.Int("threads", &t->threads, 0));
   RETURN_IF_ERROR(f.Double("time_limit_s", &t->time_limit_s, 0));
+  std::string ckpt;
+  RETURN_IF_ERROR(f.String("activation_checkpointing", &ckpt, "none"));
+  StatusOr<Recompute> mode = ParseRecompute(ckpt);
+  if (!mode.ok())
+    return InvalidArgumentError("{}: train.activation_checkpointing '{}' must be \"none\", "
+                                "\"selective\" or \"full\"",
+                                source, ckpt);
+  t->recompute.mode = *mode;
+  RETURN_IF_ERROR(f.Int("activation_checkpointing_every", &t->recompute.every, 1));
   std::string precision;
   RETURN_IF_ERROR(f.String("precision", &precision, "fp32"));
   StatusOr<Precision> p = ParsePrecision(precision);
@@ -178,7 +187,9 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
                             IntRange{"train.sample_top_k", t->sample_top_k, 0, 1 << 30},
                             IntRange{"train.checkpoint_every", t->checkpoint_every, 0, int64_t{1} << 40},
                             IntRange{"train.keep_checkpoints", t->keep_checkpoints, 1, 1 << 20},
-                            IntRange{"train.threads", t->threads, 0, 4096}})
+                            IntRange{"train.threads", t->threads, 0, 4096},
+                            IntRange{"train.activation_checkpointing_every", t->recompute.every, 1,
+                                     1 << 20}})
     if (r.v < r.lo || r.v > r.hi)
       return InvalidArgumentError("{}: {} = {} must be in [{}, {}]", source, r.name, r.v, r.lo, r.hi);
   // Guards the products computed from these (tokens per step, tokens per run).
@@ -282,6 +293,8 @@ nlohmann::json TrainConfig::ToJson() const {
                 {"keep_checkpoints", t.keep_checkpoints},
                 {"nan_policy", t.nan_policy == NanPolicy::kStop ? "stop" : "skip"},
                 {"threads", t.threads}, {"time_limit_s", t.time_limit_s},
+                {"activation_checkpointing", RecomputeName(t.recompute.mode)},
+                {"activation_checkpointing_every", t.recompute.every},
                 {"precision", PrecisionName(t.precision)}};
   if (t.precision == Precision::kBf16) j["train"]["stochastic_rounding"] = t.stochastic_rounding;
   if (t.precision == Precision::kF16) {

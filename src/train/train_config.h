@@ -16,6 +16,7 @@
 #include "core/status.h"
 #include "kernels/lowp.h"
 #include "model/config.h"
+#include "model/recompute.h"
 #include "train/loss_scaler.h"
 #include "train/schedule.h"
 
@@ -53,6 +54,9 @@ struct TrainSection {
   NanPolicy nan_policy = NanPolicy::kStop;
   int64_t threads = 0;  // 0: all cores
   double time_limit_s = 0;  // 0: none; otherwise stop (with a checkpoint) after this long
+  // train.activation_checkpointing ("none" | "selective" | "full") and
+  // train.activation_checkpointing_every (k >= 1: blocks 0, k, 2k, ...).
+  RecomputeConfig recompute;
   Precision precision = Precision::kF32;  // of the multiplies' operands (kernels/lowp.h)
   LossScalerOptions loss_scale;           // fp16 only
   bool stochastic_rounding = false;       // bf16 only: of the weights' bf16 copy

@@ -91,6 +91,7 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   }
   RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size(), tokenizer_vocab));
   ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
+  RETURN_IF_ERROR(t->model_->SetRecompute(c.train.recompute));
   t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim);
   if (!GemmLowpSupported(c.train.precision))
     return InvalidArgumentError("train.precision \"{}\": oneDNN has no {} matrix multiply on this CPU; use \"fp32\"",
@@ -238,6 +239,12 @@ Status Trainer::Run() {
                 config_.model.family.c_str(), (long long)model_->params().num_params(),
                 PrecisionName(tc.precision), (long long)total, (long long)tc.tokens_per_step(), NumThreads(),
                 options_.run_dir.c_str());
+  // Only when asked for, so the default output stays as it was.
+  if (!options_.quiet && tc.recompute.mode != Recompute::kNone)
+    std::printf("activation checkpointing: %s, every %lld block(s); %.1f MB of activations per "
+                "micro-batch\n",
+                RecomputeName(tc.recompute.mode), (long long)tc.recompute.every,
+                model_->ActivationBytesFor(tc.batch_size, tc.seq_len) / 1e6);
   const auto start = Clock::now();
   auto window_start = start;
   int64_t window_tokens = 0, window_steps = 0, steps_this_run = 0;

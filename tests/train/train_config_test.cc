@@ -43,6 +43,29 @@ TEST(TrainConfig, TokenizerVocabularyIsPaddedAndNeverMarkedBytes) {
   EXPECT_NE(s.message().find("smaller than the data's vocabulary 301"), std::string::npos) << s.ToString();
 }
 
+TEST(TrainConfig, ActivationCheckpointing) {
+  auto d = Parse(R"({"data": {"shards": ["a.bin"]}})");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->train.recompute.mode, Recompute::kNone);
+  EXPECT_EQ(d->train.recompute.every, 1);
+  EXPECT_EQ(d->ToJson()["train"]["activation_checkpointing"], "none");
+  for (const char* mode : {"none", "selective", "full"}) {
+    auto c = Parse(std::string(R"({"data": {"shards": ["a.bin"]}, "train": {"activation_checkpointing": ")") +
+                   mode + R"(", "activation_checkpointing_every": 2}})");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_STREQ(RecomputeName(c->train.recompute.mode), mode);
+    EXPECT_EQ(c->train.recompute.every, 2);
+    const nlohmann::json t = c->ToJson()["train"];
+    EXPECT_EQ(t["activation_checkpointing"], mode);
+    EXPECT_EQ(t["activation_checkpointing_every"], 2);
+    // The effective config parses back to the same plan.
+    auto again = ParseTrainConfig(c->ToJson().dump(), "again", "");
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->train.recompute.mode, c->train.recompute.mode);
+    EXPECT_EQ(again->train.recompute.every, 2);
+  }
+}
+
 TEST(TrainConfig, PrecisionAndLossScaleRoundTrip) {
   auto c = Parse(R"({"data": {"shards": ["a"]}, "train": {"precision": "fp16", "initial_loss_scale": 1024,
                      "loss_scale_window": 50, "hysteresis": 3}})");
@@ -78,6 +101,12 @@ TEST(TrainConfig, BadConfigsNameTheField) {
       {R"({"data": {"shards": ["a"], "val_fraction": 0.9}})", "data.val_fraction"},
       {R"({"data": {"shards": ["a"]}, "train": {"nan_policy": "ignore"}})", "nan_policy"},
       {R"({"data": {"shards": ["a"]}, "optim": {"milestones": [0.5]}})", "same length"},
+      {R"({"data": {"shards": ["a"]}, "train": {"activation_checkpointing": "ful"}})",
+       R"(train.activation_checkpointing 'ful' must be "none", "selective" or "full")"},
+      {R"({"data": {"shards": ["a"]}, "train": {"activation_checkpointing": true}})",
+       "'activation_checkpointing' must be a string"},
+      {R"({"data": {"shards": ["a"]}, "train": {"activation_checkpointing_every": 0}})",
+       "train.activation_checkpointing_every = 0 must be in [1, "},
       {R"({"data": {"shards": ["a"]}, "train": 5})", "section 'train' must be a JSON object"},
       {"{\"data\": ", "not valid JSON"},
       {R"({"data": {"shards": ["a"]}, "train": {"precision": "fp8"}})", "train.precision"},
