@@ -274,7 +274,15 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
   thread_local std::vector<uint32_t> pool;  // positions of the groups past level 1
   thread_local std::vector<Group> heap;
   thread_local std::vector<uint32_t> child_of, child_size;
-  thread_local HashedSet children;
+  // Per word id (ids are dense): the split that last saw it (a generation
+  // stamp, so that no split clears the arrays) and its child there.
+  thread_local std::vector<uint32_t> id_generation, id_child;
+  thread_local uint32_t generation = 0;
+  const size_t n_ids = w.id_start.size() - 1;
+  if (id_generation.size() < n_ids) {  // new entries 0: no generation in use is 0
+    id_generation.resize(n_ids, 0);
+    id_child.resize(n_ids);
+  }
   pool.clear();
   heap.clear();
   for (size_t id = 0; id + 1 < w.id_start.size(); ++id)  // level 1: positions in w.by_id
@@ -295,9 +303,13 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
       best_first = std::min(best_first, position(g, 0));
       continue;
     }
-    // Split by word `level` of the n-gram; positions too close to the end drop out.
+    // Split by word `level` of the n-gram; positions too close to the end
+    // drop out. Children are numbered in order of first appearance.
     const uint32_t level = g.level;
-    children.Reset(g.size);
+    if (++generation == 0) {  // wrapped: forget every stamp
+      std::fill(id_generation.begin(), id_generation.end(), 0);
+      generation = 1;
+    }
     child_of.resize(g.size);
     child_size.clear();
     for (uint32_t k = 0; k < g.size; ++k) {
@@ -307,14 +319,12 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
         continue;
       }
       const uint32_t id = w.ids[p + level];
-      bool inserted;
-      const size_t slot = children.FindOrInsert(
-          (id + 1) * 0xD6E8FEB86659FD93ull, p, [&](uint32_t q) { return w.ids[q + level] == id; }, &inserted);
-      if (inserted) {
-        children.count(slot) = static_cast<uint32_t>(child_size.size());
+      if (id_generation[id] != generation) {  // the first position of this child
+        id_generation[id] = generation;
+        id_child[id] = static_cast<uint32_t>(child_size.size());
         child_size.push_back(0);
       }
-      child_of[k] = children.count(slot);
+      child_of[k] = id_child[id];
       ++child_size[child_of[k]];
     }
     // The children's positions go to the end of the pool, in order.
@@ -337,24 +347,44 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
   return static_cast<double>((w.Chars(best_first, n) + (n - 1)) * best) / chars > frac;
 }
 
+// The candidate n-grams of one document (see DuplicatedNGramsPass) for the
+// last n asked; those of a larger n are among them.
+struct NGramCandidates {
+  std::vector<uint32_t> starts;  // ascending
+  size_t n = 0;                  // 0: none gathered yet for this document
+};
+
 // find_all_duplicate(words, n) / len(text) > frac. An n-gram that is no
 // candidate (not shared, at least kKeyBytes long) equals no other n-gram:
 // the walk steps over it without remembering it (it can never be seen
 // again), so only the candidates, gathered first, are hashed, and the set
 // is sized once for them. The count only grows, so the walk stops as soon
-// as it passes frac.
-bool DuplicatedNGramsPass(const Words& w, size_t n, double chars, double frac) {
+// as it passes frac. *cand: the candidates of this document for an earlier
+// n; a candidate for n is one for every smaller n (shared[] does not depend
+// on n, an n-gram's bytes grow with n), so for a larger n they are filtered
+// instead of gathered again.
+bool DuplicatedNGramsPass(const Words& w, size_t n, double chars, double frac, NGramCandidates* cand) {
   const size_t total = w.words.size();
   const auto passes = [&](size_t repeated) { return static_cast<double>(repeated) / chars > frac; };
   if (total < n) return passes(0);
   const size_t m = total - n + 1;
-  thread_local std::vector<uint32_t> candidates;
-  candidates.resize(m);
+  const auto is_candidate = [&](size_t i) { return (w.shared[i] | (w.Bytes(i, n) < Words::kKeyBytes)) != 0; };
+  std::vector<uint32_t>& candidates = cand->starts;
   size_t n_candidates = 0;
-  for (size_t i = 0; i < m; ++i) {  // branch-free: most words are no candidate
-    candidates[n_candidates] = static_cast<uint32_t>(i);
-    n_candidates += (w.shared[i] | (w.Bytes(i, n) < Words::kKeyBytes)) != 0;
+  if (cand->n != 0 && cand->n <= n) {
+    for (const uint32_t i : candidates) {  // in place: n_candidates never passes the read position
+      candidates[n_candidates] = i;
+      n_candidates += i < m && is_candidate(i);
+    }
+  } else {
+    candidates.resize(m);
+    for (size_t i = 0; i < m; ++i) {  // branch-free: most words are no candidate
+      candidates[n_candidates] = static_cast<uint32_t>(i);
+      n_candidates += is_candidate(i);
+    }
   }
+  candidates.resize(n_candidates);
+  cand->n = n;
   thread_local GrowingSet set;
   set.Reset(n_candidates);
   // The hashes first, so that each probe's slot can be fetched a few
@@ -428,8 +458,10 @@ Verdict GopherRepetitionFilter::Apply(Document* doc) const {
   for (const auto& [n, frac] : c.top_n_grams)
     if (TopNGramPasses(words, static_cast<size_t>(n), chars, frac)) return Verdict::Drop(fmt::format("top_{}_gram", n));
   if (!c.dup_n_grams.empty()) words.MarkShared();
+  thread_local NGramCandidates candidates;
+  candidates.n = 0;
   for (const auto& [n, frac] : c.dup_n_grams)
-    if (DuplicatedNGramsPass(words, static_cast<size_t>(n), chars, frac))
+    if (DuplicatedNGramsPass(words, static_cast<size_t>(n), chars, frac, &candidates))
       return Verdict::Drop(fmt::format("duplicated_{}_n_grams", n));
   return Verdict::Keep();
 }
