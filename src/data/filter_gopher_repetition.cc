@@ -2,9 +2,12 @@
 #include "data/filter_gopher_repetition.h"
 
 #include <fmt/format.h>
+#define XXH_INLINE_ALL  // XXH3 inlined into the n-gram loops (the values are XXH3_64bits')
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 
@@ -15,6 +18,9 @@
 
 namespace seek {
 namespace {
+
+// HashBytes (XXH3), inlined: the hashes here never leave this file.
+inline uint64_t FastHash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
 // re.split(r"\n{min_run,}", s): the pieces between runs of at least
 // `min_run` newlines, empty pieces at either end included.
@@ -53,6 +59,8 @@ class GrowingSet {
     size_ = 0;
   }
   uint32_t size() const { return size_; }
+  // Brings the home slot of `hash` toward the cache ahead of its probe.
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[Home(hash)]); }
   // The value of the item equal to `index` (eq(stored_index)); when there is
   // none, inserts `index` with `value` and returns it, *inserted = true.
   template <typename Eq>
@@ -108,39 +116,64 @@ struct Words {
   std::vector<uint32_t> by_id;       // [W] word positions sorted by id, ascending within an id
   std::vector<uint32_t> id_start;    // [ids+1] id's positions are by_id[id_start[id], id_start[id+1])
   GrowingSet vocab;                  // value: the word's id
+  std::vector<uint64_t> keys;        // [W] word k's vocabulary key (see Build)
   std::vector<size_t> cp_prefix;     // [W+1] code points before word k
-  std::string concat;                // the words joined without spaces
+  std::string concat;                // the words joined without spaces: its first byte_prefix[W] bytes
+  static constexpr size_t kSlack = 16;
   std::vector<size_t> byte_prefix;   // [W+1] bytes of concat before word k
   std::vector<char> shared;          // [W] see MarkShared
 
-  void Build(const std::vector<std::string_view>& w) {
+  // w: the words of `text`, views into it.
+  void Build(const std::vector<std::string_view>& w, std::string_view text) {
     words = w;  // a view: the split outlives this document's checks
     const size_t n = w.size();
     cp_prefix.resize(n + 1);
     ids.resize(n);
+    keys.resize(n);
     vocab.Reset(n / 4);
-    concat.clear();
+    // concat holds at most the text's bytes, plus slack for the fixed-size
+    // copies below; it only grows (this Words is reused document after document).
+    if (concat.size() < text.size() + kSlack) concat.resize(text.size() + kSlack);
+    char* out = concat.data();
+    const char* text_end = text.data() + text.size();
     byte_prefix.resize(n + 1);
     byte_prefix[0] = 0;
     cp_prefix[0] = 0;
+    size_t bytes = 0;
     for (size_t k = 0; k < n; ++k) {
       // Words of up to 7 bytes are their own key: the bytes, the length and
       // the top bit set, so that no other word's key equals it and it needs
       // no text comparison. Longer ones: their hash with the top bit clear.
       const size_t size = w[k].size();
-      uint8_t high = 0;
-      uint64_t key = 0;
-      for (char c : w[k]) {
-        high |= static_cast<uint8_t>(c);
-        key = key << 8 | static_cast<uint8_t>(c);
-      }
+      const char* p = w[k].data();
       const bool short_word = size <= 7;
-      key = short_word ? key | uint64_t{size} << 56 | uint64_t{1} << 63 : HashBytes(w[k]) & ~(uint64_t{1} << 63);
-      cp_prefix[k + 1] = cp_prefix[k] + (high < 0x80 ? size : CountCodePoints(w[k]));
-      concat.append(w[k]);
-      byte_prefix[k + 1] = concat.size();
+      const bool room = p + 8 <= text_end;  // 8 bytes may be read from p
+      uint64_t head = 0;                    // the word's first min(size, 8) bytes, little-endian
+      if (room) {
+        std::memcpy(&head, p, 8);
+        if (size < 8) head &= (uint64_t{1} << (8 * size)) - 1;
+      } else {
+        std::memcpy(&head, p, std::min<size_t>(size, 8));
+      }
+      bool ascii = (head & 0x8080808080808080ull) == 0;
+      for (size_t j = 8; j < size && ascii; ++j) ascii = static_cast<uint8_t>(p[j]) < 0x80;
+      const uint64_t key =
+          short_word ? head | uint64_t{size} << 56 | uint64_t{1} << 63 : FastHash(w[k]) & ~(uint64_t{1} << 63);
+      cp_prefix[k + 1] = cp_prefix[k] + (ascii ? size : CountCodePoints(w[k]));
+      if (size <= 16 && p + 16 <= text_end) std::memcpy(out + bytes, p, 16);  // slack takes the overrun
+      else std::memcpy(out + bytes, p, size);
+      bytes += size;
+      byte_prefix[k + 1] = bytes;
+      keys[k] = key;
+    }
+    // The ids, each probe's slot fetched a few words ahead (the vocabulary
+    // table of a long document is larger than the L1 cache).
+    constexpr size_t kAhead = 8;
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) vocab.Prefetch(keys[k + kAhead]);
+      const bool short_word = keys[k] >> 63;
       bool inserted;
-      ids[k] = vocab.FindOrInsert(key, static_cast<uint32_t>(k), vocab.size(),
+      ids[k] = vocab.FindOrInsert(keys[k], static_cast<uint32_t>(k), vocab.size(),
                                   [&](uint32_t j) { return short_word || w[j] == w[k]; }, &inserted);
     }
     // Counting sort of the positions by id.
@@ -178,8 +211,12 @@ struct Words {
     bits.assign(2 * ((size_t{1} << slot_bits) / 64), 0);
     slot_of.assign(n, UINT32_MAX);
     for (size_t k = 0; k < n; ++k) {
-      if (byte_prefix[k] + kKeyBytes > concat.size()) continue;
-      const uint64_t h = HashBytes(std::string_view(concat).substr(byte_prefix[k], kKeyBytes));
+      if (byte_prefix[k] + kKeyBytes > byte_prefix[n]) continue;
+      uint64_t lo, hi;  // the key's two halves, mixed by multiplies (a collision only marks more words shared)
+      std::memcpy(&lo, concat.data() + byte_prefix[k], 8);
+      std::memcpy(&hi, concat.data() + byte_prefix[k] + 8, 8);
+      uint64_t h = lo * 0x9E3779B97F4A7C15ull ^ hi * 0xC2B2AE3D27D4EB4Full;
+      h ^= h >> 31;
       const auto slot = static_cast<uint32_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - slot_bits));
       slot_of[k] = slot;
       uint64_t* pair = &bits[2 * (slot >> 6)];
@@ -237,7 +274,15 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
   thread_local std::vector<uint32_t> pool;  // positions of the groups past level 1
   thread_local std::vector<Group> heap;
   thread_local std::vector<uint32_t> child_of, child_size;
-  thread_local HashedSet children;
+  // Per word id (ids are dense): the split that last saw it (a generation
+  // stamp, so that no split clears the arrays) and its child there.
+  thread_local std::vector<uint32_t> id_generation, id_child;
+  thread_local uint32_t generation = 0;
+  const size_t n_ids = w.id_start.size() - 1;
+  if (id_generation.size() < n_ids) {  // new entries 0: no generation in use is 0
+    id_generation.resize(n_ids, 0);
+    id_child.resize(n_ids);
+  }
   pool.clear();
   heap.clear();
   for (size_t id = 0; id + 1 < w.id_start.size(); ++id)  // level 1: positions in w.by_id
@@ -258,9 +303,13 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
       best_first = std::min(best_first, position(g, 0));
       continue;
     }
-    // Split by word `level` of the n-gram; positions too close to the end drop out.
+    // Split by word `level` of the n-gram; positions too close to the end
+    // drop out. Children are numbered in order of first appearance.
     const uint32_t level = g.level;
-    children.Reset(g.size);
+    if (++generation == 0) {  // wrapped: forget every stamp
+      std::fill(id_generation.begin(), id_generation.end(), 0);
+      generation = 1;
+    }
     child_of.resize(g.size);
     child_size.clear();
     for (uint32_t k = 0; k < g.size; ++k) {
@@ -270,14 +319,12 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
         continue;
       }
       const uint32_t id = w.ids[p + level];
-      bool inserted;
-      const size_t slot = children.FindOrInsert(
-          (id + 1) * 0xD6E8FEB86659FD93ull, p, [&](uint32_t q) { return w.ids[q + level] == id; }, &inserted);
-      if (inserted) {
-        children.count(slot) = static_cast<uint32_t>(child_size.size());
+      if (id_generation[id] != generation) {  // the first position of this child
+        id_generation[id] = generation;
+        id_child[id] = static_cast<uint32_t>(child_size.size());
         child_size.push_back(0);
       }
-      child_of[k] = children.count(slot);
+      child_of[k] = id_child[id];
       ++child_size[child_of[k]];
     }
     // The children's positions go to the end of the pool, in order.
@@ -300,31 +347,69 @@ bool TopNGramPasses(const Words& w, size_t n, double chars, double frac) {
   return static_cast<double>((w.Chars(best_first, n) + (n - 1)) * best) / chars > frac;
 }
 
-// find_all_duplicate(words, n).
-size_t DuplicatedNGramChars(const Words& w, size_t n) {
+// The candidate n-grams of one document (see DuplicatedNGramsPass) for the
+// last n asked; those of a larger n are among them.
+struct NGramCandidates {
+  std::vector<uint32_t> starts;  // ascending
+  size_t n = 0;                  // 0: none gathered yet for this document
+};
+
+// find_all_duplicate(words, n) / len(text) > frac. An n-gram that is no
+// candidate (not shared, at least kKeyBytes long) equals no other n-gram:
+// the walk steps over it without remembering it (it can never be seen
+// again), so only the candidates, gathered first, are hashed, and the set
+// is sized once for them. The count only grows, so the walk stops as soon
+// as it passes frac. *cand: the candidates of this document for an earlier
+// n; a candidate for n is one for every smaller n (shared[] does not depend
+// on n, an n-gram's bytes grow with n), so for a larger n they are filtered
+// instead of gathered again.
+bool DuplicatedNGramsPass(const Words& w, size_t n, double chars, double frac, NGramCandidates* cand) {
   const size_t total = w.words.size();
-  if (total < n) return 0;
+  const auto passes = [&](size_t repeated) { return static_cast<double>(repeated) / chars > frac; };
+  if (total < n) return passes(0);
   const size_t m = total - n + 1;
-  thread_local GrowingSet set;
-  set.Reset(0);
-  size_t repeated = 0;
-  for (size_t i = 0; i < m;) {
-    if (!w.shared[i] && w.Bytes(i, n) >= Words::kKeyBytes) {  // equal to no other n-gram
-      ++i;
-      continue;
+  const auto is_candidate = [&](size_t i) { return (w.shared[i] | (w.Bytes(i, n) < Words::kKeyBytes)) != 0; };
+  std::vector<uint32_t>& candidates = cand->starts;
+  size_t n_candidates = 0;
+  if (cand->n != 0 && cand->n <= n) {
+    for (const uint32_t i : candidates) {  // in place: n_candidates never passes the read position
+      candidates[n_candidates] = i;
+      n_candidates += i < m && is_candidate(i);
     }
-    bool inserted;
-    const std::string_view gram = w.Concat(i, n);
-    set.FindOrInsert(HashBytes(gram), static_cast<uint32_t>(i), 0,
-                     [&](uint32_t j) { return w.Concat(j, n) == gram; }, &inserted);
-    if (inserted) {
-      ++i;
-    } else {
-      repeated += w.Chars(i, n);
-      i += n;
+  } else {
+    candidates.resize(m);
+    for (size_t i = 0; i < m; ++i) {  // branch-free: most words are no candidate
+      candidates[n_candidates] = static_cast<uint32_t>(i);
+      n_candidates += is_candidate(i);
     }
   }
-  return repeated;
+  candidates.resize(n_candidates);
+  cand->n = n;
+  thread_local GrowingSet set;
+  set.Reset(n_candidates);
+  // The hashes first, so that each probe's slot can be fetched a few
+  // candidates ahead (the table is larger than the L1 cache on long documents).
+  thread_local std::vector<uint64_t> hashes;
+  hashes.resize(n_candidates);
+  for (size_t c = 0; c < n_candidates; ++c) hashes[c] = FastHash(w.Concat(candidates[c], n));
+  constexpr size_t kAhead = 8;
+  size_t repeated = 0, next = 0;  // next: where the walk goes on; candidates before it were skipped
+  for (size_t c = 0; c < n_candidates; ++c) {
+    if (c + kAhead < n_candidates) set.Prefetch(hashes[c + kAhead]);
+    const uint32_t i = candidates[c];
+    if (i < next) continue;
+    bool inserted;
+    const std::string_view gram = w.Concat(i, n);
+    set.FindOrInsert(hashes[c], i, 0, [&](uint32_t j) { return w.Concat(j, n) == gram; }, &inserted);
+    if (inserted) {
+      next = i + 1;
+    } else {
+      repeated += w.Chars(i, n);
+      next = i + n;
+      if (passes(repeated)) return true;
+    }
+  }
+  return passes(repeated);
 }
 
 }  // namespace
@@ -369,14 +454,15 @@ Verdict GopherRepetitionFilter::Apply(Document* doc) const {
   thread_local Words words;
   split.clear();
   SplitWords(text, &split);
-  words.Build(split.words);
+  words.Build(split.words, text);
   for (const auto& [n, frac] : c.top_n_grams)
     if (TopNGramPasses(words, static_cast<size_t>(n), chars, frac)) return Verdict::Drop(fmt::format("top_{}_gram", n));
   if (!c.dup_n_grams.empty()) words.MarkShared();
-  for (const auto& [n, frac] : c.dup_n_grams) {
-    if (static_cast<double>(DuplicatedNGramChars(words, static_cast<size_t>(n))) / chars > frac)
+  thread_local NGramCandidates candidates;
+  candidates.n = 0;
+  for (const auto& [n, frac] : c.dup_n_grams)
+    if (DuplicatedNGramsPass(words, static_cast<size_t>(n), chars, frac, &candidates))
       return Verdict::Drop(fmt::format("duplicated_{}_n_grams", n));
-  }
   return Verdict::Keep();
 }
 

@@ -4,7 +4,10 @@
 // on fresh random documents from a small vocabulary that repeats a lot and
 // holds words whose concatenations collide ("a" "bc" vs "ab" "c"). Each
 // ratio is checked by running the filter with only that rule, its threshold
-// just under and just over the reference value.
+// just under and just over the reference value. A second test holds the
+// whole filter (rule order, early exits, reasons) to a plain reference
+// verdict on long documents with many distinct words of every length and
+// repeated lines, paragraphs and passages.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -167,6 +170,89 @@ TEST(GopherRepetitionRefTest, RatiosMatchPlainImplementation) {
     for (int n = 5; n <= 10; ++n)
       ExpectBracketed(text, AllDupRef(words, n) / chars, "duplicated_" + std::to_string(n) + "_n_grams",
                       [n](GopherRepetitionConfig* c, double t) { c->dup_n_grams = {{n, t}}; });
+  }
+}
+
+// datatrove's GopherRepetitionFilter.filter, written plainly: the rules in
+// order, the first that fires gives the reason.
+std::string ReferenceReason(const std::string& text, const GopherRepetitionConfig& c) {
+  const double chars = static_cast<double>(Len(text));
+  if (chars == 0) return "kept";
+  const auto paras = SplitRuns(std::string(PyStrip(text)), 2);
+  const auto [pd, pc] = FindDuplicatesRef(paras);
+  if (c.dup_para_frac && pd / static_cast<double>(paras.size()) > c.dup_para_frac) return "dup_para_frac";
+  if (c.dup_para_char_frac && pc / chars > c.dup_para_char_frac) return "dup_para_char_frac";
+  const auto lines = SplitRuns(text, 1);
+  const auto [ld, lc] = FindDuplicatesRef(lines);
+  if (c.dup_line_frac && ld / static_cast<double>(lines.size()) > c.dup_line_frac) return "dup_line_frac";
+  if (c.dup_line_char_frac && lc / chars > c.dup_line_char_frac) return "dup_line_char_frac";
+  WordSplit split;
+  SplitWords(text, &split);
+  const std::vector<std::string> words(split.words.begin(), split.words.end());
+  for (const auto& [n, frac] : c.top_n_grams)
+    if (TopRef(words, n) / chars > frac) return "top_" + std::to_string(n) + "_gram";
+  for (const auto& [n, frac] : c.dup_n_grams)
+    if (AllDupRef(words, n) / chars > frac) return "duplicated_" + std::to_string(n) + "_n_grams";
+  return "kept";
+}
+
+// A random word of 1 to 24 bytes (lengths around the filter's 7-, 8- and
+// 16-byte cases), ASCII or not, from an alphabet of `letters` letters.
+std::string RandomWord(Rng& rng, size_t letters) {
+  static const char* kLetters[] = {"a", "b", "c", "d", "e", "f", "g", "h", "ü", "é", "猫", ",", "."};
+  constexpr size_t kN = sizeof(kLetters) / sizeof(kLetters[0]);
+  const size_t target = rng.Below(4) == 0 ? rng.Below(24) + 1 : rng.Below(9) + 1;
+  std::string w;
+  while (w.size() < target) w += kLetters[rng.Below(std::min(letters, kN))];
+  return w;
+}
+
+// Up to a few thousand words: a vocabulary of up to 2,000 random words
+// (the filter's tables grow past their first size), with lines, paragraphs
+// and passages of 5-12 words copied from earlier in the document.
+std::string RandomLongDoc(Rng& rng) {
+  const size_t letters = rng.Below(12) + 2;
+  std::vector<std::string> vocab(rng.Below(2000) + 1);
+  for (auto& w : vocab) w = RandomWord(rng, letters);
+  std::vector<std::string> tokens;  // words and separators
+  const size_t target = rng.Below(4000) + 1;
+  const uint64_t copy_rate = rng.Below(30) + 2;
+  while (tokens.size() < target) {
+    if (tokens.size() > 20 && rng.Below(copy_rate) == 0) {  // a passage again
+      const size_t len = rng.Below(24) + 2;
+      const size_t from = rng.Below(tokens.size() - 1);
+      for (size_t k = from; k < std::min(from + len, tokens.size()); ++k) tokens.push_back(tokens[k]);
+      continue;
+    }
+    tokens.push_back(vocab[rng.Below(vocab.size())]);
+    const uint64_t r = rng.Below(24);
+    tokens.push_back(r == 0 ? "\n" : r == 1 ? "\n\n" : r == 2 ? "\n\n\n" : " ");
+  }
+  std::string doc;
+  for (const auto& t : tokens) doc += t;
+  if (rng.Below(2) == 0) doc.resize(doc.size() - tokens.back().size());  // sometimes no separator at the end
+  return doc;
+}
+
+TEST(GopherRepetitionRefTest, VerdictsMatchPlainFilterOnLongDocuments) {
+  Rng rng(testing::FreshSeed());
+  for (int trial = 0; trial < 60; ++trial) {
+    const std::string text = RandomLongDoc(rng);
+    // datatrove's defaults, then thresholds drawn low enough that the later
+    // rules (longer n-grams) decide some documents.
+    GopherRepetitionConfig c;
+    if (trial % 2 == 1) {
+      const auto draw = [&](double max) { return max * rng.Uniform(); };
+      c.dup_line_frac = rng.Below(3) == 0 ? 0 : 0.2 + draw(0.8);
+      c.dup_para_frac = rng.Below(3) == 0 ? 0 : 0.2 + draw(0.8);
+      c.dup_line_char_frac = rng.Below(3) == 0 ? 0 : 0.2 + draw(0.8);
+      c.dup_para_char_frac = rng.Below(3) == 0 ? 0 : 0.2 + draw(0.8);
+      for (auto& [n, f] : c.top_n_grams) f = 0.05 + draw(0.5);
+      for (auto& [n, f] : c.dup_n_grams) f = draw(0.3);
+    }
+    Document d = testing::Doc(text);
+    const Verdict v = GopherRepetitionFilter(c).Apply(&d);
+    EXPECT_EQ(v.keep ? "kept" : v.reason, ReferenceReason(text, c)) << "trial " << trial << " in:\n" << text;
   }
 }
 
