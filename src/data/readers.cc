@@ -25,6 +25,25 @@ std::string RelativeName(const InputConfig& in, const std::string& file) {
   return fs::path(file).filename().string();
 }
 
+// Calls fn(parsed JSON (discarded when invalid), 1-based line number) for
+// every non-blank line of a JSONL text, stopping at the first error.
+template <typename Fn>
+Status ForEachJsonLine(const std::string& text, Fn fn) {
+  size_t pos = 0;
+  int64_t line_no = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (Blank(line)) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    RETURN_IF_ERROR(fn(j, line_no));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<InputConfig> InputConfig::FromJson(const nlohmann::json& j, const std::string& where) {
@@ -157,26 +176,14 @@ Status ReadInputFileWith(const InputConfig& in, const std::string& file, ReadSta
     return consume(std::move(d));
   };
   if (in.format == "documents") {  // seek data run's documents.jsonl: id, source and language as written
-    size_t pos = 0;
-    int64_t line_no = 0;
-    while (pos < text.size()) {
-      size_t end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      const std::string_view line(text.data() + pos, end - pos);
-      pos = end + 1;
-      ++line_no;
-      if (Blank(line)) continue;
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    return ForEachJsonLine(text, [&](nlohmann::json& j, int64_t line_no) -> Status {
       auto str = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_string(); };
-      if (!str("text") || !str("id") || !str("source") || (j.contains("language") && !str("language"))) {
-        RETURN_IF_ERROR(skip("bad_json", InvalidArgumentError(
-                                             "{} line {}: not a seek document (an object with string text, id, "
-                                             "source and optional language)", file, line_no)));
-        continue;
-      }
+      if (!str("text") || !str("id") || !str("source") || (j.contains("language") && !str("language")))
+        return skip("bad_json", InvalidArgumentError("{} line {}: not a seek document (an object with string text, "
+                                                     "id, source and optional language)", file, line_no));
       if (Blank(j["text"].get<std::string>())) {
         stats->skipped["empty"]++;
-        continue;
+        return Status::Ok();
       }
       Document d;
       d.text = j["text"].get<std::string>();
@@ -185,34 +192,21 @@ Status ReadInputFileWith(const InputConfig& in, const std::string& file, ReadSta
       if (str("language")) d.language = j["language"].get<std::string>();
       stats->documents++;
       stats->bytes += static_cast<int64_t>(d.text.size());
-      RETURN_IF_ERROR(consume(std::move(d)));
-    }
-    return Status::Ok();
+      return consume(std::move(d));
+    });
   }
   if (in.format == "jsonl") {
-    size_t pos = 0;
-    int64_t line_no = 0;
-    while (pos < text.size()) {
-      size_t end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      const std::string_view line(text.data() + pos, end - pos);
-      pos = end + 1;
-      ++line_no;
-      if (Blank(line)) continue;
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded() || !j.is_object() || !j.contains(in.text_field) || !j[in.text_field].is_string()) {
-        RETURN_IF_ERROR(skip("bad_json", InvalidArgumentError("{} line {}: not a JSON object with a string '{}'",
-                                                              file, line_no, in.text_field)));
-        continue;
-      }
+    return ForEachJsonLine(text, [&](nlohmann::json& j, int64_t line_no) -> Status {
+      if (j.is_discarded() || !j.is_object() || !j.contains(in.text_field) || !j[in.text_field].is_string())
+        return skip("bad_json", InvalidArgumentError("{} line {}: not a JSON object with a string '{}'", file,
+                                                     line_no, in.text_field));
       std::string id = base + "#" + std::to_string(line_no - 1);
       if (!in.id_field.empty() && j.contains(in.id_field)) {
         const auto& v = j[in.id_field];
         id = in.source + "/" + (v.is_string() ? v.get<std::string>() : v.dump());
       }
-      RETURN_IF_ERROR(add(j[in.text_field].get<std::string>(), std::move(id)));
-    }
-    return Status::Ok();
+      return add(j[in.text_field].get<std::string>(), std::move(id));
+    });
   }
   if (in.separator.empty() && !in.split_blank_lines) {
     return add(std::move(text), base);

@@ -11,10 +11,7 @@ max relative error <= 1e-4 (max|a-b| / max|ref|).
 
 usage: parity_test.py --driver PATH/seek_ref_driver --work DIR [--seed S]
 """
-import argparse
 import os
-import random
-import shutil
 import sys
 
 import ref_common
@@ -32,15 +29,7 @@ def run(cmd):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--driver", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--seed", type=int, default=None)
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
-    print(f"parity seed {seed}")
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
+    args, seed = ref_common.parity_args("parity")
     failures = []
     for i, name in enumerate(CONFIGS):
         cfg = os.path.join(HERE, "configs", name)

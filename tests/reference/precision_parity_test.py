@@ -23,11 +23,8 @@ For the tiny gpt2 and llama (GQA) configs, on fresh random batches:
 
 usage: precision_parity_test.py --driver PATH/seek_ref_driver --work DIR [--seed S]
 """
-import argparse
 import json
 import os
-import random
-import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,19 +38,12 @@ OPT = {"lr": 5e-3, "min_lr": 3e-4, "warmup_steps": 5, "total_steps": 50, "schedu
        "grad_clip": 1.0, "grad_accum": 2}
 LOSS_ATOL_50 = 2e-2
 
+import ref_common
 from ref_common import run
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--driver", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--seed", type=int, default=None)
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
-    print(f"precision parity seed {seed}")
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
+    args, seed = ref_common.parity_args("precision parity")
     opt = os.path.join(args.work, "opt.json")
     with open(opt, "w") as f:
         json.dump(OPT, f)

@@ -1,6 +1,9 @@
 """Shared pieces of the reference self-checks and parity drivers."""
+import argparse
 import json
 import os
+import random
+import shutil
 import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,3 +34,19 @@ def run(cmd):
     """Runs cmd; returns (exit code, stdout and stderr together)."""
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p.returncode, p.stdout
+
+
+def parity_args(what):
+    """The parity drivers' command line (--driver, --work, --seed): returns
+    (args, seed) with a fresh seed unless --seed replays one, printed as
+    '<what> seed S', and an emptied work folder."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--driver", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--seed", type=int, default=None)
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
+    print(f"{what} seed {seed}")
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    return args, seed

@@ -10,11 +10,8 @@ gradient norms to 1e-3 relative.
 
 usage: train_parity_test.py --driver PATH/seek_ref_driver --work DIR [--seed S]
 """
-import argparse
 import json
 import os
-import random
-import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,19 +22,12 @@ OPT = {"lr": 5e-3, "min_lr": 5e-4, "warmup_steps": 3, "total_steps": 10, "schedu
        "grad_accum": 2}
 
 
+import ref_common
 from ref_common import run
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--driver", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--seed", type=int, default=None)
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
-    print(f"train parity seed {seed}")
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
+    args, seed = ref_common.parity_args("train parity")
     opt = os.path.join(args.work, "opt.json")
     with open(opt, "w") as f:
         json.dump(OPT, f)
