@@ -9,7 +9,7 @@ namespace seek {
 namespace {
 
 struct Scalars {
-  float decay, b1, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, neg_step_size;
+  float decay, b1, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, neg_step_size, grad_scale;
 };
 
 Scalars MakeScalars(const AdamWParams& p) {
@@ -22,14 +22,15 @@ Scalars MakeScalars(const AdamWParams& p) {
                  static_cast<float>(1.0 - p.beta2),
                  static_cast<float>(std::sqrt(bc2)),
                  static_cast<float>(p.eps),
-                 static_cast<float>(-(p.lr / bc1))};
+                 static_cast<float>(-(p.lr / bc1)),
+                 p.grad_scale};
 }
 
 void UpdateRange(float* __restrict param, const float* __restrict grad, float* __restrict m,
                  float* __restrict v, int64_t n, const Scalars s) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    const float g = grad[i];
+    const float g = grad[i] * s.grad_scale;
     float w = param[i] * s.decay;
     const float mi = m[i] * s.b1 + s.one_minus_b1 * g;
     const float vi = v[i] * s.b2 + s.one_minus_b2 * (g * g);
@@ -54,11 +55,12 @@ void AdamWUpdateRef(float* param, const float* grad, float* m, float* v, int64_t
                     const AdamWParams& p) {
   const Scalars s = MakeScalars(p);
   for (int64_t i = 0; i < n; ++i) {
+    const float g = grad[i] * s.grad_scale;
     param[i] *= s.decay;
     m[i] = m[i] * s.b1;
-    m[i] = m[i] + s.one_minus_b1 * grad[i];
+    m[i] = m[i] + s.one_minus_b1 * g;
     v[i] = v[i] * s.b2;
-    v[i] = v[i] + s.one_minus_b2 * grad[i] * grad[i];
+    v[i] = v[i] + s.one_minus_b2 * g * g;
     float denom = std::sqrt(v[i]) / s.bc2_sqrt;
     denom = denom + s.eps;
     param[i] = param[i] + s.neg_step_size * (m[i] / denom);

@@ -17,9 +17,13 @@ struct AdamWParams {
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
   double weight_decay = 0.0;
   int64_t step = 1;  // 1-based
+  // Each gradient is multiplied by this first (clipping, loss-scale
+  // removal): the same float multiply as scaling the gradients beforehand,
+  // without a separate pass over them.
+  float grad_scale = 1.f;
 };
 
-// param, grad, m, v: [n]. grad may be scaled beforehand (clipping).
+// param, grad, m, v: [n]. grad is read, never written.
 void AdamWUpdate(float* param, const float* grad, float* m, float* v, int64_t n,
                  const AdamWParams& p);
 void AdamWUpdateRef(float* param, const float* grad, float* m, float* v, int64_t n,

@@ -10,24 +10,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <vector>
 
 namespace seek {
-
-const char* PrecisionName(Precision p) {
-  switch (p) {
-    case Precision::kF32: return "fp32";
-    case Precision::kBf16: return "bf16";
-    case Precision::kF16: return "fp16";
-  }
-  return "?";
-}
-
-StatusOr<Precision> ParsePrecision(const std::string& name) {
-  if (name == "fp32" || name == "f32") return Precision::kF32;
-  if (name == "bf16") return Precision::kBf16;
-  if (name == "fp16" || name == "f16") return Precision::kF16;
-  return InvalidArgumentError("precision '{}' must be \"fp32\", \"bf16\" or \"fp16\"", name);
-}
 
 uint16_t ToBf16Ref(float x) {
   const uint32_t u = std::bit_cast<uint32_t>(x);
@@ -105,28 +90,59 @@ float FromF16Ref(uint16_t h) {
   return std::bit_cast<float>(sign | ((e + 112) << 23) | (m << 13));
 }
 
+// Converts x[0, n) into y, on this thread: AVX-512 for whole vectors, the
+// scalar twin for the tail (and where the CPU lacks the instruction).
+static void ConvertSpan(Precision p, const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  if (p == Precision::kBf16) {
+#if defined(__AVX512BF16__)
+    for (; i + 16 <= n; i += 16)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + i)));
+#endif
+    for (; i < n; ++i) y[i] = ToBf16Ref(x[i]);
+  } else {
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i),
+                          _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#endif
+    for (; i < n; ++i) y[i] = ToF16Ref(x[i]);
+  }
+}
+
 void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n) {
   constexpr int64_t kBlock = 1 << 14;  // elements per OpenMP task: large enough to amortise
   const int64_t blocks = (n + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (blocks > 1)
   for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t lo = b * kBlock, hi = std::min(n, lo + kBlock);
-    int64_t i = lo;
-    if (p == Precision::kBf16) {
-#if defined(__AVX512BF16__)
-      for (; i + 16 <= hi; i += 16)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i),
-                            (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + i)));
-#endif
-      for (; i < hi; ++i) y[i] = ToBf16Ref(x[i]);
-    } else {
-#if defined(__AVX512F__)
-      for (; i + 16 <= hi; i += 16)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i),
-                            _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-#endif
-      for (; i < hi; ++i) y[i] = ToF16Ref(x[i]);
+    const int64_t lo = b * kBlock;
+    ConvertSpan(p, x + lo, y + lo, std::min(n, lo + kBlock) - lo);
+  }
+}
+
+void ToLowPrecisionWithColumnSums(Precision p, const float* x, uint16_t* y, float* colsum, int64_t rows,
+                                  int64_t cols) {
+  constexpr int64_t kRows = 64;  // rows per block: its partial sums stay in L1/L2 while it converts
+  const int64_t blocks = (rows + kRows - 1) / kRows;
+  thread_local std::vector<double> partial;  // [blocks, cols]; grown once, reused every step
+  partial.assign(static_cast<size_t>(blocks * cols), 0.0);
+  double* part = partial.data();
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t r1 = std::min(rows, (b + 1) * kRows);
+    double* acc = part + b * cols;
+    for (int64_t r = b * kRows; r < r1; ++r) {
+      const float* row = x + r * cols;
+#pragma omp simd
+      for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
     }
+    ConvertSpan(p, x + b * kRows * cols, y + b * kRows * cols, (r1 - b * kRows) * cols);
+  }
+#pragma omp parallel for schedule(static) if (cols >= 4096)
+  for (int64_t c = 0; c < cols; ++c) {
+    double s = 0;
+    for (int64_t b = 0; b < blocks; ++b) s += part[b * cols + c];
+    colsum[c] = static_cast<float>(colsum[c] + s);
   }
 }
 

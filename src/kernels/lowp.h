@@ -15,16 +15,20 @@
 #include <string>
 
 #include "core/status.h"
+#include "kernels/precision.h"
 
 namespace seek {
 
-// What the matrix multiplies' operands are stored in.
-enum class Precision { kF32, kBf16, kF16 };
-const char* PrecisionName(Precision p);  // "fp32", "bf16", "fp16"
-StatusOr<Precision> ParsePrecision(const std::string& name);
 
 // y[i] = round(x[i]) in bf16 (p == kBf16) or fp16 (p == kF16). p != kF32.
 void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n);
+// ToLowPrecision of a [rows, cols] matrix that also adds each column's sum
+// to colsum[cols] (a bias gradient from the output gradient it converts:
+// one pass over x instead of two). The sums are taken in double over fixed
+// blocks of rows, added in block order: the same for any thread count.
+void ToLowPrecisionWithColumnSums(Precision p, const float* x, uint16_t* y, float* colsum, int64_t rows,
+                                  int64_t cols);
+
 // y[i] = float(x[i]) (exact).
 void FromLowPrecision(Precision p, const uint16_t* x, float* y, int64_t n);
 

@@ -60,13 +60,18 @@ void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, cons
     // input is rounded again exactly as in forward (same bits), so saving
     // its 16-bit copy would only trade memory for a cheap pass.
     {
+      // The bias gradient is summed in the same pass that converts dy.
       PROFILE_SCOPE("to 16-bit");
-      ToLowPrecision(lp->precision, dy, lp->dy, N * out);
+      if (db)
+        ToLowPrecisionWithColumnSums(lp->precision, dy, lp->dy, db, N, out);
+      else
+        ToLowPrecision(lp->precision, dy, lp->dy, N * out);
       ToLowPrecision(lp->precision, x, lp->x, N * in);
     }
     PROFILE_SCOPE("gemm backward");
     if (dx) GemmLowp(lp->precision, dx_shape, 1.f, lp->dy, lp->Lp(w), 0.f, dx);
     GemmLowp(lp->precision, dw_shape, 1.f, lp->dy, lp->x, 1.f, dw);
+    return;
   }
   if (db) {
     PROFILE_SCOPE("bias gradient");

@@ -56,23 +56,6 @@ BlockActs Carve(const ModelConfig& c, int64_t B, int64_t T, Recompute mode, Carv
 
 }  // namespace
 
-const char* RecomputeName(Recompute mode) {
-  switch (mode) {
-    case Recompute::kNone: return "none";
-    case Recompute::kSelective: return "selective";
-    case Recompute::kFull: return "full";
-  }
-  return "?";
-}
-
-StatusOr<Recompute> ParseRecompute(std::string_view name) {
-  for (Recompute m : {Recompute::kNone, Recompute::kSelective, Recompute::kFull})
-    if (name == RecomputeName(m)) return m;
-  return InvalidArgumentError("activation checkpointing '{}' must be \"none\", \"selective\" or "
-                              "\"full\"",
-                              name);
-}
-
 int64_t CheckpointedActsSize(const ModelConfig& c, int64_t B, int64_t T, Recompute mode) {
   Carver kept(nullptr), work(nullptr);
   Carve(c, B, T, mode, kept, work);

@@ -33,20 +33,21 @@ AdamWOptimizer::AdamWOptimizer(const ParamStore& store, const OptimSection& conf
   }
 }
 
-double AdamWOptimizer::ClipGradients(ParamStore* store, double max_norm, double unscale) const {
-  const double norm = std::sqrt(SumOfSquares(store->grad(), store->size())) * unscale;
-  if (!std::isfinite(norm)) return norm;  // the step will be skipped: leave the gradients be
+AdamWOptimizer::Clip AdamWOptimizer::ClipFactor(const ParamStore& store, double max_norm, double unscale) const {
+  Clip c;
+  c.norm = std::sqrt(SumOfSquares(store.grad(), store.size())) * unscale;
+  if (!std::isfinite(c.norm)) return c;  // the step will be skipped
   double coef = unscale;
-  if (max_norm > 0 && max_norm / (norm + 1e-6) < 1.0) coef *= max_norm / (norm + 1e-6);
-  if (coef != 1.0) Scale(store->grad(), store->size(), static_cast<float>(coef));
-  return norm;
+  if (max_norm > 0 && max_norm / (c.norm + 1e-6) < 1.0) coef *= max_norm / (c.norm + 1e-6);
+  c.grad_scale = static_cast<float>(coef);
+  return c;
 }
 
-void AdamWOptimizer::Step(ParamStore* store, double lr) {
+void AdamWOptimizer::Step(ParamStore* store, double lr, float grad_scale) {
   ++step_;
   for (const Range& r : ranges_) {
     AdamWParams p{lr, config_.beta1, config_.beta2, config_.eps,
-                  r.decay ? config_.weight_decay : 0.0, step_};
+                  r.decay ? config_.weight_decay : 0.0, step_, grad_scale};
     AdamWUpdate(store->data() + r.begin, store->grad() + r.begin, m() + r.begin, v() + r.begin,
                 r.end - r.begin, p);
   }

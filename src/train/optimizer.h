@@ -19,14 +19,19 @@ class AdamWOptimizer {
  public:
   AdamWOptimizer(const ParamStore& store, const OptimSection& config);
 
-  // Global 2-norm of the gradients (before clipping); scales them down to
-  // max_norm when above it (PyTorch clip_grad_norm_ semantics). max_norm 0: no clip.
-  // `unscale` first multiplies the gradients (1 / loss scale: the norm and
-  // the clip are those of the unscaled gradients). A non-finite norm is
-  // returned with the gradients untouched.
-  double ClipGradients(ParamStore* store, double max_norm, double unscale = 1.0) const;
-  // One update at learning rate lr; advances step().
-  void Step(ParamStore* store, double lr);
+  // The global 2-norm of the unscaled gradients (the gradients times
+  // `unscale`, 1 / loss scale) and the factor Step multiplies each gradient
+  // by: `unscale`, times max_norm / (norm + 1e-6) when the norm is above
+  // max_norm (PyTorch clip_grad_norm_ semantics; max_norm 0: no clip). The
+  // gradients are not touched. A non-finite norm means: skip the step.
+  struct Clip {
+    double norm = 0;
+    float grad_scale = 1.f;
+  };
+  Clip ClipFactor(const ParamStore& store, double max_norm, double unscale = 1.0) const;
+  // One update at learning rate lr with each gradient multiplied by
+  // grad_scale (ClipFactor's); advances step().
+  void Step(ParamStore* store, double lr, float grad_scale = 1.f);
 
   int64_t step() const { return step_; }  // updates taken so far
   void set_step(int64_t s) { step_ = s; }

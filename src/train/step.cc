@@ -25,10 +25,12 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
     loss_sum += l.loss_sum;
   }
   r.loss = r.n_targets ? loss_sum / r.n_targets : 0.0;
+  AdamWOptimizer::Clip clip;
   {
-    PROFILE_SCOPE("gradient norm + clip");
-    r.grad_norm = optimizer->ClipGradients(&params, grad_clip, 1.0 / r.loss_scale);
+    PROFILE_SCOPE("gradient norm");
+    clip = optimizer->ClipFactor(params, grad_clip, 1.0 / r.loss_scale);
   }
+  r.grad_norm = clip.norm;
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
   if (scaler) {
     r.overflow = !std::isfinite(r.grad_norm);
@@ -36,7 +38,7 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
   }
   if (r.finite) {
     PROFILE_SCOPE("adamw");
-    optimizer->Step(&params, lr);
+    optimizer->Step(&params, lr, clip.grad_scale);  // the clip factor applied inside the update
   }
   return r;
 }

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "kernels/lowp.h"
+#include "kernels/precision.h"
 #include "model/config.h"
 #include "model/recompute.h"
 #include "train/loss_scaler.h"

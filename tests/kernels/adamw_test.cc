@@ -29,6 +29,32 @@ TEST(AdamW, MatchesRefOverSeveralSteps) {
   EXPECT_LT(testing::MaxAbsDiff(v1, v2), 1e-8f) << "seed " << seed;
 }
 
+// grad_scale (the clip factor applied inside the update) gives bit for bit
+// what scaling the gradients first did, in the fast kernel and the twin.
+TEST(AdamW, GradScaleIsScalingTheGradientsFirst) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  const int64_t n = 50001;
+  const auto p0 = RandomVec(rng, n), g = RandomVec(rng, n, 0.3f), m0 = RandomVec(rng, n, 0.01f);
+  std::vector<float> v0(n);
+  for (int64_t i = 0; i < n; ++i) v0[i] = std::fabs(m0[i]) * 0.1f;
+  const float scale = 0.37f * rng.Uniform() + 0.01f;
+  std::vector<float> scaled = g;
+  Scale(scaled.data(), n, scale);
+  for (bool ref : {false, true}) {
+    auto pa = p0, pb = p0, ma = m0, mb = m0, va = v0, vb = v0;
+    AdamWParams hp{1e-3, 0.9, 0.95, 1e-8, 0.1, 3};
+    AdamWParams fused = hp;
+    fused.grad_scale = scale;
+    auto update = ref ? AdamWUpdateRef : AdamWUpdate;
+    update(pa.data(), scaled.data(), ma.data(), va.data(), n, hp);
+    update(pb.data(), g.data(), mb.data(), vb.data(), n, fused);
+    EXPECT_EQ(pa, pb) << "ref " << ref << " seed " << seed;
+    EXPECT_EQ(ma, mb);
+    EXPECT_EQ(va, vb);
+  }
+}
+
 // Step 1 from zero moments: m/(sqrt(v)) after bias correction is sign(g), so
 // every weight moves by lr (plus decay), whatever the gradient's size.
 TEST(AdamW, FirstStepMovesEachWeightByLr) {

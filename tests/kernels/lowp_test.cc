@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/activations.h"
 #include "kernels/gemm.h"
 #include "test_util.h"
 
@@ -113,6 +114,25 @@ TEST(LowPrecision, StochasticBf16IsUnbiasedReproducibleAndMatchesItsTwin) {
   mean /= static_cast<double>(r.size());
   EXPECT_NEAR(mean, v, 0.05 / 128) << "seed " << seed;  // ~20 standard errors of margin
   EXPECT_EQ(FromBf16Ref(ToBf16Ref(v)), 1.f);
+}
+
+TEST(LowPrecision, ConversionWithColumnSumsIsBothPassesInOne) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{2048, 384}, {129, 1537}, {1, 7}, {63, 16}}) {
+    const std::vector<float> x = RandomVec(rng, rows * cols);
+    for (Precision p : {Precision::kBf16, Precision::kF16}) {
+      std::vector<uint16_t> fused(x.size()), plain(x.size());
+      std::vector<float> sums = RandomVec(rng, cols), want = sums;
+      ToLowPrecisionWithColumnSums(p, x.data(), fused.data(), sums.data(), rows, cols);
+      ToLowPrecision(p, x.data(), plain.data(), rows * cols);
+      EXPECT_EQ(fused, plain) << rows << "x" << cols;
+      BiasBackwardRef(want.data(), x.data(), rows, cols);
+      // Both sum in double; only the order differs (blocks of rows).
+      for (int64_t c = 0; c < cols; ++c)
+        ASSERT_NEAR(sums[c], want[c], 1e-5f * (1.f + std::fabs(want[c]))) << c << " seed " << seed;
+    }
+  }
 }
 
 TEST(LowPrecision, GemmLowpMatchesItsReferenceOnEveryTransposeBetaAndBias) {
