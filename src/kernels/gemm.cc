@@ -116,9 +116,13 @@ void Execute(const Resolved& r, const void* a, const void* b, float* c, const fl
 // The f32 copy of a 16-bit operand (fp16: oneDNN 2.6 has no fp16 matmul on
 // CPUs; its values are exact in f32, so an f32 multiply of the copies is
 // the fp16-storage, fp32-accumulation product).
-const float* Widen(Precision p, const uint16_t* x, int64_t rows, int64_t ld, std::vector<float>* buf) {
-  buf->resize(static_cast<size_t>(rows * ld));
-  FromLowPrecision(p, x, buf->data(), rows * ld);
+// Elements of a stored operand of `rows` rows of `cols` used values, `ld`
+// apart: the last row ends at its last used value (a window may end there).
+int64_t StoredSpan(int64_t rows, int64_t cols, int64_t ld) { return (rows - 1) * ld + cols; }
+
+const float* Widen(Precision p, const uint16_t* x, int64_t n, std::vector<float>* buf) {
+  buf->resize(static_cast<size_t>(n));
+  FromLowPrecision(p, x, buf->data(), n);
   return buf->data();
 }
 
@@ -138,9 +142,9 @@ void GemmLowp(Precision p, const GemmShape& shape, float alpha, const uint16_t* 
     return;
   }
   thread_local std::vector<float> wa, wb;
-  // Rows of storage: A is [M, lda] or [K, lda]; B is [K, ldb] or [N, ldb].
-  const float* fa = Widen(p, a, s.trans_a ? s.k : s.m, s.lda, &wa);
-  const float* fb = Widen(p, b, s.trans_b ? s.n : s.k, s.ldb, &wb);
+  // Storage: A is [M, K] or [K, M] rows lda apart; B is [K, N] or [N, K] rows ldb apart.
+  const float* fa = Widen(p, a, StoredSpan(s.trans_a ? s.k : s.m, s.trans_a ? s.m : s.k, s.lda), &wa);
+  const float* fb = Widen(p, b, StoredSpan(s.trans_b ? s.n : s.k, s.trans_b ? s.k : s.n, s.ldb), &wb);
   Gemm(s, alpha, fa, fb, beta, c, bias);
 }
 
@@ -169,8 +173,8 @@ void GemmLowpRef(Precision p, const GemmShape& shape, float alpha, const uint16_
     for (int64_t i = 0; i < n; ++i) out[i] = p == Precision::kBf16 ? FromBf16Ref(x[i]) : FromF16Ref(x[i]);
     return out;
   };
-  const std::vector<float> fa = widen(a, (s.trans_a ? s.k : s.m) * s.lda);
-  const std::vector<float> fb = widen(b, (s.trans_b ? s.n : s.k) * s.ldb);
+  const std::vector<float> fa = widen(a, StoredSpan(s.trans_a ? s.k : s.m, s.trans_a ? s.m : s.k, s.lda));
+  const std::vector<float> fb = widen(b, StoredSpan(s.trans_b ? s.n : s.k, s.trans_b ? s.k : s.n, s.ldb));
   GemmRef(s, alpha, fa.data(), fb.data(), beta, c, bias);
 }
 

@@ -210,7 +210,7 @@ void Transformer::Backward(const Batch& b) {
   LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
                  params_.Param(head_name), N, C, V);
   {
-    PROFILE_SCOPE("embedding");
+    PROFILE_SCOPE("zero gradients");
     std::memset(dresid_, 0, sizeof(float) * N * C);
   }
   float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;

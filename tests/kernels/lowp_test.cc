@@ -135,6 +135,24 @@ TEST(LowPrecision, ConversionWithColumnSumsIsBothPassesInOne) {
   }
 }
 
+// Operands that are windows of wider rows, in buffers that end at their last
+// used value: the fp16 path widens only what is there (ASan checks).
+TEST(LowPrecision, GemmLowpReadsStridedWindowsOnly) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  const GemmShape s{false, true, 9, 7, 12, /*lda=*/20, /*ldb=*/15, /*ldc=*/10};
+  for (Precision p : {Precision::kBf16, Precision::kF16}) {
+    const auto fa = RandomVec(rng, 8 * 20 + 12), fb = RandomVec(rng, 6 * 15 + 12);
+    std::vector<uint16_t> a(fa.size()), b(fb.size());
+    ToLowPrecision(p, fa.data(), a.data(), static_cast<int64_t>(a.size()));
+    ToLowPrecision(p, fb.data(), b.data(), static_cast<int64_t>(b.size()));
+    std::vector<float> got(8 * 10 + 7, 0.f), want = got;
+    GemmLowp(p, s, 1.f, a.data(), b.data(), 0.f, got.data());
+    GemmLowpRef(p, s, 1.f, a.data(), b.data(), 0.f, want.data());
+    EXPECT_LT(testing::MaxAbsDiff(got, want), 1e-4f) << PrecisionName(p) << " seed " << seed;
+  }
+}
+
 TEST(LowPrecision, GemmLowpMatchesItsReferenceOnEveryTransposeBetaAndBias) {
   const uint64_t seed = FreshSeed();
   Rng rng(seed);
