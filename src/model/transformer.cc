@@ -216,6 +216,7 @@ void Transformer::Backward(const Batch& b) {
   float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
   NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,
                params_.Param("norm_f.weight"), normf_mean_, normf_rstd_, N);
+  if (grads_ready_) grads_ready_(params_.Find("norm_f.weight")->offset);
   const BlockContext ctx = Context(b);
   BlockContext recompute_ctx = ctx;
   recompute_ctx.stats = nullptr;  // forward counted these attention tiles already
@@ -228,13 +229,15 @@ void Transformer::Backward(const Batch& b) {
       RecomputeBlock(recompute_ctx, BlockParamsAt(params_, params_.data(), l), acts_[l],
                      recompute_.mode, x_out);
     }
-    BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l),
-                  BlockParamsAt(params_, params_.grad(), l), acts_[l], scratch_, dresid_);
+    const BlockParams g = BlockParamsAt(params_, params_.grad(), l);
+    BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l), g, acts_[l], scratch_, dresid_);
+    if (grads_ready_) grads_ready_(g.norm1_w - params_.grad());  // the block's first tensor
   }
   float* dwpe = c.arch.position == PositionKind::kLearned ? params_.Grad("embed.positions")
                                                          : nullptr;
   PROFILE_SCOPE("embedding");
   EmbeddingBackward(params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(), N, C);
+  if (grads_ready_) grads_ready_(0);
 }
 
 StatusOr<LossResult> Transformer::Forward(const Batch& b) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -77,6 +78,14 @@ class Transformer {
     rounding_seed_ = seed;
   }
 
+  // Called during backward each time a suffix of the gradient buffer is
+  // final for this call: every gradient at offset >= `offset` (floats into
+  // params().grad()) is done. Offsets only decrease, ending at 0. The
+  // data-parallel reducer starts all-reducing those buckets while backward
+  // goes on. Null: no calls.
+  using GradsReadyHook = std::function<void(int64_t offset)>;
+  void SetGradsReadyHook(GradsReadyHook hook) { grads_ready_ = std::move(hook); }
+
   // Tile counts of the attention calls in the last forward.
   const AttentionStats& attention_stats() const { return attn_stats_; }
 
@@ -115,6 +124,7 @@ class Transformer {
   RopeTable rope_;
   AttentionStats attn_stats_;
   RecomputeConfig recompute_;
+  GradsReadyHook grads_ready_;
   Precision precision_ = Precision::kF32;
   bool stochastic_rounding_ = false;
   uint64_t rounding_seed_ = 0;
