@@ -1,0 +1,229 @@
+// Tensor parallelism (model/tensor_parallel.h) against the single process:
+// tp ranks run as threads (tp_test_util.h), so the math is checked without MPI.
+#include "model/tensor_parallel.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "model/transformer.h"
+#include "model_test_util.h"
+#include "tp_test_util.h"
+
+namespace seek {
+namespace {
+
+using testing::FreshSeed;
+using testing::MakeBatch;
+using testing::MaxRelDiff;
+using testing::ThreadTpCollectives;
+using testing::ThreadTpGroup;
+using testing::TinyConfig;
+
+// gpt2-like: LayerNorm, GELU, biases, learned positions, tied embeddings;
+// llama-like: RMSNorm, SwiGLU, RoPE, 2 KV heads for 4 heads, untied. The
+// vocabulary (97) divides by neither 2 nor 4.
+ModelConfig TpConfig(const std::string& family) {
+  ModelConfig c = TinyConfig(family, /*tied=*/false);
+  c.vocab_size = 97;
+  return c;
+}
+
+// tp model shards of one full model, on threads.
+struct TpRun {
+  ThreadTpGroup group;
+  std::vector<std::unique_ptr<ThreadTpCollectives>> collectives;
+  std::vector<std::unique_ptr<Transformer>> ranks;
+
+  TpRun(const ModelConfig& c, int tp, const ParamStore& full) : group(tp) {
+    for (int r = 0; r < tp; ++r) {
+      collectives.push_back(std::make_unique<ThreadTpCollectives>(&group, r));
+      ModelShard shard;
+      shard.tp_rank = r;
+      shard.tp_size = tp;
+      auto m = Transformer::Create(c, shard, collectives.back().get());
+      EXPECT_TRUE(m.ok()) << m.status().ToString();
+      ranks.push_back(std::move(m.value()));
+      ShardParams(c, shard, full, &ranks.back()->params());
+      ranks.back()->params().ZeroGrad();
+    }
+  }
+  // ForwardBackward on every rank; the losses (equal on every rank) of rank 0.
+  LossResult Step(const Batch& b) {
+    std::vector<LossResult> losses(ranks.size());
+    group.Run([&](int r) {
+      auto l = ranks[r]->ForwardBackward(b);
+      EXPECT_TRUE(l.ok()) << l.status().ToString();
+      losses[r] = l.value();
+    });
+    for (const LossResult& l : losses) EXPECT_EQ(l.loss_sum, losses[0].loss_sum);
+    return losses[0];
+  }
+  // The ranks' gradients in the full layout (replicated ones from rank 0).
+  std::vector<float> GatherGrads(const ModelConfig& c, const ParamStore& full) {
+    std::vector<float> out(full.size(), 0.f);
+    for (size_t r = 0; r < ranks.size(); ++r)
+      WriteShardIntoFull(c, ranks[r]->shard(), ranks[r]->params(), ranks[r]->params().grad(), full,
+                         out.data(), /*write_replicated=*/r == 0);
+    return out;
+  }
+};
+
+TEST(TensorParallel, ShardThenGatherGivesTheFullModel) {
+  for (const char* family : {"gpt2", "llama"}) {
+    ModelConfig c = TpConfig(family);
+    ParamStore full(c);
+    full.Initialize(c, FreshSeed());
+    for (int tp : {1, 2, 4}) {
+      if (c.n_kv_head % tp) continue;
+      std::vector<float> gathered(full.size(), 0.f);
+      int64_t local_params = 0;
+      for (int r = 0; r < tp; ++r) {
+        ModelShard s;
+        s.tp_rank = r;
+        s.tp_size = tp;
+        ParamStore local(c, s);
+        EXPECT_EQ(local.infos().size(), full.infos().size());
+        ShardParams(c, s, full, &local);
+        WriteShardIntoFull(c, s, local, local.data(), full, gathered.data(), r == 0);
+        for (const ParamInfo& p : local.infos())
+          if (r == 0 || !TpReplicated(p.name)) local_params += p.numel();
+      }
+      const VocabRange last = TpVocabRange(c, ModelShard{tp - 1, tp});
+      const int64_t pad = last.local - last.valid;
+      const int64_t vocab_tensors = c.tie_embeddings ? 1 : 2;
+      EXPECT_EQ(local_params, full.num_params() + pad * c.hidden * vocab_tensors)
+          << family << " tp " << tp;
+      for (const ParamInfo& p : full.infos())
+        for (int64_t i = 0; i < p.numel(); ++i)
+          ASSERT_EQ(gathered[p.offset + i], full.data()[p.offset + i])
+              << family << " tp " << tp << " " << p.name << "[" << i << "]";
+    }
+  }
+}
+
+TEST(TensorParallel, RejectsSizesThatDoNotDivide) {
+  ModelConfig c = TpConfig("llama");  // 4 heads, 2 KV heads, intermediate 48
+  auto kv = Transformer::Create(c, ModelShard{0, 4}, nullptr);
+  ASSERT_FALSE(kv.ok());
+  EXPECT_NE(kv.status().message().find("n_kv_head = 2"), std::string::npos)
+      << kv.status().ToString();
+  auto heads = Transformer::Create(c, ModelShard{0, 3}, nullptr);
+  ASSERT_FALSE(heads.ok());
+  EXPECT_NE(heads.status().message().find("n_head = 4"), std::string::npos);
+  c.intermediate = 49;
+  auto inner = Transformer::Create(c, ModelShard{1, 2}, nullptr);
+  ASSERT_FALSE(inner.ok());
+  EXPECT_NE(inner.status().message().find("intermediate = 49"), std::string::npos);
+  auto rank = Transformer::Create(TpConfig("gpt2"), ModelShard{2, 2}, nullptr);
+  EXPECT_FALSE(rank.ok());
+  auto no_group = Transformer::Create(TpConfig("gpt2"), ModelShard{0, 2}, nullptr);
+  EXPECT_FALSE(no_group.ok());
+}
+
+// The acceptance check: the first step's loss and every gradient equal the
+// single process's within 1e-6 relative (per tensor, relative to its largest
+// element), and each attention and MLP makes one all-reduce each way.
+TEST(TensorParallel, FirstStepEqualsSingleProcess) {
+  for (const char* family : {"gpt2", "llama"}) {
+    for (int tp : {2, 4}) {
+      ModelConfig c = TpConfig(family);
+      if (c.n_kv_head % tp) continue;
+      const uint64_t seed = FreshSeed();
+      std::printf("%s tp=%d seed %llu\n", family, tp, static_cast<unsigned long long>(seed));
+      auto single = std::move(Transformer::Create(c).value());
+      single->params().Initialize(c, seed);
+      single->params().ZeroGrad();
+      Rng rng(seed);
+      auto rb = MakeBatch(rng, 2, 23, c.vocab_size);
+      Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
+      const LossResult ref = single->ForwardBackward(b).value();
+
+      TpRun run(c, tp, single->params());
+      const LossResult got = run.Step(b);
+      EXPECT_EQ(got.n_targets, ref.n_targets);
+      const double loss_rel = std::fabs(got.loss_sum - ref.loss_sum) / std::fabs(ref.loss_sum);
+      EXPECT_LE(loss_rel, 1e-6) << family << " tp " << tp << " seed " << seed;
+
+      const ParamStore& fp = single->params();
+      std::vector<float> grads = run.GatherGrads(c, fp);
+      double worst = 0;
+      std::string worst_name;
+      for (const ParamInfo& p : fp.infos()) {
+        const double d = MaxRelDiff(grads.data() + p.offset, fp.grad() + p.offset, p.numel());
+        EXPECT_LE(d, 1e-6) << family << " tp " << tp << " " << p.name << " seed " << seed;
+        if (d > worst) worst = d, worst_name = p.name;
+        if (!TpReplicated(p.name)) continue;
+        for (int r = 1; r < tp; ++r)  // replicated gradients: the same on every rank
+          EXPECT_LE(MaxRelDiff(run.ranks[r]->params().Grad(p.name), fp.grad() + p.offset,
+                               p.numel()),
+                    1e-6)
+              << family << " rank " << r << " " << p.name;
+      }
+      std::printf("  loss rel diff %.3g, max grad rel diff %.3g (%s)\n", loss_rel, worst,
+                  worst_name.c_str());
+      // embedding 1 + 2 per block forward, cross-entropy 2, LM head 1 + 2 per block backward.
+      EXPECT_EQ(run.group.calls(0), 1 + 2 * c.n_layer + 2 + 1 + 2 * c.n_layer);
+    }
+  }
+}
+
+// 20 SGD steps on fresh batches: the losses follow the single process's.
+TEST(TensorParallel, TwentyStepsFollowSingleProcess) {
+  for (const char* family : {"gpt2", "llama"}) {
+    const int tp = 2;
+    ModelConfig c = TpConfig(family);
+    const uint64_t seed = FreshSeed();
+    std::printf("%s seed %llu\n", family, static_cast<unsigned long long>(seed));
+    auto single = std::move(Transformer::Create(c).value());
+    single->params().Initialize(c, seed);
+    TpRun run(c, tp, single->params());
+    Rng rng(seed);
+    const float lr = 0.05f;
+    auto sgd = [&](ParamStore& p) {
+      for (int64_t i = 0; i < p.size(); ++i) p.data()[i] -= lr * p.grad()[i];
+      p.ZeroGrad();
+    };
+    double worst = 0;
+    for (int step = 0; step < 20; ++step) {
+      auto rb = MakeBatch(rng, 2, 17, c.vocab_size);
+      Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
+      single->params().ZeroGrad();
+      const double ref = single->ForwardBackward(b).value().mean();
+      const double got = run.Step(b).mean();
+      worst = std::max(worst, std::fabs(got - ref));
+      EXPECT_NEAR(got, ref, 1e-4) << family << " step " << step << " seed " << seed;
+      sgd(single->params());
+      for (auto& m : run.ranks) sgd(m->params());
+    }
+    std::printf("  max |loss diff| over 20 steps %.3g\n", worst);
+  }
+}
+
+// Activation checkpointing re-runs blocks (and their all-reduces) in backward:
+// the gradients are bitwise those without it.
+TEST(TensorParallel, RecomputeChangesNoNumber) {
+  ModelConfig c = TpConfig("llama");
+  ParamStore full(c);
+  full.Initialize(c, FreshSeed());
+  Rng rng(FreshSeed());
+  auto rb = MakeBatch(rng, 2, 19, c.vocab_size);
+  Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
+  TpRun plain(c, 2, full), recomputed(c, 2, full);
+  for (auto& m : recomputed.ranks) {
+    RecomputeConfig rc;
+    rc.mode = Recompute::kFull;
+    rc.every = 1;
+    ASSERT_TRUE(m->SetRecompute(rc).ok());
+  }
+  EXPECT_EQ(plain.Step(b).loss_sum, recomputed.Step(b).loss_sum);
+  for (int r = 0; r < 2; ++r) {
+    const ParamStore& a = plain.ranks[r]->params();
+    const ParamStore& z = recomputed.ranks[r]->params();
+    for (int64_t i = 0; i < a.size(); ++i) ASSERT_EQ(a.grad()[i], z.grad()[i]) << i;
+  }
+}
+
+}  // namespace
+}  // namespace seek
