@@ -225,5 +225,35 @@ TEST(TensorParallel, RecomputeChangesNoNumber) {
   }
 }
 
+// Mixed precision keeps working under TP: the 16-bit copies of a rank's
+// weights are slices of the single process's, so only the f32 partial sums
+// of the row-parallel layers differ.
+TEST(TensorParallel, Bf16FollowsSingleProcess) {
+  for (const char* family : {"gpt2", "llama"}) {
+    ModelConfig c = TpConfig(family);
+    const uint64_t seed = FreshSeed();
+    auto single = std::move(Transformer::Create(c).value());
+    single->params().Initialize(c, seed);
+    single->params().ZeroGrad();
+    single->SetPrecision(Precision::kBf16);
+    Rng rng(seed);
+    auto rb = MakeBatch(rng, 2, 13, c.vocab_size);
+    Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
+    const LossResult ref = single->ForwardBackward(b).value();
+    TpRun run(c, 2, single->params());
+    for (auto& m : run.ranks) m->SetPrecision(Precision::kBf16);
+    const LossResult got = run.Step(b);
+    EXPECT_NEAR(got.loss_sum / ref.loss_sum, 1.0, 1e-3) << family << " seed " << seed;
+    std::vector<float> grads = run.GatherGrads(c, single->params());
+    double worst = 0;
+    for (const ParamInfo& p : single->params().infos())
+      worst = std::max(worst, MaxRelDiff(grads.data() + p.offset,
+                                         single->params().grad() + p.offset, p.numel()));
+    EXPECT_LE(worst, 1e-2) << family << " seed " << seed;
+    std::printf("%s bf16: loss ratio - 1 = %.3g, max grad rel diff %.3g\n", family,
+                got.loss_sum / ref.loss_sum - 1, worst);
+  }
+}
+
 }  // namespace
 }  // namespace seek

@@ -1,0 +1,38 @@
+#include "train/dist/tensor_parallel.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace seek {
+
+Status CommunicatorTpCollectives::AllReduceSum(float* data, int64_t n) {
+  return group_->AllReduceSum(data, n);
+}
+
+Status CommunicatorTpCollectives::AllReduceMax(float* data, int64_t n) {
+  const int p = group_->size();
+  gathered_.resize(static_cast<size_t>(p * n));
+  RETURN_IF_ERROR(group_->AllGather(data, gathered_.data(), n));
+  std::copy(gathered_.begin(), gathered_.begin() + n, data);
+  for (int r = 1; r < p; ++r)
+    for (int64_t i = 0; i < n; ++i) data[i] = std::max(data[i], gathered_[r * n + i]);
+  return Status::Ok();
+}
+
+StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const ModelShard& shard,
+                                            TpCollectives* group, double max_norm,
+                                            double unscale) {
+  // A float all-reduce: 2^-24 relative on the squared norm is far below what
+  // clipping can notice, and every rank gets the same value.
+  float squares = static_cast<float>(TpLocalGradSquares(local, shard));
+  if (shard.tp_size > 1) RETURN_IF_ERROR(group->AllReduceSum(&squares, 1));
+  AdamWOptimizer::Clip c;
+  c.norm = std::sqrt(static_cast<double>(squares)) * unscale;
+  if (!std::isfinite(c.norm)) return c;  // the step will be skipped
+  double coef = unscale;
+  if (max_norm > 0 && max_norm / (c.norm + 1e-6) < 1.0) coef *= max_norm / (c.norm + 1e-6);
+  c.grad_scale = static_cast<float>(coef);
+  return c;
+}
+
+}  // namespace seek
