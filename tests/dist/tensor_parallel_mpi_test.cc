@@ -103,6 +103,11 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
         EXPECT_LE(MaxRelDiff(tp->params().Grad(p.name), fp.grad() + p.offset, p.numel()), 1e-6)
             << k.family << " rank " << shard.tp_rank << " " << p.name;
     }
+    ParamStore gathered(c);
+    ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group.get(), &gathered).ok());
+    for (const ParamInfo& p : fp.infos())
+      for (int64_t i = 0; i < p.numel(); ++i)
+        ASSERT_EQ(gathered.data()[p.offset + i], fp.data()[p.offset + i]) << p.name << "[" << i << "]";
     if (world->rank() == 0)
       std::printf("%s tp=%d: loss rel diff %.3g, max grad rel diff %.3g\n", k.family, k.tp,
                   loss_rel, worst);

@@ -35,4 +35,13 @@ StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const Model
   return c;
 }
 
+Status GatherFullParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
+                        Communicator* group, ParamStore* full) {
+  std::fill(full->data(), full->data() + full->size(), 0.f);
+  WriteShardIntoFull(config, shard, local, local.data(), *full, full->data(),
+                     /*write_replicated=*/shard.tp_rank == 0);
+  if (shard.tp_size == 1) return Status::Ok();
+  return group->AllReduceSum(full->data(), full->size());
+}
+
 }  // namespace seek

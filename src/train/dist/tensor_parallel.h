@@ -39,4 +39,11 @@ StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const Model
                                             TpCollectives* group, double max_norm,
                                             double unscale = 1.0);
 
+// The full model's weights assembled from a TP group's shards, on every
+// rank (checkpoints stay HF-format full tensors). `full` is a
+// ParamStore(config); its gradients are untouched. A sum of slices written
+// into zeros, so the values are exact.
+Status GatherFullParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
+                        Communicator* group, ParamStore* full);
+
 }  // namespace seek
