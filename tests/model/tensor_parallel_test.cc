@@ -210,18 +210,24 @@ TEST(TensorParallel, RecomputeChangesNoNumber) {
   Rng rng(FreshSeed());
   auto rb = MakeBatch(rng, 2, 19, c.vocab_size);
   Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
-  TpRun plain(c, 2, full), recomputed(c, 2, full);
-  for (auto& m : recomputed.ranks) {
-    RecomputeConfig rc;
-    rc.mode = Recompute::kFull;
-    rc.every = 1;
-    ASSERT_TRUE(m->SetRecompute(rc).ok());
-  }
-  EXPECT_EQ(plain.Step(b).loss_sum, recomputed.Step(b).loss_sum);
-  for (int r = 0; r < 2; ++r) {
-    const ParamStore& a = plain.ranks[r]->params();
-    const ParamStore& z = recomputed.ranks[r]->params();
-    for (int64_t i = 0; i < a.size(); ++i) ASSERT_EQ(a.grad()[i], z.grad()[i]) << i;
+  TpRun plain(c, 2, full);
+  const double loss = plain.Step(b).loss_sum;
+  for (Recompute mode : {Recompute::kFull, Recompute::kSelective}) {
+    TpRun recomputed(c, 2, full);
+    for (auto& m : recomputed.ranks) {
+      RecomputeConfig rc;
+      rc.mode = mode;
+      rc.every = 1;
+      ASSERT_TRUE(m->SetRecompute(rc).ok());
+    }
+    EXPECT_EQ(recomputed.Step(b).loss_sum, loss);
+    for (int r = 0; r < 2; ++r) {
+      const ParamStore& a = plain.ranks[r]->params();
+      const ParamStore& z = recomputed.ranks[r]->params();
+      for (const ParamInfo& p : a.infos())
+        for (int64_t i = 0; i < p.numel(); ++i)
+          ASSERT_EQ(a.grad()[p.offset + i], z.grad()[p.offset + i]) << p.name << "[" << i << "]";
+    }
   }
 }
 
