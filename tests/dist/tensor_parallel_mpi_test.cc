@@ -94,23 +94,34 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
     WriteShardIntoFull(c, shard, tp->params(), tp->params().grad(), fp, grads.data(),
                        shard.tp_rank == 0);
     ASSERT_TRUE(group->AllReduceSum(grads.data(), fp.size()).ok());
-    double worst = 0;
+    // As tests/model/tensor_parallel_test.cc: 1e-6 of the largest gradient
+    // overall, 2e-6 of each tensor's largest (f32 reassociation moves the
+    // norms' small, cancelling bias gradients by up to ~1.2e-6).
+    double worst = 0, all_diff = 0, all_scale = 0;
     for (const ParamInfo& p : fp.infos()) {
-      const double d = MaxRelDiff(grads.data() + p.offset, fp.grad() + p.offset, p.numel());
-      EXPECT_LE(d, 1e-6) << k.family << " tp " << k.tp << " " << p.name << " seed " << seed;
+      const float* a = grads.data() + p.offset;
+      const float* z = fp.grad() + p.offset;
+      const double d = MaxRelDiff(a, z, p.numel());
+      EXPECT_LE(d, 2e-6) << k.family << " tp " << k.tp << " " << p.name << " seed " << seed;
       worst = std::max(worst, d);
+      for (int64_t i = 0; i < p.numel(); ++i) {
+        all_diff = std::max(all_diff, std::fabs(static_cast<double>(a[i]) - z[i]));
+        all_scale = std::max(all_scale, std::fabs(static_cast<double>(z[i])));
+      }
       if (TpReplicated(p.name))  // this rank's own copy, too
-        EXPECT_LE(MaxRelDiff(tp->params().Grad(p.name), fp.grad() + p.offset, p.numel()), 1e-6)
+        EXPECT_LE(MaxRelDiff(tp->params().Grad(p.name), z, p.numel()), 2e-6)
             << k.family << " rank " << shard.tp_rank << " " << p.name;
     }
+    EXPECT_LE(all_diff / all_scale, 1e-6) << k.family << " tp " << k.tp << " seed " << seed;
     ParamStore gathered(c);
     ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group.get(), &gathered).ok());
     for (const ParamInfo& p : fp.infos())
       for (int64_t i = 0; i < p.numel(); ++i)
         ASSERT_EQ(gathered.data()[p.offset + i], fp.data()[p.offset + i]) << p.name << "[" << i << "]";
     if (world->rank() == 0)
-      std::printf("%s tp=%d: loss rel diff %.3g, max grad rel diff %.3g\n", k.family, k.tp,
-                  loss_rel, worst);
+      std::printf("%s tp=%d: loss rel diff %.3g, grad rel diff %.3g overall, %.3g in the worst "
+                  "tensor\n",
+                  k.family, k.tp, loss_rel, all_diff / all_scale, worst);
   }
 }
 

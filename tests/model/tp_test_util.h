@@ -85,4 +85,15 @@ inline double MaxRelDiff(const float* a, const float* ref, int64_t n) {
   return scale > 0 ? diff / scale : diff;
 }
 
+// ||a - b||_2 / ||ref||_2 over a tensor (0 when both are all zero).
+inline double L2RelDiff(const float* a, const float* ref, int64_t n) {
+  double diff = 0, scale = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(a[i]) - ref[i];
+    diff += d * d;
+    scale += static_cast<double>(ref[i]) * ref[i];
+  }
+  return scale > 0 ? std::sqrt(diff / scale) : std::sqrt(diff);
+}
+
 }  // namespace seek::testing
