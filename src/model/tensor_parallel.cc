@@ -78,20 +78,24 @@ void ForEachTensor(const ParamStore& full, const ParamStore& local, Fn&& fn) {
 Status ValidateTensorParallel(const ModelConfig& c, const ModelShard& s) {
   const int64_t tp = s.tp_size;
   if (tp < 1 || s.tp_rank < 0 || s.tp_rank >= tp)
-    return InvalidArgumentError("tensor-parallel rank {} of size {}: need 0 <= rank < size", s.tp_rank,
-                                tp);
+    return InvalidArgumentError("tensor-parallel rank {} of size {}: need 0 <= rank < size",
+                                s.tp_rank, tp);
   if (c.n_head % tp != 0)
-    return InvalidArgumentError("tensor parallel size {} does not divide n_head = {}", tp, c.n_head);
+    return InvalidArgumentError("tensor parallel size {} does not divide n_head = {}", tp,
+                                c.n_head);
   if (c.n_kv_head % tp != 0)
-    return InvalidArgumentError("tensor parallel size {} does not divide n_kv_head = {} (KV heads "
-                                "are split across ranks)",
-                                tp, c.n_kv_head);
+    return InvalidArgumentError(
+        "tensor parallel size {} does not divide n_kv_head = {} (KV heads "
+        "are split across ranks)",
+        tp, c.n_kv_head);
   if (c.intermediate % tp != 0)
-    return InvalidArgumentError("tensor parallel size {} does not divide the MLP width "
-                                "intermediate = {}",
-                                tp, c.intermediate);
+    return InvalidArgumentError(
+        "tensor parallel size {} does not divide the MLP width "
+        "intermediate = {}",
+        tp, c.intermediate);
   if (tp > c.vocab_size)
-    return InvalidArgumentError("tensor parallel size {} exceeds vocab_size = {}", tp, c.vocab_size);
+    return InvalidArgumentError("tensor parallel size {} exceeds vocab_size = {}", tp,
+                                c.vocab_size);
   return Status::Ok();
 }
 
@@ -256,9 +260,9 @@ double TpCrossEntropy(TensorParallel& tp, const VocabRange& v, float* dlogits, f
     for (int64_t r = r0; r < r1; ++r) {
       const bool ignored = targets[r] == -1;
       const float* x = logits + r * VL;
-      losses[r] = ignored ? 0.f
-                          : static_cast<float>(std::log(static_cast<double>(st[r])) + m[r] -
-                                               st[N + r]);
+      losses[r] = ignored
+                      ? 0.f
+                      : static_cast<float>(std::log(static_cast<double>(st[r])) + m[r] - st[N + r]);
       if (dlogits == nullptr) continue;
       float* d = dlogits + r * VL;
       if (ignored) {

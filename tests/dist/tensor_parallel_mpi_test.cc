@@ -2,17 +2,16 @@
 // also runs the single-process model as the reference. TP groups of 2 (two
 // groups under -np 4) for both families, and one group of 4 for gpt2-like.
 // Vocabulary 97 divides by neither.
-#include "train/dist/tensor_parallel.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
 #include <random>
 
-#include "model/transformer.h"
 #include "model/model_test_util.h"
 #include "model/tp_test_util.h"
+#include "model/transformer.h"
+#include "train/dist/tensor_parallel.h"
 
 namespace seek {
 namespace {
@@ -117,11 +116,13 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
     ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group.get(), &gathered).ok());
     for (const ParamInfo& p : fp.infos())
       for (int64_t i = 0; i < p.numel(); ++i)
-        ASSERT_EQ(gathered.data()[p.offset + i], fp.data()[p.offset + i]) << p.name << "[" << i << "]";
+        ASSERT_EQ(gathered.data()[p.offset + i], fp.data()[p.offset + i])
+            << p.name << "[" << i << "]";
     if (world->rank() == 0)
-      std::printf("%s tp=%d: loss rel diff %.3g, grad rel diff %.3g overall, %.3g in the worst "
-                  "tensor\n",
-                  k.family, k.tp, loss_rel, all_diff / all_scale, worst);
+      std::printf(
+          "%s tp=%d: loss rel diff %.3g, grad rel diff %.3g overall, %.3g in the worst "
+          "tensor\n",
+          k.family, k.tp, loss_rel, all_diff / all_scale, worst);
   }
 }
 

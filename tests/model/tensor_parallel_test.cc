@@ -123,7 +123,8 @@ TEST(TensorParallel, SizeOneIsTheWholeModel) {
     Rng rng(seed);
     auto rb = MakeBatch(rng, 2, 11, c.vocab_size);
     Batch batch{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
-    EXPECT_EQ(a->ForwardBackward(batch).value().loss_sum, b->ForwardBackward(batch).value().loss_sum);
+    EXPECT_EQ(a->ForwardBackward(batch).value().loss_sum,
+              b->ForwardBackward(batch).value().loss_sum);
     for (const ParamInfo& p : a->params().infos())
       for (int64_t i = 0; i < p.numel(); ++i)
         ASSERT_EQ(a->params().grad()[p.offset + i], b->params().grad()[p.offset + i]) << p.name;
@@ -160,7 +161,8 @@ TEST(TensorParallel, FirstStepEqualsSingleProcess) {
       if (family == "gpt2-v5") c.vocab_size = 5;
       if (c.n_kv_head % tp) continue;
       const uint64_t seed = FreshSeed();
-      std::printf("%s tp=%d seed %llu\n", family.c_str(), tp, static_cast<unsigned long long>(seed));
+      std::printf("%s tp=%d seed %llu\n", family.c_str(), tp,
+                  static_cast<unsigned long long>(seed));
       auto single = std::move(Transformer::Create(c).value());
       single->params().Initialize(c, seed);
       single->params().ZeroGrad();
@@ -201,8 +203,9 @@ TEST(TensorParallel, FirstStepEqualsSingleProcess) {
               << family << " rank " << r << " " << p.name;
       }
       EXPECT_LE(all_diff / all_scale, 1e-6) << family << " tp " << tp << " seed " << seed;
-      std::printf("  loss rel diff %.3g, grad rel diff %.3g overall, %.3g in the worst tensor (%s)\n",
-                  loss_rel, all_diff / all_scale, worst, worst_name.c_str());
+      std::printf(
+          "  loss rel diff %.3g, grad rel diff %.3g overall, %.3g in the worst tensor (%s)\n",
+          loss_rel, all_diff / all_scale, worst, worst_name.c_str());
       // embedding 1 + 2 per block forward, cross-entropy 2, LM head 1 + 2 per block backward.
       EXPECT_EQ(run.group.calls(0), 1 + 2 * c.n_layer + 2 + 1 + 2 * c.n_layer);
     }

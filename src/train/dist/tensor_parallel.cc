@@ -20,8 +20,7 @@ Status CommunicatorTpCollectives::AllReduceMax(float* data, int64_t n) {
 }
 
 StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const ModelShard& shard,
-                                            TpCollectives* group, double max_norm,
-                                            double unscale) {
+                                            TpCollectives* group, double max_norm, double unscale) {
   // A float all-reduce: 2^-24 relative on the squared norm is far below what
   // clipping can notice, and every rank gets the same value.
   float squares = static_cast<float>(TpLocalGradSquares(local, shard));
