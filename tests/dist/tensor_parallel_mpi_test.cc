@@ -173,5 +173,25 @@ TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
   }
 }
 
+// An overflow on one rank makes every rank's norm non-finite (fp16 loss
+// scaling then skips the step on the whole group).
+TEST(TensorParallelMpi, OverflowOnOneRankIsSeenByAll) {
+  auto world = World();
+  if (world->size() % 2) GTEST_SKIP() << "needs an even number of ranks";
+  const ModelConfig c = TpConfig("llama");
+  auto group = TpGroup(*world, 2);
+  CommunicatorTpCollectives collectives(group.get());
+  ModelShard shard;
+  shard.tp_rank = group->rank();
+  shard.tp_size = 2;
+  ParamStore local(c, shard);
+  local.ZeroGrad();
+  local.Grad("layers.1.mlp.down.weight")[3] = 1.f;
+  if (shard.tp_rank == 1) local.Grad("layers.0.attn.qkv.weight")[7] = INFINITY;
+  auto clip = TpClipFactor(local, shard, &collectives, 1.0, 1.0 / 1024);
+  ASSERT_TRUE(clip.ok());
+  EXPECT_FALSE(std::isfinite(clip->norm)) << "rank " << shard.tp_rank;
+}
+
 }  // namespace
 }  // namespace seek
