@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/random.h"
+#include "model/tensor_parallel.h"
 
 namespace seek {
 
@@ -49,7 +50,15 @@ std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
   return out;
 }
 
-ParamStore::ParamStore(const ModelConfig& config) : infos_(Layout(config)) {
+std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& config, const ModelShard& shard) {
+  return TpLayout(config, shard);
+}
+
+ParamStore::ParamStore(const ModelConfig& config) : ParamStore(Layout(config)) {}
+ParamStore::ParamStore(const ModelConfig& config, const ModelShard& shard)
+    : ParamStore(Layout(config, shard)) {}
+
+ParamStore::ParamStore(std::vector<ParamInfo> infos) : infos_(std::move(infos)) {
   for (size_t i = 0; i < infos_.size(); ++i) index_[infos_[i].name] = i;
   size_ = infos_.empty() ? 0 : infos_.back().offset + (infos_.back().numel() + 15) / 16 * 16;
   data_ = AlignedBuffer(static_cast<size_t>(size_) * sizeof(float));

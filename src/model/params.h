@@ -23,6 +23,7 @@
 #include "core/aligned.h"
 #include "core/tensor.h"
 #include "model/config.h"
+#include "model/shard.h"
 
 namespace seek {
 
@@ -42,7 +43,12 @@ class ParamStore {
  public:
   // The parameter table a config implies (no memory yet).
   static std::vector<ParamInfo> Layout(const ModelConfig& config);
+  // A tensor-parallel rank's table: local shapes, full names
+  // (model/tensor_parallel.h). Pipeline stages are not applied here.
+  static std::vector<ParamInfo> Layout(const ModelConfig& config, const ModelShard& shard);
   explicit ParamStore(const ModelConfig& config);
+  // The store of a tensor-parallel rank (Layout(config, shard)).
+  ParamStore(const ModelConfig& config, const ModelShard& shard);
 
   const std::vector<ParamInfo>& infos() const { return infos_; }
   const ParamInfo* Find(const std::string& name) const;  // null when absent
@@ -63,6 +69,7 @@ class ParamStore {
   void Initialize(const ModelConfig& config, uint64_t seed);
 
  private:
+  explicit ParamStore(std::vector<ParamInfo> infos);
   std::vector<ParamInfo> infos_;
   std::map<std::string, size_t> index_;
   int64_t size_ = 0;

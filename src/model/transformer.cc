@@ -15,11 +15,31 @@ int64_t Pad(int64_t n) { return (n + 15) / 16 * 16; }
 }  // namespace
 
 StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelConfig& config) {
-  RETURN_IF_ERROR(config.Validate("model config"));
-  return std::unique_ptr<Transformer>(new Transformer(config));
+  return Create(config, ModelShard{}, nullptr);
 }
 
-Transformer::Transformer(const ModelConfig& config) : config_(config), params_(config) {
+StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelConfig& config,
+                                                           const ModelShard& shard,
+                                                           TpCollectives* collectives) {
+  RETURN_IF_ERROR(config.Validate("model config"));
+  RETURN_IF_ERROR(ValidateTensorParallel(config, shard));
+  if (shard.layer_begin != 0 || (shard.layer_end >= 0 && shard.layer_end != config.n_layer))
+    return UnimplementedError("Transformer runs every layer; pipeline stage [{}, {}) is not "
+                              "supported here",
+                              shard.layer_begin, shard.layer_end);
+  if (shard.tp_size > 1 && collectives == nullptr)
+    return InvalidArgumentError("tensor parallel size {} needs collectives", shard.tp_size);
+  return std::unique_ptr<Transformer>(new Transformer(config, shard, collectives));
+}
+
+Transformer::Transformer(const ModelConfig& config, const ModelShard& shard,
+                         TpCollectives* collectives)
+    : config_(config),
+      shard_(shard),
+      local_(TpLocalConfig(config, shard)),
+      tp_(shard, collectives),
+      vocab_(TpVocabRange(config, shard)),
+      params_(local_) {
   if (config_.arch.position == PositionKind::kRope)
     rope_ = MakeRopeTable(config_.max_positions, config_.head_dim(), config_.rope_theta);
 }
@@ -58,14 +78,14 @@ Status Transformer::SetRecompute(const RecomputeConfig& r) {
 
 int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
   if (precision_ == Precision::kF32) return 0;
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t widest =
       std::max({c.hidden, c.qkv_dim(), c.n_head * c.head_dim(), 2 * c.intermediate, c.vocab_size});
   return 2 * Pad(B * T * widest);
 }
 
 int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = B * T, C = c.hidden;
   int64_t layers = 0;
   for (int64_t l = 0; l < c.n_layer; ++l)
@@ -79,7 +99,7 @@ int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
 
 void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   if (B == buf_B_ && T == buf_T_) return;
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = B * T, C = c.hidden, L = c.n_layer;
   const int64_t total = ActivationFloats(B, T);
   act_mem_ = AlignedBuffer();  // free the old shape's memory before taking the new one
@@ -156,13 +176,13 @@ void Transformer::RefreshLowpWeights() {
 }
 
 BlockContext Transformer::Context(const Batch& b) {
-  return BlockContext{&config_, b.B, b.T, pos_.data(), b.doc_ids,
-                      config_.arch.position == PositionKind::kRope ? &rope_ : nullptr,
-                      &attn_stats_, &lowp_};
+  return BlockContext{&local_, b.B, b.T, pos_.data(), b.doc_ids,
+                      local_.arch.position == PositionKind::kRope ? &rope_ : nullptr,
+                      &attn_stats_, &lowp_, &tp_};
 }
 
 LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float grad_scale) {
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size, L = c.n_layer;
   EnsureBuffers(b.B, b.T);
   ComputePositions(b);
@@ -173,8 +193,12 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
                          ? params_.Param("embed.positions") : nullptr;
   {
     PROFILE_SCOPE("embedding");
-    EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N, C, V,
-                     c.max_positions);
+    if (tp_.active())
+      TpEmbeddingForward(tp_, vocab_, embed_out_, b.tokens, pos_.data(),
+                         params_.Param("embed.tokens"), wpe, N, C);
+    else
+      EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N,
+                       C, V, c.max_positions);
   }
   const BlockContext ctx = Context(b);
   for (int64_t l = 0; l < L; ++l) {
@@ -192,6 +216,13 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
   if (b.targets == nullptr) return r;
   for (int64_t i = 0; i < N; ++i) r.n_targets += b.targets[i] != kIgnoreTarget;
   PROFILE_SCOPE("cross-entropy");
+  if (tp_.active()) {
+    float scale = grad_scale != 0.f ? grad_scale
+                                    : (r.n_targets ? 1.f / static_cast<float>(r.n_targets) : 0.f);
+    r.loss_sum = TpCrossEntropy(tp_, vocab_, backward ? logits_ : nullptr, losses_, logits_,
+                                b.targets, N, scale);
+    return r;
+  }
   if (!backward) {
     r.loss_sum = CrossEntropyForward(losses_, logits_, b.targets, N, V);
     return r;
@@ -203,12 +234,16 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
 }
 
 void Transformer::Backward(const Batch& b) {
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
   const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
   // LM head: logits = normf @ head^T; logits_ now holds d logits.
   LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
                  params_.Param(head_name), N, C, V);
+  if (tp_.active()) {
+    PROFILE_SCOPE("tensor-parallel all-reduce");
+    tp_.AllReduceSum(scratch_.dnorm, N * C);
+  }
   {
     PROFILE_SCOPE("zero gradients");
     std::memset(dresid_, 0, sizeof(float) * N * C);
@@ -236,13 +271,19 @@ void Transformer::Backward(const Batch& b) {
   float* dwpe = c.arch.position == PositionKind::kLearned ? params_.Grad("embed.positions")
                                                          : nullptr;
   PROFILE_SCOPE("embedding");
-  EmbeddingBackward(params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(), N, C);
+  if (tp_.active())
+    TpEmbeddingBackward(vocab_, params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(),
+                        N, C);
+  else
+    EmbeddingBackward(params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(), N, C);
   if (grads_ready_) grads_ready_(0);
 }
 
 StatusOr<LossResult> Transformer::Forward(const Batch& b) {
   RETURN_IF_ERROR(ValidateBatch(b));
-  return ForwardInternal(b, /*backward=*/false, 0.f);
+  LossResult r = ForwardInternal(b, /*backward=*/false, 0.f);
+  RETURN_IF_ERROR(tp_.TakeStatus());
+  return r;
 }
 
 StatusOr<LossResult> Transformer::ForwardBackward(const Batch& b, float grad_scale) {
@@ -250,6 +291,7 @@ StatusOr<LossResult> Transformer::ForwardBackward(const Batch& b, float grad_sca
   if (b.targets == nullptr) return InvalidArgumentError("ForwardBackward needs targets");
   LossResult r = ForwardInternal(b, /*backward=*/true, grad_scale);
   Backward(b);
+  RETURN_IF_ERROR(tp_.TakeStatus());
   return r;
 }
 

@@ -24,6 +24,8 @@
 #include "model/config.h"
 #include "model/params.h"
 #include "model/recompute.h"
+#include "model/shard.h"
+#include "model/tensor_parallel.h"
 
 namespace seek {
 
@@ -43,14 +45,28 @@ struct LossResult {
 class Transformer {
  public:
   static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config);
+  // A tensor-parallel rank (model/tensor_parallel.h): params() holds this
+  // rank's slice (ParamStore::Layout(config, shard); fill it with
+  // ShardParams), logits() are this rank's vocabulary columns [N, V_local],
+  // and every Forward* makes the group's collectives through `collectives`
+  // (not owned; may be null when shard.tp_size == 1). Losses are the full
+  // model's on every rank; replicated parameters' gradients are equal on
+  // every rank. Only tensor parallelism: the shard's layer range must be whole.
+  static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config,
+                                                       const ModelShard& shard,
+                                                       TpCollectives* collectives);
 
   const ModelConfig& config() const { return config_; }
+  // The rank's local config (== config() without tensor parallelism).
+  const ModelConfig& local_config() const { return local_; }
+  const ModelShard& shard() const { return shard_; }
   ParamStore& params() { return params_; }
   const ParamStore& params() const { return params_; }
 
   // Checks ids, targets and sizes against the config; Forward* call it.
   Status ValidateBatch(const Batch& b) const;
-  // Logits for every position ([B*T, vocab], valid until the next call) and
+  // Logits for every position ([B*T, vocab] (tensor parallel: [B*T, V_local],
+  // this rank's columns), valid until the next call) and
   // the loss when the batch has targets.
   StatusOr<LossResult> Forward(const Batch& b);
   const float* logits() const { return logits_; }
@@ -109,7 +125,7 @@ class Transformer {
   }
 
  private:
-  explicit Transformer(const ModelConfig& config);
+  Transformer(const ModelConfig& config, const ModelShard& shard, TpCollectives* collectives);
   void EnsureBuffers(int64_t B, int64_t T);
   int64_t ActivationFloats(int64_t B, int64_t T) const;
   int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
@@ -119,7 +135,11 @@ class Transformer {
   BlockContext Context(const Batch& b);
   void RefreshLowpWeights();  // the 16-bit weight copy, when precision_ is not fp32
 
-  ModelConfig config_;
+  ModelConfig config_;   // the full model
+  ModelShard shard_;
+  ModelConfig local_;    // this rank's slice (TpLocalConfig); sizes every buffer
+  TensorParallel tp_;
+  VocabRange vocab_;     // this rank's vocabulary rows
   ParamStore params_;
   RopeTable rope_;
   AttentionStats attn_stats_;
