@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/check.h"
+#include "kernels/adamw.h"
 #include "core/threads.h"
 
 namespace seek {
@@ -169,12 +170,14 @@ void ShardParams(const ModelConfig& c, const ModelShard& s, const ParamStore& fu
   ReadShardFromFull(c, s, full, full.data(), *local, local->data());
 }
 
-double TpLocalGradSquares(const ParamStore& local, const ModelShard& s) {
+double TpLocalGradSquares(const ParamStore& local, const ModelShard& s, int64_t begin, int64_t end) {
+  if (end < 0) end = local.size();
+  if (s.tp_size == 1) return SumOfSquares(local.grad() + begin, end - begin);
   double total = 0;
   for (const ParamInfo& p : local.infos()) {
-    if (s.tp_rank != 0 && TpReplicated(p.name)) continue;
-    const float* g = local.grad() + p.offset;
-    for (int64_t i = 0; i < p.numel(); ++i) total += static_cast<double>(g[i]) * g[i];
+    const int64_t b = std::max(begin, p.offset), e = std::min(end, p.offset + p.numel());
+    if (b >= e || (s.tp_rank != 0 && TpReplicated(p.name))) continue;
+    total += SumOfSquares(local.grad() + b, e - b);
   }
   return total;
 }

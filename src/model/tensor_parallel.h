@@ -86,10 +86,12 @@ void WriteShardIntoFull(const ModelConfig& config, const ModelShard& shard, cons
 void ShardParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& full,
                  ParamStore* local);
 
-// Sum of squares of this rank's gradients with replicated tensors counted
-// on rank 0 only, so the sum over the group is the full model's (for
-// global-norm clipping).
-double TpLocalGradSquares(const ParamStore& local, const ModelShard& shard);
+// Sum of squares of this rank's gradients (the floats [begin, end) of its
+// store; end -1: all) with replicated tensors counted on rank 0 only, so the
+// sum over the group (and over data-parallel shards) is the full model's
+// (for global-norm clipping). tp_size 1: one plain sum over the span.
+double TpLocalGradSquares(const ParamStore& local, const ModelShard& shard, int64_t begin = 0,
+                          int64_t end = -1);
 
 // What the blocks and the Transformer call: the group (or none), the rank,
 // and the first collective error. Collectives become no-ops after an error;

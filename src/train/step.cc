@@ -4,17 +4,18 @@
 
 #include "core/profile.h"
 #include "kernels/adamw.h"
+#include "model/tensor_parallel.h"
 
 namespace seek {
 
 StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
                                        const std::vector<Batch>& micro_batches, double grad_clip,
-                                       double lr, DynamicLossScaler* scaler, GradientSync* sync,
-                                       int64_t global_targets) {
+                                       double lr, DynamicLossScaler* scaler, const StepParallel* parallel) {
+  GradientSync* sync = parallel ? parallel->dp : nullptr;
   StepResult r;
   for (const Batch& b : micro_batches)
     for (int64_t i = 0; i < b.B * b.T; ++i) r.n_targets += b.targets[i] != -1;
-  if (sync) r.n_targets = global_targets;
+  if (parallel) r.n_targets = parallel->global_targets;
   ParamStore& params = model->params();
   {
     PROFILE_SCOPE("zero gradients");
@@ -36,14 +37,16 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
   }
   if (sync && micro_batches.empty()) RETURN_IF_ERROR(sync->FinishBackward(model));
   AdamWOptimizer::Clip clip;
-  if (sync) {
+  if (parallel) {
     PROFILE_SCOPE("gradient norm");
-    // Each rank's squared norm over its shard (ZeRO-1) or, when every rank
-    // holds the whole sum, rank 0's alone; summed with the losses in one call.
-    double sums[2] = {loss_sum, 0.0};
-    if (sync->zero1() || sync->group().rank() == 0)
-      sums[1] = SumOfSquares(params.grad() + sync->shard_begin(), sync->shard_end() - sync->shard_begin());
-    RETURN_IF_ERROR(sync->SumOverGroup(sums, 2));
+    // Each rank's share of the squared norm: its ZeRO-1 shard, or the whole
+    // summed gradient on data-parallel rank 0 alone; tensors a TP group
+    // replicates on its rank 0 alone. Summed with the losses in one call.
+    double sums[2] = {parallel->count_loss ? loss_sum : 0.0, 0.0};
+    const int64_t b = sync ? sync->shard_begin() : 0, e = sync ? sync->shard_end() : params.size();
+    if (!sync || sync->zero1() || sync->group().rank() == 0)
+      sums[1] = TpLocalGradSquares(params, parallel->shard, b, e);
+    RETURN_IF_ERROR(parallel->world->AllReduceSumF64(sums, 2));
     loss_sum = sums[0];
     clip = AdamWOptimizer::ClipFromSumOfSquares(sums[1], grad_clip, 1.0 / r.loss_scale);
   } else {

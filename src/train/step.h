@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "model/transformer.h"
+#include "model/shard.h"
 #include "train/dist/data_parallel.h"
 #include "train/loss_scaler.h"
 #include "train/optimizer.h"
@@ -29,15 +30,23 @@ struct StepResult {
   double loss_scale = 1; // the scale this step ran with
 };
 
-//
-// Data parallel (`sync` not null): micro_batches are this rank's slices of
-// the global micro-batches and `global_targets` counts the target tokens of
-// the whole global step (every rank's slices); the gradients are summed over
-// sync's group during the last micro-batch's backward, the loss is the
-// global mean, and with ZeRO-1 the optimizer holds this rank's shard only.
+
+// How a step's numbers combine over the ranks of a distributed job.
+// micro_batches are then this rank's rows of the global micro-batches.
+struct StepParallel {
+  // Sums the gradients over the data-parallel group during the last
+  // micro-batch's backward (null: dp == 1); with ZeRO-1 the optimizer holds
+  // this rank's shard only.
+  GradientSync* dp = nullptr;
+  Communicator* world = nullptr;  // the loss and the squared gradient norm are summed over it
+  ModelShard shard;               // tensor parallel: replicated tensors count once in the norm
+  bool count_loss = true;         // this rank's loss enters the sum (one rank per model replica)
+  int64_t global_targets = 0;     // target tokens of the whole global step, every rank's rows
+};
+
 StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
                                        const std::vector<Batch>& micro_batches, double grad_clip,
                                        double lr, DynamicLossScaler* scaler = nullptr,
-                                       GradientSync* sync = nullptr, int64_t global_targets = -1);
+                                       const StepParallel* parallel = nullptr);
 
 }  // namespace seek

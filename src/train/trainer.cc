@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -110,12 +111,19 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size(), tokenizer_vocab));
   ASSIGN_OR_RETURN(Layout layout, ResolveLayout(Layout{c.train.dp, c.train.tp, c.train.pp}, t->world_->size(),
                                                 c.model, c.train.batch_size));
-  if (layout.tp > 1 || layout.pp > 1)
-    return UnimplementedError("tp={} pp={}: tensor and pipeline parallel training are not wired into `seek "
-                              "train` yet; use data parallelism (--dp, train.zero_stage)",
-                              layout.tp, layout.pp);
+  if (layout.pp > 1)
+    return UnimplementedError("pp={}: pipeline-parallel training is not wired into `seek train` yet; use "
+                              "data and tensor parallelism (--dp, --tp, train.zero_stage)",
+                              layout.pp);
   ASSIGN_OR_RETURN(t->groups_, MakeGroups(*t->world_, layout));
-  ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
+  t->shard_.tp_rank = static_cast<int>(t->groups_.tp_rank);
+  t->shard_.tp_size = static_cast<int>(layout.tp);
+  if (layout.tp > 1) {
+    t->tp_collectives_ = std::make_unique<CommunicatorTpCollectives>(t->groups_.tp.get());
+    ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model, t->shard_, t->tp_collectives_.get()));
+  } else {
+    ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
+  }
   RETURN_IF_ERROR(t->model_->SetRecompute(c.train.recompute));
   if (layout.dp > 1) {
     DataParallelOptions dpo;
@@ -141,14 +149,7 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   if (t->options_.resume) {
     ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(run));
     RETURN_IF_ERROR(CheckCheckpointTokenizer(dir, t->tokenizer_));
-    TrainerState st;
-    if (t->sync_ && t->sync_->zero1()) {  // checkpoints hold the whole state; keep this rank's shard
-      AdamWOptimizer whole(t->model_->params(), c.optim);
-      ASSIGN_OR_RETURN(st, LoadCheckpoint(dir, t->model_.get(), &whole));
-      t->sync_->ScatterOptimizerState(whole, t->optimizer_.get());
-    } else {
-      ASSIGN_OR_RETURN(st, LoadCheckpoint(dir, t->model_.get(), t->optimizer_.get()));
-    }
+    ASSIGN_OR_RETURN(TrainerState st, t->LoadState(dir));
     if (t->scaler_ && !st.loss_scaler.is_null()) {
       Status s = t->scaler_->Restore(LossScalerState{st.loss_scaler.value("scale", 0.0),
                                                      st.loss_scaler.value("growth_tracker", int64_t{-1}),
@@ -166,7 +167,13 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
       return InvalidArgumentError("{} already holds checkpoints; pass --resume to continue that "
                                   "run or choose another --out",
                                   run);
-    t->model_->params().Initialize(c.model, c.train.seed);
+    if (t->shard_.tp_size > 1) {  // the single process's numbers, sliced
+      ParamStore whole(c.model);
+      whole.Initialize(c.model, c.train.seed);
+      ShardParams(c.model, t->shard_, whole, &t->model_->params());
+    } else {
+      t->model_->params().Initialize(c.model, c.train.seed);
+    }
   }
   if (t->lead()) RETURN_IF_ERROR(WriteFileAtomic(run + "/train_config.json", c.ToJson().dump(2) + "\n"));
   const int64_t n = c.train.grad_accum * c.train.batch_size * c.train.seq_len;
@@ -188,16 +195,21 @@ Status Trainer::TrainStep(StepRecord* rec) {
     micro.push_back(Batch{rows, T, tokens_.data() + a * per + first, targets_.data() + a * per + first,
                           docs_.data() + a * per + first});
   }
-  int64_t global_targets = 0;
-  if (sync_)
-    for (int32_t target : targets_) global_targets += target != -1;
+  StepParallel parallel;
+  if (world_->size() > 1) {
+    parallel.dp = sync_.get();
+    parallel.world = world_.get();
+    parallel.shard = shard_;
+    parallel.count_loss = groups_.tp_rank == 0;
+    for (int32_t target : targets_) parallel.global_targets += target != -1;
+  }
   tokens_seen_ += tc.grad_accum * per;
   const double lr = LrAt(config_.optim.schedule, step_);
   // A fresh, reproducible rounding seed per step (a resumed run draws the same).
   model_->SetStochasticRounding(tc.stochastic_rounding, (tc.seed + 1) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(step_));
   ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model_.get(), optimizer_.get(), micro,
-                                                   config_.optim.grad_clip, lr, scaler_.get(), sync_.get(),
-                                                   global_targets));
+                                                   config_.optim.grad_clip, lr, scaler_.get(),
+                                                   world_->size() > 1 ? &parallel : nullptr));
   *rec = StepRecord{step_ + 1, r.loss, lr, r.grad_norm, !r.finite, r.loss_scale, r.overflow};
   if (r.overflow && std::isfinite(r.loss)) {
     ++skipped_;  // fp16: an overflow is routine; the scaler has backed off
@@ -234,7 +246,8 @@ StatusOr<double> Trainer::Evaluate() {
 
 void Trainer::Sample() {
   const TrainSection& tc = config_.train;
-  if (tc.sample_tokens <= 0 || !lead()) return;
+  // Tensor parallel: logits are split by vocabulary; samples need them whole.
+  if (tc.sample_tokens <= 0 || !lead() || shard_.tp_size > 1) return;
   const Tokenizer* tok = tokenizer_ ? tokenizer_->tokenizer.get() : nullptr;
   const bool bytes = !tok && config_.model.vocab_size == ByteTokenizer::kVocabSize;
   std::vector<int32_t> prompt;
@@ -272,19 +285,59 @@ Status Trainer::Checkpoint() {
     st.loss_scaler = {{"scale", l.scale}, {"growth_tracker", l.growth_tracker},
                       {"hysteresis_tracker", l.hysteresis_tracker}};
   }
+  // Assemble the whole model's state (ZeRO-1 shards, then TP slices), so a
+  // checkpoint is a single process's and resumes on any layout.
+  const Transformer* model = model_.get();
   const AdamWOptimizer* state = optimizer_.get();
-  std::unique_ptr<AdamWOptimizer> whole;
-  if (sync_ && sync_->zero1()) {  // assemble the shards: a checkpoint resumes on any layout
-    whole = std::make_unique<AdamWOptimizer>(model_->params(), config_.optim);
-    RETURN_IF_ERROR(sync_->GatherOptimizerState(*optimizer_, whole.get()));
+  std::unique_ptr<AdamWOptimizer> local, whole;
+  std::unique_ptr<Transformer> whole_model;
+  if (sync_ && sync_->zero1()) {
+    local = std::make_unique<AdamWOptimizer>(model_->params(), config_.optim);
+    RETURN_IF_ERROR(sync_->GatherOptimizerState(*optimizer_, local.get()));
+    state = local.get();
+  }
+  if (shard_.tp_size > 1) {
+    ASSIGN_OR_RETURN(whole_model, Transformer::Create(config_.model));
+    whole = std::make_unique<AdamWOptimizer>(whole_model->params(), config_.optim);
+    whole->set_step(state->step());
+    const ParamStore &from = model_->params(), &to = whole_model->params();
+    Communicator* g = groups_.tp.get();
+    RETURN_IF_ERROR(GatherFull(config_.model, shard_, from, from.data(), g, to, whole_model->params().data()));
+    RETURN_IF_ERROR(GatherFull(config_.model, shard_, from, state->m(), g, to, whole->m()));
+    RETURN_IF_ERROR(GatherFull(config_.model, shard_, from, state->v(), g, to, whole->v()));
+    model = whole_model.get();
     state = whole.get();
   }
   if (!lead()) return Status::Ok();
-  ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model_, *state, st,
+  ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model, *state, st,
                                                     config_.train.keep_checkpoints,
                                                     tokenizer_ ? &*tokenizer_ : nullptr));
   if (!options_.quiet) std::printf("saved checkpoint %s\n", last_checkpoint_.c_str());
   return Status::Ok();
+}
+
+StatusOr<TrainerState> Trainer::LoadState(const std::string& dir) {
+  const ModelConfig& mc = config_.model;
+  const bool zero1 = sync_ && sync_->zero1();
+  if (shard_.tp_size == 1 && !zero1) return LoadCheckpoint(dir, model_.get(), optimizer_.get());
+  // The whole model's state, then this rank's TP slice, then its ZeRO-1 shard.
+  ASSIGN_OR_RETURN(std::unique_ptr<Transformer> whole_model, Transformer::Create(mc));
+  AdamWOptimizer whole(whole_model->params(), config_.optim);
+  ASSIGN_OR_RETURN(TrainerState st, LoadCheckpoint(dir, whole_model.get(), &whole));
+  AdamWOptimizer local(model_->params(), config_.optim);
+  local.set_step(whole.step());
+  const ParamStore &from = whole_model->params(), &to = model_->params();
+  ReadShardFromFull(mc, shard_, from, from.data(), to, model_->params().data());
+  ReadShardFromFull(mc, shard_, from, whole.m(), to, local.m());
+  ReadShardFromFull(mc, shard_, from, whole.v(), to, local.v());
+  if (zero1) {
+    sync_->ScatterOptimizerState(local, optimizer_.get());
+  } else {
+    std::memcpy(optimizer_->m(), local.m(), local.size() * sizeof(float));
+    std::memcpy(optimizer_->v(), local.v(), local.size() * sizeof(float));
+    optimizer_->set_step(local.step());
+  }
+  return st;
 }
 
 Status Trainer::Run() {

@@ -32,7 +32,9 @@
 #include "model/transformer.h"
 #include "train/dist/data_parallel.h"
 #include "train/dist/grid.h"
+#include "train/dist/tensor_parallel.h"
 #include "train/optimizer.h"
+#include "train/run_checkpoint.h"
 #include "train/train_config.h"
 
 namespace seek {
@@ -68,6 +70,8 @@ class Trainer {
   Trainer(TrainConfig config, TrainOptions options);
   Status TrainStep(StepRecord* record);
   Status Checkpoint();
+  // Loads checkpoint `dir` (whole-model state) into this rank's slice and shard.
+  StatusOr<TrainerState> LoadState(const std::string& dir);
   void Sample();
 
   TrainConfig config_;
@@ -86,6 +90,8 @@ class Trainer {
   std::unique_ptr<Communicator> world_;
   Groups groups_;
   std::unique_ptr<GradientSync> sync_;
+  ModelShard shard_;  // this rank's slice of the model (tensor parallel)
+  std::unique_ptr<CommunicatorTpCollectives> tp_collectives_;  // the model's TP group (tp > 1)
   bool lead() const { return world_->rank() == 0; }  // prints, writes, saves
 };
 

@@ -82,7 +82,11 @@ TEST_P(DataParallelTest, MatchesOneProcess) {
     }
     const double lr = 1e-3;
     auto r1 = AccumulateAndStep(ref.get(), &ref_opt, full, 1.0, lr);
-    auto r2 = AccumulateAndStep(dp.get(), &dp_opt, mine, 1.0, lr, nullptr, &sync, global_targets);
+    StepParallel par;
+    par.dp = &sync;
+    par.world = &world;
+    par.global_targets = global_targets;
+    auto r2 = AccumulateAndStep(dp.get(), &dp_opt, mine, 1.0, lr, nullptr, &par);
     ASSERT_TRUE(r1.ok() && r2.ok()) << r2.status().message();
     if (step == 0) {
       EXPECT_NEAR(r2->loss, r1->loss, 1e-6 * std::fabs(r1->loss));

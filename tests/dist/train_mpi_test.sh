@@ -60,12 +60,16 @@ config cfg.json ""
 config zero.json ', "zero_stage": 1, "dp_bucket_mb": 0.01'
 
 "$seek" train --config cfg.json --out r1 > r1.log 2>&1 && ok "one process" || { bad "one process"; tail r1.log; }
-for run in "2 cfg.json r2" "4 cfg.json r4" "2 zero.json r2z" "4 zero.json r4z"; do
+# Byte-level shards: a vocabulary of 257, which no tp > 1 divides.
+for run in "2 cfg.json r2 dp=2" "4 cfg.json r4 dp=4" "2 zero.json r2z dp=2" "4 zero.json r4z dp=4" \
+           "2 cfg.json rt --tp=2 tp=2" "4 cfg.json rdt --tp=2 dp=2xtp=2" "4 zero.json rdtz --tp=2 dp=2xtp=2"; do
   set -- $run
-  if mpi "$1" train --config "$2" --out "$3" > "$3.log" 2>&1 && losses "$3" r1 1 1e-4; then
-    ok "dp=$1 $2: the single process's losses"
+  name=${!#}
+  flags=(); [ $# -eq 5 ] && flags=("$4")
+  if mpi "$1" train --config "$2" --out "$3" "${flags[@]}" > "$3.log" 2>&1 && losses "$3" r1 1 1e-4; then
+    ok "$name $2: the single process's losses"
   else
-    bad "dp=$1 $2: the single process's losses"; tail -5 "$3.log"
+    bad "$name $2: the single process's losses"; tail -5 "$3.log"
   fi
 done
 grep -q "dp 2 zero1 comm" r2z.log && ok "progress line shows dp and its exposed communication" || bad "progress line shows dp"
@@ -77,6 +81,12 @@ if "$seek" train --config cfg.json --out rz --resume > rz2.log 2>&1 && grep -q "
 "$seek" train --config cfg.json --out rs --steps-this-run 6 > rs.log 2>&1
 if mpi 4 train --config zero.json --out rs --resume > rs2.log 2>&1 && losses rs r1 7 1e-5; then
   ok "one-process checkpoint resumes at dp=4 ZeRO-1"; else bad "one process -> dp=4"; tail -5 rs2.log; fi
+
+mpi 4 train --config cfg.json --out rx --tp 2 --steps-this-run 6 > rx.log 2>&1
+if "$seek" train --config cfg.json --out rx --resume > rx2.log 2>&1 && losses rx r1 7 1e-5; then
+  ok "dp=2 x tp=2 checkpoint resumes in one process"; else bad "dp=2 x tp=2 -> one process"; tail -5 rx2.log; fi
+cmp -s rx/checkpoints/step_00000012/config.json r1/checkpoints/step_00000012/config.json &&
+  ok "the tp checkpoint is the single process's model (same config.json)" || bad "tp checkpoint config"
 
 # Impossible layouts: clear errors.
 out=$(mpi 2 train --config cfg.json --out bad1 --dp 3 2>&1); rc=$?

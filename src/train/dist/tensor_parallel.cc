@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+
 namespace seek {
 
 Status CommunicatorTpCollectives::AllReduceSum(float* data, int64_t n) {
@@ -39,11 +40,16 @@ StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const Model
 
 Status GatherFullParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
                         Communicator* group, ParamStore* full) {
-  std::fill(full->data(), full->data() + full->size(), 0.f);
-  WriteShardIntoFull(config, shard, local, local.data(), *full, full->data(),
+  return GatherFull(config, shard, local, local.data(), group, *full, full->data());
+}
+
+Status GatherFull(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
+                  const float* local_values, Communicator* group, const ParamStore& full, float* full_values) {
+  std::fill(full_values, full_values + full.size(), 0.f);
+  WriteShardIntoFull(config, shard, local, local_values, full, full_values,
                      /*write_replicated=*/shard.tp_rank == 0);
   if (shard.tp_size == 1) return Status::Ok();
-  return group->AllReduceSum(full->data(), full->size());
+  return group->AllReduceSum(full_values, full.size());
 }
 
 }  // namespace seek

@@ -45,5 +45,10 @@ StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const Model
 // into zeros, so the values are exact.
 Status GatherFullParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
                         Communicator* group, ParamStore* full);
+// The same for any buffer laid out like the parameters (AdamW's moments):
+// local_values (as `local`) -> full_values (as `full`), on every rank.
+Status GatherFull(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
+                  const float* local_values, Communicator* group, const ParamStore& full, float* full_values);
+
 
 }  // namespace seek
