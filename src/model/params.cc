@@ -9,7 +9,11 @@
 
 namespace seek {
 
-std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
+std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) { return Layout(c, ModelShard{}); }
+
+std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c, const ModelShard& shard) {
+  const int64_t begin = shard.layer_begin, end = shard.layer_end < 0 ? c.n_layer : shard.layer_end;
+  const bool first = begin == 0, last = end == c.n_layer;
   std::vector<ParamInfo> out;
   auto add = [&](std::string name, Shape shape, ParamKind kind, ParamInit init) {
     out.push_back(ParamInfo{std::move(name), shape, 0, kind, init});
@@ -21,10 +25,11 @@ std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
     add(prefix + ".weight", {C}, ParamKind::kNormWeight, ParamInit::kOnes);
     if (c.arch.norm_bias) add(prefix + ".bias", {C}, ParamKind::kBias, ParamInit::kZeros);
   };
-  add("embed.tokens", {c.vocab_size, C}, ParamKind::kEmbedding, ParamInit::kNormal);
-  if (c.arch.position == PositionKind::kLearned)
+  if (first || (last && c.tie_embeddings))
+    add("embed.tokens", {c.vocab_size, C}, ParamKind::kEmbedding, ParamInit::kNormal);
+  if (first && c.arch.position == PositionKind::kLearned)
     add("embed.positions", {c.max_positions, C}, ParamKind::kEmbedding, ParamInit::kNormal);
-  for (int64_t i = 0; i < c.n_layer; ++i) {
+  for (int64_t i = begin; i < end; ++i) {
     std::string p = fmt::format("layers.{}.", i);
     add_norm(p + "norm1");
     add(p + "attn.qkv.weight", {c.qkv_dim(), C}, ParamKind::kMatrix, ParamInit::kNormal);
@@ -38,8 +43,8 @@ std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
         ParamInit::kResidualNormal);
     if (bias) add(p + "mlp.down.bias", {C}, ParamKind::kBias, ParamInit::kZeros);
   }
-  add_norm("norm_f");
-  if (!c.tie_embeddings)
+  if (last) add_norm("norm_f");
+  if (last && !c.tie_embeddings)
     add("lm_head.weight", {c.vocab_size, C}, ParamKind::kMatrix, ParamInit::kNormal);
   int64_t offset = 0;
   for (ParamInfo& p : out) {
@@ -49,7 +54,14 @@ std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
   return out;
 }
 
-ParamStore::ParamStore(const ModelConfig& config) : infos_(Layout(config)) {
+ParamStore::ParamStore(const ModelConfig& config, const ModelShard& shard)
+    : shard_(shard),
+      layer_begin_(shard.layer_begin),
+      layer_end_(shard.layer_end < 0 ? config.n_layer : shard.layer_end),
+      last_stage_(layer_end_ == config.n_layer),
+      infos_(Layout(config, shard)) {
+  if (config.tie_embeddings && !first_stage() && last_stage())
+    tied_duplicates_.push_back("embed.tokens");
   for (size_t i = 0; i < infos_.size(); ++i) index_[infos_[i].name] = i;
   size_ = infos_.empty() ? 0 : infos_.back().offset + (infos_.back().numel() + 15) / 16 * 16;
   data_ = AlignedBuffer(static_cast<size_t>(size_) * sizeof(float));
@@ -87,10 +99,16 @@ void ParamStore::ZeroGrad() { std::memset(grad_.data(), 0, grad_.size()); }
 
 void ParamStore::Initialize(const ModelConfig& config, uint64_t seed) {
   const double residual_std = config.init_std / std::sqrt(2.0 * config.n_layer);
+  std::map<std::string, size_t> global_index;  // a stage's tensors draw the whole model's streams
+  if (!shard_.whole()) {
+    const std::vector<ParamInfo> whole = Layout(config);
+    for (size_t i = 0; i < whole.size(); ++i) global_index[whole[i].name] = i;
+  }
   for (size_t i = 0; i < infos_.size(); ++i) {
     const ParamInfo& p = infos_[i];
     float* w = data() + p.offset;
-    Rng rng(seed * 1000003ull + i);  // one stream per tensor: adding a tensor moves no other
+    const size_t stream = shard_.whole() ? i : global_index.at(p.name);
+    Rng rng(seed * 1000003ull + stream);  // one stream per tensor: adding a tensor moves no other
     switch (p.init) {
       case ParamInit::kZeros: std::fill(w, w + p.numel(), 0.f); break;
       case ParamInit::kOnes: std::fill(w, w + p.numel(), 1.f); break;

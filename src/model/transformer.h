@@ -8,6 +8,8 @@
 // and reused, so a training step allocates nothing after the first.
 // Positions restart at 0 at each document start of a packed row, so a packed
 // document computes exactly what it would alone.
+// A pipeline stage (model/shard.h) is the same class holding blocks
+// [layer_begin, layer_end): see StageForward/StageBackward.
 // Thread-safety: one call at a time per Transformer (kernels use all threads).
 #pragma once
 
@@ -23,6 +25,7 @@
 #include "model/config.h"
 #include "model/params.h"
 #include "model/recompute.h"
+#include "model/shard.h"
 
 namespace seek {
 
@@ -41,7 +44,10 @@ struct LossResult {
 
 class Transformer {
  public:
-  static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config);
+  // `shard`: the pipeline stage's layer range (default: the whole model);
+  // an empty or out-of-range one is an error.
+  static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config,
+                                                       const ModelShard& shard = {});
 
   const ModelConfig& config() const { return config_; }
   ParamStore& params() { return params_; }
@@ -60,6 +66,21 @@ class Transformer {
   // blocks were recomputed (their workspace shares the logits' memory; see
   // EnsureBuffers): then it holds nothing defined.
   StatusOr<LossResult> ForwardBackward(const Batch& b, float grad_scale = 0.f);
+
+  // ---- Pipeline stages. Every stage gets the whole Batch (positions and
+  // document masks come from it); only the first embeds its tokens, only the
+  // last reads its targets. Forward and ForwardBackward need the whole model.
+  // One micro-batch's forward: x_in [B*T, C] f32 is the previous stage's
+  // output (null on the first stage). A non-last stage leaves its output in
+  // stage_output(); the last computes the loss and d(loss)/d(logits), scaled
+  // by grad_scale as in ForwardBackward, for the StageBackward that follows.
+  StatusOr<LossResult> StageForward(const Batch& b, const float* x_in, float grad_scale = 0.f);
+  // Backward of the latest StageForward (whose activations are still here):
+  // dy [B*T, C] f32 = d(loss)/d(stage_output()) (null on the last stage);
+  // dx [B*T, C] f32 receives d(loss)/d(x_in) (null on the first stage).
+  // Gradients accumulate (+=) into params().grad().
+  Status StageBackward(const Batch& b, const float* dy, float* dx);
+  const float* stage_output() const { return x_final_; }  // [B*T, C] f32 (non-last stages)
 
   // Mixed precision (kernels/lowp.h): the linear layers' and the LM head's
   // operands in bf16 or fp16, fp32 everywhere else. The 16-bit weight copy
@@ -100,13 +121,15 @@ class Transformer {
   }
 
  private:
-  explicit Transformer(const ModelConfig& config);
+  Transformer(const ModelConfig& config, const ModelShard& shard);
   void EnsureBuffers(int64_t B, int64_t T);
   int64_t ActivationFloats(int64_t B, int64_t T) const;
   int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
   void ComputePositions(const Batch& b);
-  LossResult ForwardInternal(const Batch& b, bool backward, float grad_scale);
-  void Backward(const Batch& b);
+  // x_in: the stage input (null on the first stage); dy, dx: StageBackward's.
+  LossResult ForwardInternal(const Batch& b, const float* x_in, bool backward, float grad_scale);
+  void Backward(const Batch& b, const float* dy, float* dx);
+  int64_t num_local_layers() const { return params_.layer_end() - params_.layer_begin(); }
   BlockContext Context(const Batch& b);
   void RefreshLowpWeights();  // the 16-bit weight copy, when precision_ is not fp32
 
@@ -125,14 +148,14 @@ class Transformer {
   // Activation memory for the current (B, T).
   int64_t buf_B_ = 0, buf_T_ = 0;
   AlignedBuffer act_mem_;
-  std::vector<BlockActs> acts_;  // one per layer (checkpointed ones partly in recompute_ws_)
+  std::vector<BlockActs> acts_;  // one per local layer (global l at l - layer_begin) (checkpointed ones partly in recompute_ws_)
   float* recompute_ws_ = nullptr;  // shared by checkpointed blocks; aliases logits_
   float* embed_out_ = nullptr;   // [N, C] == acts_[0].x_in
-  float* x_final_ = nullptr;     // [N, C] last block output
+  float* x_final_ = nullptr;     // [N, C] last block output (the stage output)
   float* normf_ = nullptr;       // [N, C]
   float* normf_mean_ = nullptr;  // [N]
   float* normf_rstd_ = nullptr;  // [N]
-  float* logits_ = nullptr;      // [N, V]
+  float* logits_ = nullptr;      // [N, V] (last stage only; else the recompute workspace)
   float* losses_ = nullptr;      // [N]
   float* dresid_ = nullptr;      // [N, C]
   BlockGradScratch scratch_{};
