@@ -109,8 +109,7 @@ bool LaunchedByMpi() {
   return false;
 }
 
-StatusOr<std::unique_ptr<Comm>> WorldComm() {
-  if (!LaunchedByMpi()) return LocalComm();
+Status EnsureMpiInitialized() {
   static std::once_flag once;
   static int init_rc = MPI_SUCCESS;
   std::call_once(once, [] {
@@ -123,7 +122,12 @@ StatusOr<std::unique_ptr<Comm>> WorldComm() {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     std::atexit(FinalizeMpi);
   });
-  RETURN_IF_ERROR(MpiStatus(init_rc, "init"));
+  return MpiStatus(init_rc, "init");
+}
+
+StatusOr<std::unique_ptr<Comm>> WorldComm() {
+  if (!LaunchedByMpi()) return LocalComm();
+  RETURN_IF_ERROR(EnsureMpiInitialized());
   return std::unique_ptr<Comm>(std::make_unique<Mpi>());
 }
 

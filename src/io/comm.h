@@ -46,6 +46,11 @@ bool LaunchedByMpi();
 // when the process was not launched by MPI.
 StatusOr<std::unique_ptr<Comm>> WorldComm();
 
+// Initialises MPI once per process (MPI_THREAD_FUNNELED, errors returned as
+// codes on MPI_COMM_WORLD, MPI_Finalize at exit); later calls return the
+// first call's result. Only for processes LaunchedByMpi().
+Status EnsureMpiInitialized();
+
 // Every rank's status: OK when all are; otherwise the first failed rank's
 // error with "rank R: " before its message, on every rank. Use it before a
 // collective that a failed rank would not reach, so no rank waits forever.

@@ -100,6 +100,10 @@ StatusOr<std::unique_ptr<Communicator>> WorldCommunicator();
 // A single rank, for code that runs with or without a job.
 std::unique_ptr<Communicator> LocalCommunicator();
 
+// Tests only: the largest element count of one MPI call (default 2^30), so
+// the code that splits big tensors into pieces can be tested on small ones.
+void SetCommunicatorPieceForTesting(int64_t elements);
+
 // Ends every process of the job with `code` (MPI_Abort), after printing
 // `message` to stderr; a plain exit in a single-process run.
 [[noreturn]] void AbortJob(const std::string& message, int code);
