@@ -34,8 +34,13 @@ AdamWOptimizer::AdamWOptimizer(const ParamStore& store, const OptimSection& conf
 }
 
 AdamWOptimizer::Clip AdamWOptimizer::ClipFactor(const ParamStore& store, double max_norm, double unscale) const {
+  return ClipFromSumOfSquares(SumOfSquares(store.grad(), store.size()), max_norm, unscale);
+}
+
+AdamWOptimizer::Clip AdamWOptimizer::ClipFromSumOfSquares(double sum_sq, double max_norm,
+                                                          double unscale) {
   Clip c;
-  c.norm = std::sqrt(SumOfSquares(store.grad(), store.size())) * unscale;
+  c.norm = std::sqrt(sum_sq) * unscale;
   if (!std::isfinite(c.norm)) return c;  // the step will be skipped
   double coef = unscale;
   if (max_norm > 0 && max_norm / (c.norm + 1e-6) < 1.0) coef *= max_norm / (c.norm + 1e-6);

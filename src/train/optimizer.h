@@ -29,6 +29,9 @@ class AdamWOptimizer {
     float grad_scale = 1.f;
   };
   Clip ClipFactor(const ParamStore& store, double max_norm, double unscale = 1.0) const;
+  // The same from the gradients' sum of squares, computed elsewhere (summed
+  // over pipeline stages).
+  static Clip ClipFromSumOfSquares(double sum_sq, double max_norm, double unscale = 1.0);
   // One update at learning rate lr with each gradient multiplied by
   // grad_scale (ClipFactor's); advances step().
   void Step(ParamStore* store, double lr, float grad_scale = 1.f);
