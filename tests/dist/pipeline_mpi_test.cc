@@ -36,13 +36,13 @@ uint64_t SharedSeed(Communicator& c) {
 
 double MaxOverRanks(Communicator& c, double v) { return c.AllReduceMax(v).value(); }
 
-struct Run {
+struct StageRun {
   std::unique_ptr<Transformer> model;
   std::unique_ptr<AdamWOptimizer> opt;
 };
 
-Run Make(const ModelConfig& c, const ModelShard& shard, uint64_t seed, const OptimSection& o) {
-  Run r;
+StageRun Make(const ModelConfig& c, const ModelShard& shard, uint64_t seed, const OptimSection& o) {
+  StageRun r;
   r.model = std::move(Transformer::Create(c, shard).value());
   r.model->params().Initialize(c, seed);
   r.opt = std::make_unique<AdamWOptimizer>(r.model->params(), o);
@@ -57,8 +57,8 @@ void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m) {
   OptimSection o;
   o.grad_clip = 0.5;  // low enough that some steps clip
   const double lr = 3e-3;
-  Run ref = Make(c, ModelShard{}, seed, o);
-  Run pipe = Make(c, PipelineStageShard(c, pp, stage).value(), seed, o);
+  StageRun ref = Make(c, ModelShard{}, seed, o);
+  StageRun pipe = Make(c, PipelineStageShard(c, pp, stage).value(), seed, o);
   Rng rng(seed + 17);
   double max_grad_rel = 0, max_loss_diff = 0, first_loss_rel = 0;
   int clipped = 0;
@@ -75,7 +75,10 @@ void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m) {
     EXPECT_EQ(got->n_targets, want.n_targets);
     clipped += want.grad_norm > o.grad_clip;
     max_loss_diff = std::max(max_loss_diff, std::fabs(got->loss - want.loss));
-    EXPECT_NEAR(got->grad_norm, want.grad_norm, 1e-5 * want.grad_norm) << "step " << step;
+    // Bitwise-equal untied runs; tied ones sum the embedding's gradient in
+    // another order, and AdamW lets such last-bit differences grow a little.
+    EXPECT_NEAR(got->grad_norm, want.grad_norm, (step ? 1e-3 : 1e-6) * want.grad_norm)
+        << "step " << step;
     if (step > 0) continue;
     first_loss_rel = std::fabs(got->loss - want.loss) / std::fabs(want.loss);
     EXPECT_LE(first_loss_rel, 1e-6);
@@ -157,6 +160,27 @@ TEST(PipelineMpi, FewerLayersThanStagesIsAnError) {
       PipelineAccumulateAndStep(whole.get(), &opt, world.get(), {}, 1.0, 1e-3);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("expected"), std::string::npos) << r.status().message();
+}
+
+// A bad micro-batch is refused on every stage before any message (no rank
+// is left waiting).
+TEST(PipelineMpi, BadMicroBatchIsAnErrorOnEveryStage) {
+  auto world = PipeWorld();
+  if (world->size() < 2) GTEST_SKIP() << "needs 2 or more ranks";
+  ModelConfig c = testing::TinyConfig("llama", false, world->size());
+  StageRun pipe = Make(c, PipelineStageShard(c, world->size(), world->rank()).value(), 1, OptimSection{});
+  Rng rng(SharedSeed(*world));
+  std::vector<testing::RandomBatch> data;
+  std::vector<Batch> mbs;
+  for (int i = 0; i < 3; ++i) data.push_back(testing::MakeBatch(rng, 1, 8, c.vocab_size));
+  data[2].tokens[5] = static_cast<int32_t>(c.vocab_size);
+  for (auto& d : data) mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(), d.docs.data()});
+  StatusOr<StepResult> r =
+      PipelineAccumulateAndStep(pipe.model.get(), pipe.opt.get(), world.get(), mbs, 1.0, 1e-3);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("outside the vocabulary"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(world->Barrier().ok());
 }
 
 }  // namespace

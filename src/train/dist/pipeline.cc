@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include "core/profile.h"
 #include "kernels/adamw.h"
@@ -60,19 +61,27 @@ double StageSumOfSquares(const ParamStore& params) {
   return s;
 }
 
+// A step's messages: per micro-batch x_in and dx [N, C] f32 (not on the
+// first stage), x_out and dy [N, C] f32 (not on the last), and the requests.
+struct StepMessages {
+  std::vector<std::vector<float>> x_in, dy, x_out, dx;
+  std::vector<RequestPtr> recv_x, recv_dy, sends;
+};
+
 // The stage's side of 1F1B over the step's micro-batches; returns the loss
 // sum (non-zero on the last stage only).
 StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
-                             const std::vector<Batch>& mbs, float grad_scale) {
+                             const std::vector<Batch>& mbs, float grad_scale,
+                             StepMessages& msg) {
   const ParamStore& params = model->params();
   const bool first = params.first_stage(), last = params.last_stage();
   const int stage = pipe->rank(), m = static_cast<int>(mbs.size());
   const int64_t C = model->config().hidden;
   auto bytes = [&](int i) { return mbs[i].B * mbs[i].T * C * static_cast<int64_t>(sizeof(float)); };
-  // Per micro-batch: x_in and dx [N, C] (not on the first stage), x_out and
-  // dy [N, C] (not on the last).
-  std::vector<std::vector<float>> x_in(m), dy(m), x_out(m), dx(m);
-  std::vector<RequestPtr> recv_x(m), recv_dy(m), sends;
+  auto& [x_in, dy, x_out, dx, recv_x, recv_dy, sends] = msg;
+  for (auto* v : {&x_in, &dy, &x_out, &dx}) v->resize(m);
+  recv_x.resize(m);
+  recv_dy.resize(m);
   for (int i = 0; i < m; ++i) {
     const size_t n = static_cast<size_t>(bytes(i) / sizeof(float));
     if (!first) {
@@ -122,6 +131,21 @@ StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
   return loss_sum;
 }
 
+StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
+                             const std::vector<Batch>& mbs, float grad_scale) {
+  auto msg = std::make_unique<StepMessages>();
+  StatusOr<double> r = RunOneFOneB(model, pipe, mbs, grad_scale, *msg);
+  // After an error the job ends (communicator.h). Pending requests are left
+  // alone: destroying one waits for a peer that may never come, and freeing
+  // a buffer MPI may still write into would corrupt memory.
+  if (!r.ok()) {
+    for (auto* v : {&msg->recv_x, &msg->recv_dy, &msg->sends})
+      for (RequestPtr& q : *v) (void)q.release();
+    (void)msg.release();
+  }
+  return r;
+}
+
 }  // namespace
 
 StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
@@ -139,8 +163,11 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
   if (micro_batches.size() > kMaxMicroBatches)
     return InvalidArgumentError("{} micro-batches per step; the pipeline takes at most {}",
                                 micro_batches.size(), kMaxMicroBatches);
+  // Every stage sees the same batches, so all refuse a bad one here, before
+  // any message.
   StepResult r;
   for (const Batch& b : micro_batches) {
+    RETURN_IF_ERROR(model->ValidateBatch(b));
     if (b.targets == nullptr) return InvalidArgumentError("pipeline micro-batches need targets");
     for (int64_t i = 0; i < b.B * b.T; ++i) r.n_targets += b.targets[i] != -1;
   }
