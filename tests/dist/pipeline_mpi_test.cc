@@ -3,8 +3,6 @@
 // the reference) — the first step's loss and every gradient within 1e-6
 // relative, 20 AdamW steps' losses within 1e-4. Fresh random weights and
 // batches each run (the seed is printed).
-#include "train/dist/pipeline.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "model/model_test_util.h"
+#include "train/dist/pipeline.h"
 #include "train/step.h"
 
 namespace seek {
@@ -34,7 +33,9 @@ uint64_t SharedSeed(Communicator& c) {
   return seed;
 }
 
-double MaxOverRanks(Communicator& c, double v) { return c.AllReduceMax(v).value(); }
+double MaxOverRanks(Communicator& c, double v) {
+  return c.AllReduceMax(v).value();
+}
 
 struct StageRun {
   std::unique_ptr<Transformer> model;
@@ -66,11 +67,12 @@ void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m) {
     std::vector<testing::RandomBatch> data;
     std::vector<Batch> mbs;
     for (int i = 0; i < m; ++i) data.push_back(testing::MakeBatch(rng, 2, 8, c.vocab_size));
-    for (auto& d : data) mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(),
-                                             d.docs.data()});
-    StepResult want = AccumulateAndStep(ref.model.get(), ref.opt.get(), mbs, o.grad_clip, lr).value();
-    StatusOr<StepResult> got =
-        PipelineAccumulateAndStep(pipe.model.get(), pipe.opt.get(), world.get(), mbs, o.grad_clip, lr);
+    for (auto& d : data)
+      mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(), d.docs.data()});
+    StepResult want =
+        AccumulateAndStep(ref.model.get(), ref.opt.get(), mbs, o.grad_clip, lr).value();
+    StatusOr<StepResult> got = PipelineAccumulateAndStep(pipe.model.get(), pipe.opt.get(),
+                                                         world.get(), mbs, o.grad_clip, lr);
     ASSERT_TRUE(got.ok()) << got.status().message();
     EXPECT_EQ(got->n_targets, want.n_targets);
     clipped += want.grad_norm > o.grad_clip;
@@ -117,10 +119,11 @@ void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m) {
   max_grad_rel = MaxOverRanks(*world, max_grad_rel);
   max_loss_diff = MaxOverRanks(*world, max_loss_diff);
   if (stage == 0)
-    std::printf("pp %d m %d %s: first-step loss rel diff %.3g, max grad |diff|/max|ref| %.3g, "
-                "max loss diff over 20 steps %.3g (%d steps clipped)\n",
-                pp, m, c.tie_embeddings ? "tied" : "untied", first_loss_rel, max_grad_rel,
-                max_loss_diff, clipped);
+    std::printf(
+        "pp %d m %d %s: first-step loss rel diff %.3g, max grad |diff|/max|ref| %.3g, "
+        "max loss diff over 20 steps %.3g (%d steps clipped)\n",
+        pp, m, c.tie_embeddings ? "tied" : "untied", first_loss_rel, max_grad_rel, max_loss_diff,
+        clipped);
 }
 
 TEST(PipelineMpi, Gpt2LikeEqualsSingleProcess) {
@@ -156,8 +159,7 @@ TEST(PipelineMpi, FewerLayersThanStagesIsAnError) {
   ModelConfig c2 = testing::TinyConfig("llama", false, 2 * world->size());
   auto whole = std::move(Transformer::Create(c2).value());
   AdamWOptimizer opt(whole->params(), OptimSection{});
-  StatusOr<StepResult> r =
-      PipelineAccumulateAndStep(whole.get(), &opt, world.get(), {}, 1.0, 1e-3);
+  StatusOr<StepResult> r = PipelineAccumulateAndStep(whole.get(), &opt, world.get(), {}, 1.0, 1e-3);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("expected"), std::string::npos) << r.status().message();
 }
@@ -168,13 +170,15 @@ TEST(PipelineMpi, BadMicroBatchIsAnErrorOnEveryStage) {
   auto world = PipeWorld();
   if (world->size() < 2) GTEST_SKIP() << "needs 2 or more ranks";
   ModelConfig c = testing::TinyConfig("llama", false, world->size());
-  StageRun pipe = Make(c, PipelineStageShard(c, world->size(), world->rank()).value(), 1, OptimSection{});
+  StageRun pipe =
+      Make(c, PipelineStageShard(c, world->size(), world->rank()).value(), 1, OptimSection{});
   Rng rng(SharedSeed(*world));
   std::vector<testing::RandomBatch> data;
   std::vector<Batch> mbs;
   for (int i = 0; i < 3; ++i) data.push_back(testing::MakeBatch(rng, 1, 8, c.vocab_size));
   data[2].tokens[5] = static_cast<int32_t>(c.vocab_size);
-  for (auto& d : data) mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(), d.docs.data()});
+  for (auto& d : data)
+    mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(), d.docs.data()});
   StatusOr<StepResult> r =
       PipelineAccumulateAndStep(pipe.model.get(), pipe.opt.get(), world.get(), mbs, 1.0, 1e-3);
   ASSERT_FALSE(r.ok());

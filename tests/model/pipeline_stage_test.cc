@@ -48,8 +48,7 @@ TEST(ParamStore, StageLayoutsHoldTheirLayersUnderGlobalNames) {
   for (const ParamInfo& p : whole.infos()) {
     ParamStore* s = first.Find(p.name) ? &first : &last;
     ASSERT_NE(s->Find(p.name), nullptr) << p.name;
-    EXPECT_TRUE(std::equal(whole.Param(p.name), whole.Param(p.name) + p.numel(),
-                           s->Param(p.name)))
+    EXPECT_TRUE(std::equal(whole.Param(p.name), whole.Param(p.name) + p.numel(), s->Param(p.name)))
         << p.name;
   }
   EXPECT_TRUE(std::equal(first.Param("embed.tokens"), first.Param("embed.tokens") + 101 * 32,
@@ -71,65 +70,70 @@ TEST(Transformer, StageRangeMustBeNonEmptyAndInside) {
 }
 
 // Three stages run back to back (forward down, backward up), two micro-batches
-// accumulated, equal the whole model's ForwardBackward.
+// accumulated, equal the whole model's ForwardBackward — also when the stages
+// checkpoint activations (by global layer index; recompute changes no bit).
 TEST(Transformer, ChainedStagesEqualTheWholeModel) {
-  for (const char* family : {"gpt2", "llama"}) {
-    SCOPED_TRACE(family);
-    ModelConfig c = TinyConfig(family, false, 4);
-    const uint64_t seed = FreshSeed();
-    std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-    auto whole = std::move(Transformer::Create(c).value());
-    whole->params().Initialize(c, seed);
-    whole->params().ZeroGrad();
-    const std::vector<std::pair<int64_t, int64_t>> ranges = {{0, 1}, {1, 3}, {3, 4}};
-    std::vector<std::unique_ptr<Transformer>> stages;
-    for (auto [lb, le] : ranges) {
-      stages.push_back(std::move(Transformer::Create(c, ModelShard{0, 1, lb, le}).value()));
-      stages.back()->params().Initialize(c, seed);
-      stages.back()->params().ZeroGrad();
-    }
-    Rng rng(seed);
-    const int64_t B = 2, T = 8, N = B * T, C = c.hidden;
-    for (int mb = 0; mb < 2; ++mb) {
-      testing::RandomBatch rb = MakeBatch(rng, B, T, c.vocab_size);
-      Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
-      const float scale = 1.f / 50;
-      LossResult ref = whole->ForwardBackward(b, scale).value();
-      std::vector<std::vector<float>> x(stages.size() + 1, std::vector<float>(N * C));
-      LossResult got;
-      for (size_t s = 0; s < stages.size(); ++s) {
-        got = stages[s]->StageForward(b, s ? x[s].data() : nullptr, scale).value();
-        if (s + 1 < stages.size())
-          std::copy(stages[s]->stage_output(), stages[s]->stage_output() + N * C,
-                    x[s + 1].begin());
+  const RecomputeConfig recomputes[] = {
+      {Recompute::kNone, 1}, {Recompute::kFull, 2}, {Recompute::kSelective, 1}};
+  for (const char* family : {"gpt2", "llama"})
+    for (const RecomputeConfig& rc : recomputes) {
+      SCOPED_TRACE(::testing::Message() << family << " " << RecomputeName(rc.mode));
+      ModelConfig c = TinyConfig(family, false, 4);
+      const uint64_t seed = FreshSeed();
+      std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+      auto whole = std::move(Transformer::Create(c).value());
+      whole->params().Initialize(c, seed);
+      whole->params().ZeroGrad();
+      const std::vector<std::pair<int64_t, int64_t>> ranges = {{0, 1}, {1, 3}, {3, 4}};
+      std::vector<std::unique_ptr<Transformer>> stages;
+      for (auto [lb, le] : ranges) {
+        stages.push_back(std::move(Transformer::Create(c, ModelShard{0, 1, lb, le}).value()));
+        stages.back()->params().Initialize(c, seed);
+        stages.back()->params().ZeroGrad();
+        ASSERT_TRUE(stages.back()->SetRecompute(rc).ok());
       }
-      EXPECT_EQ(got.loss_sum, ref.loss_sum);
-      EXPECT_EQ(got.n_targets, ref.n_targets);
-      std::vector<float> dy(N * C), dx(N * C);
-      for (size_t s = stages.size(); s-- > 0;) {
-        ASSERT_TRUE(stages[s]
-                        ->StageBackward(b, s + 1 < stages.size() ? dy.data() : nullptr,
-                                        s ? dx.data() : nullptr)
-                        .ok());
-        dy = dx;
+      Rng rng(seed);
+      const int64_t B = 2, T = 8, N = B * T, C = c.hidden;
+      for (int mb = 0; mb < 2; ++mb) {
+        testing::RandomBatch rb = MakeBatch(rng, B, T, c.vocab_size);
+        Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
+        const float scale = 1.f / 50;
+        LossResult ref = whole->ForwardBackward(b, scale).value();
+        std::vector<std::vector<float>> x(stages.size() + 1, std::vector<float>(N * C));
+        LossResult got;
+        for (size_t s = 0; s < stages.size(); ++s) {
+          got = stages[s]->StageForward(b, s ? x[s].data() : nullptr, scale).value();
+          if (s + 1 < stages.size())
+            std::copy(stages[s]->stage_output(), stages[s]->stage_output() + N * C,
+                      x[s + 1].begin());
+        }
+        EXPECT_EQ(got.loss_sum, ref.loss_sum);
+        EXPECT_EQ(got.n_targets, ref.n_targets);
+        std::vector<float> dy(N * C), dx(N * C);
+        for (size_t s = stages.size(); s-- > 0;) {
+          ASSERT_TRUE(stages[s]
+                          ->StageBackward(b, s + 1 < stages.size() ? dy.data() : nullptr,
+                                          s ? dx.data() : nullptr)
+                          .ok());
+          dy = dx;
+        }
+      }
+      // Same kernels in the same order on the same data: equal bits, except the
+      // tied embedding, whose two halves are summed later.
+      for (const ParamInfo& p : whole->params().infos()) {
+        const float* ref = whole->params().Grad(p.name);
+        std::vector<float> got(p.numel(), 0.f);
+        for (auto& s : stages)
+          if (s->params().Find(p.name))
+            for (int64_t i = 0; i < p.numel(); ++i) got[i] += s->params().Grad(p.name)[i];
+        double max_ref = 0, max_diff = 0;
+        for (int64_t i = 0; i < p.numel(); ++i) {
+          max_ref = std::max(max_ref, std::fabs(double(ref[i])));
+          max_diff = std::max(max_diff, std::fabs(double(ref[i]) - got[i]));
+        }
+        EXPECT_LE(max_diff, 1e-6 * max_ref) << p.name;
       }
     }
-    // Same kernels in the same order on the same data: equal bits, except the
-    // tied embedding, whose two halves are summed later.
-    for (const ParamInfo& p : whole->params().infos()) {
-      const float* ref = whole->params().Grad(p.name);
-      std::vector<float> got(p.numel(), 0.f);
-      for (auto& s : stages)
-        if (s->params().Find(p.name))
-          for (int64_t i = 0; i < p.numel(); ++i) got[i] += s->params().Grad(p.name)[i];
-      double max_ref = 0, max_diff = 0;
-      for (int64_t i = 0; i < p.numel(); ++i) {
-        max_ref = std::max(max_ref, std::fabs(double(ref[i])));
-        max_diff = std::max(max_diff, std::fabs(double(ref[i]) - got[i]));
-      }
-      EXPECT_LE(max_diff, 1e-6 * max_ref) << p.name;
-    }
-  }
 }
 
 }  // namespace

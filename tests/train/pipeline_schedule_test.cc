@@ -1,6 +1,8 @@
 // The 1F1B schedule (train/dist/pipeline.h) against the rule of issue 8, and
 // a simulation of all stages that finds no deadlock and bounded in-flight
 // micro-batches. The executor runs under MPI (tests/dist/).
+#include "train/dist/pipeline_schedule.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "model/config.h"
-#include "train/dist/pipeline_schedule.h"
 
 namespace seek {
 namespace {
@@ -17,9 +18,18 @@ constexpr PipeOp::Kind F = PipeOp::kForward, B = PipeOp::kBackward;
 
 TEST(OneFOneBSchedule, FollowsWarmupSteadyCooldown) {
   // pp 4, m 6, stage 0: warm-up 3 forwards.
-  EXPECT_EQ(OneFOneBSchedule(4, 0, 6),
-            (std::vector<PipeOp>{{F, 0}, {F, 1}, {F, 2}, {F, 3}, {B, 0}, {F, 4}, {B, 1}, {F, 5},
-                                 {B, 2}, {B, 3}, {B, 4}, {B, 5}}));
+  EXPECT_EQ(OneFOneBSchedule(4, 0, 6), (std::vector<PipeOp>{{F, 0},
+                                                            {F, 1},
+                                                            {F, 2},
+                                                            {F, 3},
+                                                            {B, 0},
+                                                            {F, 4},
+                                                            {B, 1},
+                                                            {F, 5},
+                                                            {B, 2},
+                                                            {B, 3},
+                                                            {B, 4},
+                                                            {B, 5}}));
   // The last stage alternates from the start.
   EXPECT_EQ(OneFOneBSchedule(4, 3, 3),
             (std::vector<PipeOp>{{F, 0}, {B, 0}, {F, 1}, {B, 1}, {F, 2}, {B, 2}}));

@@ -16,8 +16,12 @@ namespace {
 // embedding's (sent after every other message of the step has arrived).
 // MPI guarantees tags up to 32767.
 constexpr int kMaxMicroBatches = 16000;
-int ActivationTag(int micro_batch) { return 2 * micro_batch; }
-int GradientTag(int micro_batch) { return 2 * micro_batch + 1; }
+int ActivationTag(int micro_batch) {
+  return 2 * micro_batch;
+}
+int GradientTag(int micro_batch) {
+  return 2 * micro_batch + 1;
+}
 constexpr int kTiedGradientTag = 32767;
 
 // The sum of one double per rank, in rank order on every rank (so all get
@@ -70,9 +74,8 @@ struct StepMessages {
 
 // The stage's side of 1F1B over the step's micro-batches; returns the loss
 // sum (non-zero on the last stage only).
-StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
-                             const std::vector<Batch>& mbs, float grad_scale,
-                             StepMessages& msg) {
+StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe, const std::vector<Batch>& mbs,
+                             float grad_scale, StepMessages& msg) {
   const ParamStore& params = model->params();
   const bool first = params.first_stage(), last = params.last_stage();
   const int stage = pipe->rank(), m = static_cast<int>(mbs.size());
@@ -87,7 +90,8 @@ StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
     if (!first) {
       x_in[i].resize(n);
       dx[i].resize(n);
-      ASSIGN_OR_RETURN(recv_x[i], pipe->IRecv(x_in[i].data(), bytes(i), stage - 1, ActivationTag(i)));
+      ASSIGN_OR_RETURN(recv_x[i],
+                       pipe->IRecv(x_in[i].data(), bytes(i), stage - 1, ActivationTag(i)));
     }
     if (!last) {
       x_out[i].resize(n);
@@ -107,8 +111,8 @@ StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
       loss_sum += l.loss_sum;
       if (!last) {
         std::memcpy(x_out[i].data(), model->stage_output(), bytes(i));
-        ASSIGN_OR_RETURN(RequestPtr s, pipe->ISend(x_out[i].data(), bytes(i), stage + 1,
-                                                   ActivationTag(i)));
+        ASSIGN_OR_RETURN(RequestPtr s,
+                         pipe->ISend(x_out[i].data(), bytes(i), stage + 1, ActivationTag(i)));
         sends.push_back(std::move(s));
       }
     } else {
@@ -131,8 +135,8 @@ StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
   return loss_sum;
 }
 
-StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe,
-                             const std::vector<Batch>& mbs, float grad_scale) {
+StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe, const std::vector<Batch>& mbs,
+                             float grad_scale) {
   auto msg = std::make_unique<StepMessages>();
   StatusOr<double> r = RunOneFOneB(model, pipe, mbs, grad_scale, *msg);
   // After an error the job ends (communicator.h). Pending requests are left

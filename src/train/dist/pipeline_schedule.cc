@@ -22,9 +22,10 @@ StatusOr<ModelShard> PipelineStageShard(const ModelConfig& config, int pp, int s
                                 stage, pp);
   const int64_t L = config.n_layer;
   if (L < pp)
-    return InvalidArgumentError("the model has {} layers, fewer than the {} pipeline stages (each "
-                                "stage needs at least one layer): use pp <= {}",
-                                L, pp, L);
+    return InvalidArgumentError(
+        "the model has {} layers, fewer than the {} pipeline stages (each "
+        "stage needs at least one layer): use pp <= {}",
+        L, pp, L);
   ModelShard s;
   s.layer_begin = stage * L / pp;
   s.layer_end = (stage + 1) * L / pp;
