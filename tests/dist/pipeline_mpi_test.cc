@@ -164,6 +164,49 @@ TEST(PipelineMpi, FewerLayersThanStagesIsAnError) {
   EXPECT_NE(r.status().message().find("expected"), std::string::npos) << r.status().message();
 }
 
+// bf16, and fp16 with a loss scaler starting far too high (overflowing
+// steps are skipped on every stage alike, the global norm being one number):
+// the same losses, overflow decisions and scales as the single process.
+TEST(PipelineMpi, MixedPrecisionAndLossScalingFollowTheSingleProcess) {
+  auto world = PipeWorld();
+  if (world->size() < 2) GTEST_SKIP() << "needs 2 or more ranks";
+  const uint64_t seed = SharedSeed(*world);
+  ModelConfig c = testing::TinyConfig("llama", false, world->size());
+  for (Precision precision : {Precision::kBf16, Precision::kF16}) {
+    StageRun ref = Make(c, ModelShard{}, seed, OptimSection{});
+    StageRun pipe =
+        Make(c, PipelineStageShard(c, world->size(), world->rank()).value(), seed, OptimSection{});
+    ref.model->SetPrecision(precision);
+    pipe.model->SetPrecision(precision);
+    LossScalerOptions lo;
+    lo.initial_scale = std::ldexp(1.0, 30);
+    lo.hysteresis = 1;
+    DynamicLossScaler ref_scaler(lo), pipe_scaler(lo);
+    const bool fp16 = precision == Precision::kF16;
+    Rng rng(seed + 5);
+    int overflows = 0;
+    for (int step = 0; step < 12; ++step) {
+      std::vector<testing::RandomBatch> data;
+      std::vector<Batch> mbs;
+      for (int i = 0; i < 3; ++i) data.push_back(testing::MakeBatch(rng, 2, 8, c.vocab_size));
+      for (auto& d : data)
+        mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(), d.docs.data()});
+      StepResult want = AccumulateAndStep(ref.model.get(), ref.opt.get(), mbs, 1.0, 1e-3,
+                                          fp16 ? &ref_scaler : nullptr)
+                            .value();
+      StepResult got = PipelineAccumulateAndStep(pipe.model.get(), pipe.opt.get(), world.get(), mbs,
+                                                 1.0, 1e-3, fp16 ? &pipe_scaler : nullptr)
+                           .value();
+      EXPECT_NEAR(got.loss, want.loss, 1e-6 * want.loss) << "step " << step;
+      EXPECT_EQ(got.overflow, want.overflow) << "step " << step;
+      EXPECT_EQ(got.finite, want.finite) << "step " << step;
+      EXPECT_EQ(got.loss_scale, want.loss_scale) << "step " << step;
+      overflows += got.overflow;
+    }
+    if (fp16) EXPECT_GT(overflows, 0) << "the test should exercise skipped steps";
+  }
+}
+
 // A bad micro-batch is refused on every stage before any message (no rank
 // is left waiting).
 TEST(PipelineMpi, BadMicroBatchIsAnErrorOnEveryStage) {
