@@ -59,13 +59,20 @@ ParamStore::ParamStore(const ModelConfig& config, const ModelShard& shard)
       layer_begin_(shard.layer_begin),
       layer_end_(shard.layer_end < 0 ? config.n_layer : shard.layer_end),
       last_stage_(layer_end_ == config.n_layer),
+      tied_duplicates_(TiedDuplicates(config, shard)),
       infos_(Layout(config, shard)) {
-  if (config.tie_embeddings && !first_stage() && last_stage())
-    tied_duplicates_.push_back("embed.tokens");
   for (size_t i = 0; i < infos_.size(); ++i) index_[infos_[i].name] = i;
   size_ = infos_.empty() ? 0 : infos_.back().offset + (infos_.back().numel() + 15) / 16 * 16;
   data_ = AlignedBuffer(static_cast<size_t>(size_) * sizeof(float));
   grad_ = AlignedBuffer(static_cast<size_t>(size_) * sizeof(float));
+}
+
+std::vector<std::string> ParamStore::TiedDuplicates(const ModelConfig& config,
+                                                    const ModelShard& shard) {
+  const int64_t end = shard.layer_end < 0 ? config.n_layer : shard.layer_end;
+  if (config.tie_embeddings && shard.layer_begin > 0 && end == config.n_layer)
+    return {"embed.tokens"};
+  return {};
 }
 
 const ParamInfo* ParamStore::Find(const std::string& name) const {

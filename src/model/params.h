@@ -62,6 +62,8 @@ class ParamStore {
   // embedding on the last of several stages; empty otherwise): gradient
   // norms count them once, on the first stage.
   const std::vector<std::string>& tied_duplicates() const { return tied_duplicates_; }
+  // The same for any shard, without a store.
+  static std::vector<std::string> TiedDuplicates(const ModelConfig& config, const ModelShard& shard);
 
   const std::vector<ParamInfo>& infos() const { return infos_; }
   const ParamInfo* Find(const std::string& name) const;  // null when absent

@@ -205,4 +205,48 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
   return r;
 }
 
+Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, bool gradients,
+                          Communicator* pipe, int root, ParamStore* whole) {
+  const int pp = pipe->size();
+  const float* base = gradients ? stage.grad() : stage.data();
+  auto bytes = [](const ParamInfo& p) { return p.numel() * static_cast<int64_t>(sizeof(float)); };
+  auto skipped = [](const std::vector<std::string>& dup, const std::string& name) {
+    return std::find(dup.begin(), dup.end(), name) != dup.end();
+  };
+  // Tag: 1 + the tensor's index in its stage's layout.
+  std::vector<RequestPtr> pending;
+  if (pipe->rank() != root) {
+    const auto& infos = stage.infos();
+    for (size_t k = 0; k < infos.size(); ++k) {
+      if (skipped(stage.tied_duplicates(), infos[k].name)) continue;
+      ASSIGN_OR_RETURN(RequestPtr s, pipe->ISend(base + infos[k].offset, bytes(infos[k]), root,
+                                                 static_cast<int>(k) + 1));
+      pending.push_back(std::move(s));
+    }
+  } else {
+    if (whole == nullptr) return InvalidArgumentError("GatherStagesByName needs a store on root");
+    float* out = gradients ? whole->grad() : whole->data();
+    for (int r = 0; r < pp; ++r) {
+      ASSIGN_OR_RETURN(ModelShard shard, PipelineStageShard(config, pp, r));
+      const std::vector<ParamInfo> infos = ParamStore::Layout(config, shard);
+      const std::vector<std::string> dup = ParamStore::TiedDuplicates(config, shard);
+      for (size_t k = 0; k < infos.size(); ++k) {
+        if (skipped(dup, infos[k].name)) continue;
+        const ParamInfo* w = whole->Find(infos[k].name);
+        if (w == nullptr)
+          return InvalidArgumentError("the whole store has no {} (another config?)", infos[k].name);
+        if (r == root) {
+          std::memcpy(out + w->offset, base + stage.Find(infos[k].name)->offset, bytes(*w));
+          continue;
+        }
+        ASSIGN_OR_RETURN(RequestPtr q,
+                         pipe->IRecv(out + w->offset, bytes(*w), r, static_cast<int>(k) + 1));
+        pending.push_back(std::move(q));
+      }
+    }
+  }
+  for (RequestPtr& q : pending) RETURN_IF_ERROR(pipe->Wait(*q, "pipeline gather"));
+  return Status::Ok();
+}
+
 }  // namespace seek

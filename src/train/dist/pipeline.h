@@ -53,4 +53,11 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
                                                double grad_clip, double lr,
                                                DynamicLossScaler* scaler = nullptr);
 
+// Every stage's parameters (gradients: `gradients`) copied by name into
+// `whole`, a ParamStore of the whole model on rank `root` (null on the
+// others); the tied embedding is the first stage's. For checkpoints and
+// tests. Collective over pipe; stages laid out by PipelineStageShard.
+Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, bool gradients,
+                          Communicator* pipe, int root, ParamStore* whole);
+
 }  // namespace seek
