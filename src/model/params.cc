@@ -1,7 +1,9 @@
 #include "model/params.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -9,11 +11,54 @@
 
 namespace seek {
 
-std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) { return Layout(c, ModelShard{}); }
+namespace {
 
-std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c, const ModelShard& shard) {
+int64_t Padded(int64_t n) { return (n + 15) / 16 * 16; }
+
+void AssignOffsets(std::vector<ParamInfo>& infos) {
+  int64_t offset = 0;
+  for (ParamInfo& p : infos) {
+    p.offset = offset;
+    offset += Padded(p.numel());
+  }
+}
+
+// The block index of "layers.{i}.*", else -1.
+int64_t LayerOf(const std::string& name) {
+  constexpr std::string_view kPrefix = "layers.";
+  if (name.compare(0, kPrefix.size(), kPrefix) != 0) return -1;
+  int64_t layer = -1;
+  std::from_chars(name.data() + kPrefix.size(), name.data() + name.size(), layer);
+  return layer;
+}
+
+// The tensors of a whole layout (`all`) that a pipeline stage holds, laid
+// end to end. By name, so it applies to any layout with the whole model's
+// names (a tensor-parallel rank's too).
+std::vector<ParamInfo> KeepStage(const std::vector<ParamInfo>& all, const ModelConfig& c,
+                                 const ModelShard& shard) {
   const int64_t begin = shard.layer_begin, end = shard.layer_end < 0 ? c.n_layer : shard.layer_end;
   const bool first = begin == 0, last = end == c.n_layer;
+  std::vector<ParamInfo> out;
+  for (const ParamInfo& p : all) {
+    const int64_t layer = LayerOf(p.name);
+    const bool keep = layer >= 0                     ? layer >= begin && layer < end
+                      : p.name == "embed.tokens"     ? first || (last && c.tie_embeddings)
+                      : p.name.starts_with("embed.") ? first
+                                                     : last;  // norm_f, lm_head
+    if (keep) out.push_back(p);
+  }
+  AssignOffsets(out);
+  return out;
+}
+
+}  // namespace
+
+std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c, const ModelShard& shard) {
+  return shard.whole() ? Layout(c) : KeepStage(Layout(c), c, shard);
+}
+
+std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
   std::vector<ParamInfo> out;
   auto add = [&](std::string name, Shape shape, ParamKind kind, ParamInit init) {
     out.push_back(ParamInfo{std::move(name), shape, 0, kind, init});
@@ -25,11 +70,10 @@ std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c, const ModelShard
     add(prefix + ".weight", {C}, ParamKind::kNormWeight, ParamInit::kOnes);
     if (c.arch.norm_bias) add(prefix + ".bias", {C}, ParamKind::kBias, ParamInit::kZeros);
   };
-  if (first || (last && c.tie_embeddings))
-    add("embed.tokens", {c.vocab_size, C}, ParamKind::kEmbedding, ParamInit::kNormal);
-  if (first && c.arch.position == PositionKind::kLearned)
+  add("embed.tokens", {c.vocab_size, C}, ParamKind::kEmbedding, ParamInit::kNormal);
+  if (c.arch.position == PositionKind::kLearned)
     add("embed.positions", {c.max_positions, C}, ParamKind::kEmbedding, ParamInit::kNormal);
-  for (int64_t i = begin; i < end; ++i) {
+  for (int64_t i = 0; i < c.n_layer; ++i) {
     std::string p = fmt::format("layers.{}.", i);
     add_norm(p + "norm1");
     add(p + "attn.qkv.weight", {c.qkv_dim(), C}, ParamKind::kMatrix, ParamInit::kNormal);
@@ -43,14 +87,10 @@ std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c, const ModelShard
         ParamInit::kResidualNormal);
     if (bias) add(p + "mlp.down.bias", {C}, ParamKind::kBias, ParamInit::kZeros);
   }
-  if (last) add_norm("norm_f");
-  if (last && !c.tie_embeddings)
+  add_norm("norm_f");
+  if (!c.tie_embeddings)
     add("lm_head.weight", {c.vocab_size, C}, ParamKind::kMatrix, ParamInit::kNormal);
-  int64_t offset = 0;
-  for (ParamInfo& p : out) {
-    p.offset = offset;
-    offset += (p.numel() + 15) / 16 * 16;
-  }
+  AssignOffsets(out);
   return out;
 }
 

@@ -44,7 +44,8 @@ class ParamStore {
   // The parameter table a config implies (no memory yet).
   static std::vector<ParamInfo> Layout(const ModelConfig& config);
   // A pipeline stage's table (model/shard.h; tensor parallel is not laid out
-  // here yet): blocks [layer_begin, layer_end) under their global names, the
+  // here yet), selected by name from the whole table and laid end to end:
+  // blocks [layer_begin, layer_end) under their global names, the
   // embedding on the first stage, norm_f and lm_head on the last. With tied
   // embeddings the last stage holds its own `embed.tokens` for the head
   // (Megatron): TiedDuplicates() names it, so the pipeline keeps the copies
