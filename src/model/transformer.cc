@@ -63,6 +63,27 @@ Status Transformer::SetRecompute(const RecomputeConfig& r) {
   return Status::Ok();
 }
 
+Status Transformer::SetActivationSlots(int n) {
+  if (n < 1) return InvalidArgumentError("activation slots = {} must be at least 1", n);
+  if (n == slots_) return Status::Ok();
+  slots_ = n;
+  slot_ = 0;
+  act_mem_ = AlignedBuffer();  // re-plan at the next call, as SetRecompute
+  acts_.clear();
+  slot_acts_.clear();
+  buf_B_ = buf_T_ = 0;
+  return Status::Ok();
+}
+
+void Transformer::UseActivationSlot(int k) {
+  CHECK(k >= 0 && k < slots_);
+  slot_ = k;
+  if (slot_acts_.empty()) return;  // bound when the buffers are planned
+  acts_ = slot_acts_[k];
+  x_final_ = slot_x_final_[k];
+  embed_out_ = acts_[0].x_in;
+}
+
 int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
   if (precision_ == Precision::kF32) return 0;
   const ModelConfig& c = config_;
@@ -81,7 +102,8 @@ int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
   // The logits and the recompute workspace share one piece (EnsureBuffers).
   const int64_t logits = params_.last_stage() ? N * c.vocab_size : 0;
   const int64_t shared = std::max(Pad(logits), RecomputeWorkspaceSize(c, B, T, recompute_.mode));
-  return layers + 3 * Pad(N * C) + 3 * Pad(N) + shared + BlockGradScratchSize(c, B, T);
+  return layers + 3 * Pad(N * C) + 3 * Pad(N) + shared + BlockGradScratchSize(c, B, T) +
+         (slots_ - 1) * (layers + Pad(N * C));  // the pipeline's further activation slots
 }
 
 void Transformer::EnsureBuffers(int64_t B, int64_t T) {
@@ -118,13 +140,26 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   losses_ = take(N);
   dresid_ = take(N * C);
   scratch_ = BlockGradScratchAt(c, B, T, take(BlockGradScratchSize(c, B, T)));
+  auto acts_at = [&](int64_t l, float* mem) {
+    return recompute_.Checkpointed(l0 + l)
+               ? CheckpointedActsAt(c, B, T, recompute_.mode, mem, recompute_ws_)
+               : BlockActsAt(c, B, T, mem);
+  };
+  // Slot 0 is the pieces above; further slots (pipeline stages) get their own
+  // block activations and output. The workspace is shared: the blocks rebuild
+  // what they dropped from what their slot kept.
+  slot_acts_.assign(slots_, {});
+  slot_x_final_.assign(slots_, x_final_);
+  for (int64_t l = 0; l < L; ++l) slot_acts_[0].push_back(acts_at(l, kept[l]));
+  for (int s = 1; s < slots_; ++s) {
+    for (int64_t l = 0; l < L; ++l)
+      slot_acts_[s].push_back(acts_at(l, take(recompute_.Checkpointed(l0 + l)
+                                                  ? CheckpointedActsSize(c, B, T, recompute_.mode)
+                                                  : BlockActsSize(c, B, T))));
+    slot_x_final_[s] = take(N * C);
+  }
   CHECK(mem - begin == total);
-  acts_.clear();
-  for (int64_t l = 0; l < L; ++l)
-    acts_.push_back(recompute_.Checkpointed(l0 + l)
-                        ? CheckpointedActsAt(c, B, T, recompute_.mode, kept[l], recompute_ws_)
-                        : BlockActsAt(c, B, T, kept[l]));
-  embed_out_ = acts_[0].x_in;
+  UseActivationSlot(slot_);
   pos_.assign(N, 0);
   // Conversion scratch for the widest linear layer's input and output; only
   // the 16-bit modes read it (at vocab 8192 and 8K tokens it is 268 MB).
@@ -301,6 +336,7 @@ Status Transformer::StageBackward(const Batch& b, const float* dy, float* dx) {
   if ((!params_.last_stage() && dy == nullptr) || (!params_.first_stage() && dx == nullptr))
     return InvalidArgumentError("pipeline stage [{}, {}) needs {}", params_.layer_begin(),
                                 params_.layer_end(), dy == nullptr ? "dy" : "dx");
+  ComputePositions(b);  // another micro-batch's forward may have run since (activation slots)
   Backward(b, dy, dx);
   return Status::Ok();
 }

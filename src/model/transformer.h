@@ -81,6 +81,16 @@ class Transformer {
   // Gradients accumulate (+=) into params().grad().
   Status StageBackward(const Batch& b, const float* dy, float* dx);
   const float* stage_output() const { return x_final_; }  // [B*T, C] f32 (non-last stages)
+  // Activation slots: the block activations and output of n micro-batches at
+  // once (n times their memory; re-planned at the next call), so a stage's
+  // backward finds its forward's activations however many forwards came in
+  // between. UseActivationSlot(k) picks the slot the next StageForward
+  // writes and StageBackward reads; the final norm and logits are not
+  // slotted (the last stage's backward follows its forward). A change of
+  // batch shape re-plans and loses every slot.
+  Status SetActivationSlots(int n);
+  void UseActivationSlot(int k);  // 0 <= k < activation_slots()
+  int activation_slots() const { return slots_; }
 
   // Mixed precision (kernels/lowp.h): the linear layers' and the LM head's
   // operands in bf16 or fp16, fp32 everywhere else. The 16-bit weight copy
@@ -148,7 +158,10 @@ class Transformer {
   // Activation memory for the current (B, T).
   int64_t buf_B_ = 0, buf_T_ = 0;
   AlignedBuffer act_mem_;
-  std::vector<BlockActs> acts_;  // one per local layer (global l at l - layer_begin) (checkpointed ones partly in recompute_ws_)
+  std::vector<BlockActs> acts_;  // one per local layer (global l at l - layer_begin): slot_'s
+  int slots_ = 1, slot_ = 0;
+  std::vector<std::vector<BlockActs>> slot_acts_;  // [slots_][local layers]
+  std::vector<float*> slot_x_final_;                // [slots_] each [N, C] (checkpointed ones partly in recompute_ws_)
   float* recompute_ws_ = nullptr;  // shared by checkpointed blocks; aliases logits_
   float* embed_out_ = nullptr;   // [N, C] == acts_[0].x_in
   float* x_final_ = nullptr;     // [N, C] last block output (the stage output)

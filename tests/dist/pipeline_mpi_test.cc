@@ -51,7 +51,8 @@ StageRun Make(const ModelConfig& c, const ModelShard& shard, uint64_t seed, cons
 }
 
 // pp = world size stages vs the single process, m micro-batches of [2, 8].
-void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m) {
+// keep: as many activation slots as micro-batches in flight (no recompute).
+void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m, bool keep) {
   auto world = PipeWorld();
   const uint64_t seed = SharedSeed(*world);
   const int pp = world->size(), stage = world->rank();
@@ -60,6 +61,7 @@ void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m) {
   const double lr = 3e-3;
   StageRun ref = Make(c, ModelShard{}, seed, o);
   StageRun pipe = Make(c, PipelineStageShard(c, pp, stage).value(), seed, o);
+  if (keep) ASSERT_TRUE(pipe.model->SetActivationSlots(OneFOneBInFlight(pp, stage, m)).ok());
   Rng rng(seed + 17);
   double max_grad_rel = 0, max_loss_diff = 0, first_loss_rel = 0;
   int clipped = 0;
@@ -122,10 +124,10 @@ void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m) {
   max_loss_diff = MaxOverRanks(*world, max_loss_diff);
   if (stage == 0)
     std::printf(
-        "pp %d m %d %s: first-step loss rel diff %.3g, max grad |diff|/max|ref| %.3g, "
+        "pp %d m %d %s %s: first-step loss rel diff %.3g, max grad |diff|/max|ref| %.3g, "
         "max loss diff over 20 steps %.3g (%d steps clipped)\n",
-        pp, m, c.tie_embeddings ? "tied" : "untied", first_loss_rel, max_grad_rel, max_loss_diff,
-        clipped);
+        pp, m, c.tie_embeddings ? "tied" : "untied", keep ? "slots" : "recompute", first_loss_rel,
+        max_grad_rel, max_loss_diff, clipped);
 }
 
 TEST(PipelineMpi, Gpt2LikeEqualsSingleProcess) {
@@ -133,21 +135,22 @@ TEST(PipelineMpi, Gpt2LikeEqualsSingleProcess) {
   if (world->size() != 2 && world->size() != 4) GTEST_SKIP() << "needs 2 or 4 ranks";
   ModelConfig c = testing::TinyConfig("gpt2", true, 4);  // tied, learned positions, LayerNorm, GELU
   ASSERT_TRUE(c.tie_embeddings);
-  ExpectPipelineEqualsSingleProcess(c, 4);
+  for (bool keep : {false, true}) ExpectPipelineEqualsSingleProcess(c, 4, keep);
 }
 
 TEST(PipelineMpi, LlamaLikeEqualsSingleProcess) {
   auto world = PipeWorld();
   if (world->size() != 2 && world->size() != 4) GTEST_SKIP() << "needs 2 or 4 ranks";
   ModelConfig c = testing::TinyConfig("llama", false, 4);  // RoPE, RMSNorm, SwiGLU, untied
-  ExpectPipelineEqualsSingleProcess(c, 4);
+  for (bool keep : {false, true}) ExpectPipelineEqualsSingleProcess(c, 4, keep);
 }
 
 // Fewer micro-batches than stages (all warm-up) and a tied llama.
 TEST(PipelineMpi, FewMicroBatchesAndTiedLlama) {
   auto world = PipeWorld();
   if (world->size() != 4) GTEST_SKIP() << "needs 4 ranks";
-  ExpectPipelineEqualsSingleProcess(testing::TinyConfig("llama", true, 5), 2);
+  for (bool keep : {false, true})
+    ExpectPipelineEqualsSingleProcess(testing::TinyConfig("llama", true, 5), 2, keep);
 }
 
 TEST(PipelineMpi, FewerLayersThanStagesIsAnError) {

@@ -65,6 +65,7 @@ TEST(OneFOneBSchedule, MatchesTheRuleForEveryShape) {
           }
         }
         EXPECT_LE(max_in_flight, pp - s);
+        EXPECT_EQ(max_in_flight, OneFOneBInFlight(pp, s, m));
       }
 }
 

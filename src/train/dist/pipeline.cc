@@ -100,14 +100,22 @@ StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe, const std::
     }
   }
   double loss_sum = 0;
-  int resident = -1;  // the micro-batch whose activations the model holds
+  // Activation slots (the model's; the caller chooses how many): micro-batch
+  // i uses slot i % slots, and holds[k] is the micro-batch whose activations
+  // slot k has. A shape change re-plans the model's memory and loses every
+  // slot, so then one slot serves all.
+  bool same_shape = true;
+  for (const Batch& b : mbs) same_shape &= b.B == mbs[0].B && b.T == mbs[0].T;
+  const int slots = same_shape ? model->activation_slots() : 1;
+  std::vector<int> holds(slots, -1);
   for (const PipeOp& op : OneFOneBSchedule(pipe->size(), stage, m)) {
     const int i = op.micro_batch;
     const float* in = first ? nullptr : x_in[i].data();
     if (op.kind == PipeOp::kForward) {
       if (!first) RETURN_IF_ERROR(pipe->Wait(*recv_x[i], "pipeline activations"));
+      model->UseActivationSlot(i % slots);
       ASSIGN_OR_RETURN(LossResult l, model->StageForward(mbs[i], in, grad_scale));
-      resident = i;
+      holds[i % slots] = i;
       loss_sum += l.loss_sum;
       if (!last) {
         std::memcpy(x_out[i].data(), model->stage_output(), bytes(i));
@@ -117,13 +125,14 @@ StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe, const std::
       }
     } else {
       if (!last) RETURN_IF_ERROR(pipe->Wait(*recv_dy[i], "pipeline activation gradients"));
-      if (resident != i) {
+      model->UseActivationSlot(i % slots);
+      if (holds[i % slots] != i) {
         PROFILE_SCOPE("pipeline recompute");
         RETURN_IF_ERROR(model->StageForward(mbs[i], in, grad_scale).status());
       }
       RETURN_IF_ERROR(model->StageBackward(mbs[i], last ? nullptr : dy[i].data(),
                                            first ? nullptr : dx[i].data()));
-      resident = -1;  // backward overwrote part of the activations
+      holds[i % slots] = -1;  // backward overwrote part of the activations
       if (!first) {
         ASSIGN_OR_RETURN(RequestPtr s,
                          pipe->ISend(dx[i].data(), bytes(i), stage - 1, GradientTag(i)));

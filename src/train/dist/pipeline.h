@@ -15,16 +15,17 @@
 // non-blocking sends; all receives of a step are posted at its start, into
 // buffers of their own, and waited for just before use.
 //
-// Activation memory: a stage keeps ONE set of activations (its Transformer's)
-// and, per micro-batch, only its input [B*T, C] (the received buffer; with
-// the send and gradient buffers, 4 [B*T, C] per micro-batch for the step,
-// small beside one set of block activations). A backward whose forward is
-// not the latest one re-runs the stage's forward from the saved input first
+// Activation memory, the caller's choice through the stage model's
+// activation slots (Transformer::SetActivationSlots): micro-batch i uses
+// slot i % slots. With OneFOneBInFlight(pp, s, m) slots every backward finds
+// its forward's activations. With fewer (default 1) a backward whose slot
+// was reused first re-runs the stage forward from its saved input
 // (stage-granularity recomputation; forward is deterministic, so the
-// gradients are bitwise those of keeping every micro-batch's activations).
-// That costs one extra stage forward per micro-batch on all stages but the
-// last (whose backward always follows its forward) in exchange for
-// activations of one micro-batch instead of up to pp - s.
+// gradients are bitwise the same): one extra stage forward per micro-batch
+// on all stages but the last (whose backward always follows its forward),
+// for one micro-batch's activations instead of up to pp - s. Micro-batches
+// of different shapes use one slot. The message buffers take 4 [B*T, C]
+// per micro-batch for the step.
 //
 // Thread-safety: one call at a time (the Communicator's contract).
 #pragma once

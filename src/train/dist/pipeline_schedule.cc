@@ -16,6 +16,10 @@ std::vector<PipeOp> OneFOneBSchedule(int pp, int stage, int m) {
   return ops;
 }
 
+int OneFOneBInFlight(int pp, int stage, int m) {
+  return std::max(1, std::min(pp - stage, m));
+}
+
 StatusOr<ModelShard> PipelineStageShard(const ModelConfig& config, int pp, int stage) {
   if (pp < 1 || stage < 0 || stage >= pp)
     return InvalidArgumentError("pipeline stage {} of {} stages: need pp >= 1 and 0 <= stage < pp",

@@ -25,6 +25,11 @@ struct PipeOp {
 // The 1F1B order of stage `stage` (0-based) of `pp` over m micro-batches.
 std::vector<PipeOp> OneFOneBSchedule(int pp, int stage, int m);
 
+// The most micro-batches stage `stage` has between their forward and
+// backward under 1F1B: min(pp - stage, m). A stage model with this many
+// activation slots (Transformer::SetActivationSlots) never recomputes.
+int OneFOneBInFlight(int pp, int stage, int m);
+
 // Stage `stage`'s layer range; an error when the model has fewer layers than
 // pp stages (each needs at least one) or stage is outside [0, pp).
 StatusOr<ModelShard> PipelineStageShard(const ModelConfig& config, int pp, int stage);
