@@ -59,6 +59,7 @@ Status Transformer::SetRecompute(const RecomputeConfig& r) {
   // Re-plan at the next call; free the old plan now so the two never coexist.
   act_mem_ = AlignedBuffer();
   acts_.clear();
+  slot_acts_.clear();
   buf_B_ = buf_T_ = 0;
   return Status::Ok();
 }

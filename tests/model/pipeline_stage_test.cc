@@ -138,56 +138,59 @@ TEST(Transformer, ChainedStagesEqualTheWholeModel) {
 
 // Two activation slots: both micro-batches' forwards run before either
 // backward (as on a 1F1B warm-up stage), with different packings, and the
-// gradients still equal the whole model's.
+// gradients still equal the whole model's; also with checkpointed blocks
+// (their dropped pieces are rebuilt from what their slot kept).
 TEST(Transformer, ActivationSlotsHoldSeveralMicroBatches) {
-  for (const char* family : {"gpt2", "llama"}) {
-    SCOPED_TRACE(family);
-    ModelConfig c = TinyConfig(family, false, 4);
-    const uint64_t seed = FreshSeed();
-    auto whole = std::move(Transformer::Create(c).value());
-    auto first = std::move(Transformer::Create(c, ModelShard{0, 1, 0, 2}).value());
-    auto last = std::move(Transformer::Create(c, ModelShard{0, 1, 2, 4}).value());
-    for (Transformer* t : {whole.get(), first.get(), last.get()}) {
-      t->params().Initialize(c, seed);
-      t->params().ZeroGrad();
-    }
-    EXPECT_FALSE(first->SetActivationSlots(0).ok());
-    ASSERT_TRUE(first->SetActivationSlots(2).ok());
-    Rng rng(seed);
-    const int64_t B = 2, T = 8, N = B * T, C = c.hidden;
-    std::vector<testing::RandomBatch> data = {MakeBatch(rng, B, T, c.vocab_size),
-                                              MakeBatch(rng, B, T, c.vocab_size)};
-    std::vector<Batch> mbs;
-    for (auto& d : data)
-      mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(), d.docs.data()});
-    std::vector<std::vector<float>> h(2);
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(whole->ForwardBackward(mbs[i], 1.f / 40).ok());
-      first->UseActivationSlot(i);
-      ASSERT_TRUE(first->StageForward(mbs[i], nullptr, 1.f / 40).ok());
-      h[i].assign(first->stage_output(), first->stage_output() + N * C);
-    }
-    std::vector<float> dy(N * C);
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_TRUE(last->StageForward(mbs[i], h[i].data(), 1.f / 40).ok());
-      ASSERT_TRUE(last->StageBackward(mbs[i], nullptr, dy.data()).ok());
-      first->UseActivationSlot(i);
-      ASSERT_TRUE(first->StageBackward(mbs[i], dy.data(), nullptr).ok());
-    }
-    for (const ParamInfo& p : whole->params().infos()) {
-      const float* ref = whole->params().Grad(p.name);
-      std::vector<float> got(p.numel(), 0.f);  // the tied embedding: both stages' parts
-      for (Transformer* s : {first.get(), last.get()})
-        if (s->params().Find(p.name))
-          for (int64_t i = 0; i < p.numel(); ++i) got[i] += s->params().Grad(p.name)[i];
-      double max_ref = 0, max_diff = 0;
-      for (int64_t i = 0; i < p.numel(); ++i) {
-        max_ref = std::max(max_ref, std::fabs(double(ref[i])));
-        max_diff = std::max(max_diff, std::fabs(double(ref[i]) - got[i]));
+  for (const char* family : {"gpt2", "llama"})
+    for (Recompute mode : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
+      SCOPED_TRACE(::testing::Message() << family << " " << RecomputeName(mode));
+      ModelConfig c = TinyConfig(family, false, 4);
+      const uint64_t seed = FreshSeed();
+      auto whole = std::move(Transformer::Create(c).value());
+      auto first = std::move(Transformer::Create(c, ModelShard{0, 1, 0, 2}).value());
+      auto last = std::move(Transformer::Create(c, ModelShard{0, 1, 2, 4}).value());
+      for (Transformer* t : {whole.get(), first.get(), last.get()}) {
+        t->params().Initialize(c, seed);
+        t->params().ZeroGrad();
       }
-      EXPECT_LE(max_diff, 1e-6 * max_ref) << p.name;
+      EXPECT_FALSE(first->SetActivationSlots(0).ok());
+      ASSERT_TRUE(first->SetActivationSlots(2).ok());
+      ASSERT_TRUE(first->SetRecompute(RecomputeConfig{mode, 1}).ok());
+      Rng rng(seed);
+      const int64_t B = 2, T = 8, N = B * T, C = c.hidden;
+      std::vector<testing::RandomBatch> data = {MakeBatch(rng, B, T, c.vocab_size),
+                                                MakeBatch(rng, B, T, c.vocab_size)};
+      std::vector<Batch> mbs;
+      for (auto& d : data)
+        mbs.push_back(Batch{d.B, d.T, d.tokens.data(), d.targets.data(), d.docs.data()});
+      std::vector<std::vector<float>> h(2);
+      for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(whole->ForwardBackward(mbs[i], 1.f / 40).ok());
+        first->UseActivationSlot(i);
+        ASSERT_TRUE(first->StageForward(mbs[i], nullptr, 1.f / 40).ok());
+        h[i].assign(first->stage_output(), first->stage_output() + N * C);
+      }
+      std::vector<float> dy(N * C);
+      for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(last->StageForward(mbs[i], h[i].data(), 1.f / 40).ok());
+        ASSERT_TRUE(last->StageBackward(mbs[i], nullptr, dy.data()).ok());
+        first->UseActivationSlot(i);
+        ASSERT_TRUE(first->StageBackward(mbs[i], dy.data(), nullptr).ok());
+      }
+      for (const ParamInfo& p : whole->params().infos()) {
+        const float* ref = whole->params().Grad(p.name);
+        std::vector<float> got(p.numel(), 0.f);  // the tied embedding: both stages' parts
+        for (Transformer* s : {first.get(), last.get()})
+          if (s->params().Find(p.name))
+            for (int64_t i = 0; i < p.numel(); ++i) got[i] += s->params().Grad(p.name)[i];
+        double max_ref = 0, max_diff = 0;
+        for (int64_t i = 0; i < p.numel(); ++i) {
+          max_ref = std::max(max_ref, std::fabs(double(ref[i])));
+          max_diff = std::max(max_diff, std::fabs(double(ref[i]) - got[i]));
+        }
+        EXPECT_LE(max_diff, 1e-6 * max_ref) << p.name;
+      }
     }
-  }
 }
 
 }  // namespace
