@@ -31,6 +31,18 @@ AttentionShape AttnShape(const BlockContext& ctx) {
 
 bool IsLowp(const LowpContext* lp) { return lp != nullptr && lp->precision != Precision::kF32; }
 
+bool TpActive(const BlockContext& ctx) { return ctx.tp != nullptr && ctx.tp->active(); }
+// A row-parallel layer's bias: every rank holds it, rank 0 adds it before the sum.
+const float* RowParallelBias(const BlockContext& ctx, const float* b) {
+  return TpActive(ctx) && ctx.tp->rank() != 0 ? nullptr : b;
+}
+// Megatron's g (forward) and f (backward): a sum over the group.
+void TpSum(const BlockContext& ctx, float* data, int64_t n) {
+  if (!TpActive(ctx)) return;
+  PROFILE_SCOPE("tensor-parallel all-reduce");
+  ctx.tp->AllReduceSum(data, n);
+}
+
 }  // namespace
 
 void LinearForward(const LowpContext* lp, float* y, const float* x, const float* w, const float* b,
@@ -179,7 +191,8 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
   const ModelConfig& c = *ctx.config;
   const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
   const int64_t I = c.intermediate, up_rows = UpRows(c);
-  LinearForward(ctx.lowp, a.x_mid, a.attn, w.out_w, w.out_b, N, HD, C);
+  LinearForward(ctx.lowp, a.x_mid, a.attn, w.out_w, RowParallelBias(ctx, w.out_b), N, HD, C);
+  TpSum(ctx, a.x_mid, N * C);
   {
     PROFILE_SCOPE("residual add");
     Add(a.x_mid, a.x_mid, a.x_in, N * C);
@@ -194,7 +207,8 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
     else
       GeluForward(a.act, a.up, N * I);
   }
-  LinearForward(ctx.lowp, x_out, a.act, w.down_w, w.down_b, N, I, C);
+  LinearForward(ctx.lowp, x_out, a.act, w.down_w, RowParallelBias(ctx, w.down_b), N, I, C);
+  TpSum(ctx, x_out, N * C);
   PROFILE_SCOPE("residual add");
   Add(x_out, x_out, a.x_mid, N * C);
 }
@@ -230,6 +244,7 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
       GeluBackward(s.dup, s.dact, a.up, N * I);
   }
   LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, s.dup, a.norm2, w.up_w, N, C, up_rows);
+  TpSum(ctx, s.dnorm, N * C);
   NormBackward(c, dresid, g.norm2_w, g.norm2_b, s.dnorm, a.x_mid, w.norm2_w, a.norm2_mean,
                a.norm2_rstd, N);  // dresid now holds d x_mid
 
@@ -248,6 +263,7 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
     RopeBackward(s.dqkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
   }
   LinearBackward(ctx.lowp, s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, a.norm1, w.qkv_w, N, C, c.qkv_dim());
+  TpSum(ctx, s.dnorm, N * C);
   NormBackward(c, dresid, g.norm1_w, g.norm1_b, s.dnorm, a.x_in, w.norm1_w, a.norm1_mean,
                a.norm1_rstd, N);  // dresid now holds d x_in
 }

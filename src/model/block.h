@@ -17,6 +17,7 @@
 #include "kernels/rope.h"
 #include "model/config.h"
 #include "model/params.h"
+#include "model/tensor_parallel.h"
 
 namespace seek {
 
@@ -81,6 +82,11 @@ struct BlockContext {
   const RopeTable* rope;    // null unless the architecture uses RoPE
   AttentionStats* stats;    // may be null
   const LowpContext* lowp = nullptr;  // null or kF32: every multiply in fp32
+  // Tensor parallel: null or size 1 for a whole model. Otherwise *config is
+  // the rank's local config (TpLocalConfig) and the block all-reduces its
+  // row-parallel outputs (forward) and its column-parallel input gradients
+  // (backward); the row-parallel biases are added by rank 0 only.
+  TensorParallel* tp = nullptr;
 };
 
 // a.x_in must hold the block input; writes every other activation and the

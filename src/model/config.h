@@ -44,11 +44,14 @@ struct ModelConfig {
   // Initialisation (GPT-2/Megatron): weights ~ N(0, init_std), residual output
   // projections ~ N(0, init_std / sqrt(2 * n_layer)), biases 0, norms 1.
   double init_std = 0.02;
+  // 0: head_dim() is hidden / n_head. A tensor-parallel rank's local config
+  // (model/tensor_parallel.h) holds n_head / tp heads of the full width.
+  int64_t explicit_head_dim = 0;
   // Optional HF fields kept so a round trip through Seek loses nothing the
   // user wrote (bos/eos ids, torch_dtype, ...): written back as they came.
   nlohmann::json extra = nlohmann::json::object();
 
-  int64_t head_dim() const { return hidden / n_head; }
+  int64_t head_dim() const { return explicit_head_dim ? explicit_head_dim : hidden / n_head; }
   int64_t qkv_dim() const { return (n_head + 2 * n_kv_head) * head_dim(); }
   // Checks sizes and divisibility; `source` names the file in messages.
   Status Validate(const std::string& source) const;

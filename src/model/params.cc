@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/random.h"
+#include "model/tensor_parallel.h"
 
 namespace seek {
 
@@ -55,7 +56,7 @@ std::vector<ParamInfo> KeepStage(const std::vector<ParamInfo>& all, const ModelC
 }  // namespace
 
 std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c, const ModelShard& shard) {
-  return shard.whole() ? Layout(c) : KeepStage(Layout(c), c, shard);
+  return shard.whole() ? Layout(c) : KeepStage(TpLayout(c, shard), c, shard);
 }
 
 std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
@@ -94,13 +95,18 @@ std::vector<ParamInfo> ParamStore::Layout(const ModelConfig& c) {
   return out;
 }
 
+ParamStore::ParamStore(const ModelConfig& config) : ParamStore(config, ModelShard{}) {}
+
 ParamStore::ParamStore(const ModelConfig& config, const ModelShard& shard)
-    : shard_(shard),
-      layer_begin_(shard.layer_begin),
-      layer_end_(shard.layer_end < 0 ? config.n_layer : shard.layer_end),
-      last_stage_(layer_end_ == config.n_layer),
-      tied_duplicates_(TiedDuplicates(config, shard)),
-      infos_(Layout(config, shard)) {
+    : ParamStore(Layout(config, shard)) {
+  shard_ = shard;
+  layer_begin_ = shard.layer_begin;
+  layer_end_ = shard.layer_end < 0 ? config.n_layer : shard.layer_end;
+  last_stage_ = layer_end_ == config.n_layer;
+  tied_duplicates_ = TiedDuplicates(config, shard);
+}
+
+ParamStore::ParamStore(std::vector<ParamInfo> infos) : infos_(std::move(infos)) {
   for (size_t i = 0; i < infos_.size(); ++i) index_[infos_[i].name] = i;
   size_ = infos_.empty() ? 0 : infos_.back().offset + (infos_.back().numel() + 15) / 16 * 16;
   data_ = AlignedBuffer(static_cast<size_t>(size_) * sizeof(float));

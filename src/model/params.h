@@ -43,15 +43,18 @@ class ParamStore {
  public:
   // The parameter table a config implies (no memory yet).
   static std::vector<ParamInfo> Layout(const ModelConfig& config);
-  // A pipeline stage's table (model/shard.h; tensor parallel is not laid out
-  // here yet), selected by name from the whole table and laid end to end:
+  // A rank's table under tensor and pipeline parallelism (model/shard.h):
+  // the tensor-parallel rank's local shapes (model/tensor_parallel.h), then
+  // the pipeline stage's tensors selected by name and laid end to end:
   // blocks [layer_begin, layer_end) under their global names, the
   // embedding on the first stage, norm_f and lm_head on the last. With tied
   // embeddings the last stage holds its own `embed.tokens` for the head
   // (Megatron): TiedDuplicates() names it, so the pipeline keeps the copies
   // equal (same init, summed gradient) and counts it once in norms.
   static std::vector<ParamInfo> Layout(const ModelConfig& config, const ModelShard& shard);
-  explicit ParamStore(const ModelConfig& config, const ModelShard& shard = {});
+  explicit ParamStore(const ModelConfig& config);
+  // The store of a rank (Layout(config, shard)).
+  ParamStore(const ModelConfig& config, const ModelShard& shard);
 
   const ModelShard& shard() const { return shard_; }
   // The shard's layer range, resolved (layer_end -1 -> n_layer).
@@ -87,6 +90,7 @@ class ParamStore {
   void Initialize(const ModelConfig& config, uint64_t seed);
 
  private:
+  explicit ParamStore(std::vector<ParamInfo> infos);
   ModelShard shard_;
   int64_t layer_begin_ = 0, layer_end_ = 0;
   bool last_stage_ = true;

@@ -14,19 +14,38 @@ namespace {
 int64_t Pad(int64_t n) { return (n + 15) / 16 * 16; }
 }  // namespace
 
+StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelConfig& config) {
+  return Create(config, ModelShard{}, nullptr);
+}
+
 StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelConfig& config,
-                                                          const ModelShard& shard) {
+                                                           const ModelShard& shard,
+                                                           TpCollectives* collectives) {
   RETURN_IF_ERROR(config.Validate("model config"));
+  RETURN_IF_ERROR(ValidateTensorParallel(config, shard));
   const int64_t end = shard.layer_end < 0 ? config.n_layer : shard.layer_end;
   if (shard.layer_begin < 0 || shard.layer_begin >= end || end > config.n_layer)
     return InvalidArgumentError("pipeline stage layers [{}, {}) must be a non-empty range within "
                                 "the model's {} layers",
                                 shard.layer_begin, end, config.n_layer);
-  return std::unique_ptr<Transformer>(new Transformer(config, shard));
+  if (shard.tp_size > 1 && (shard.layer_begin != 0 || end != config.n_layer))
+    return UnimplementedError("tensor parallel size {} with pipeline stage layers [{}, {}): the "
+                              "two together are not supported yet",
+                              shard.tp_size, shard.layer_begin, end);
+  if (shard.tp_size > 1 && collectives == nullptr)
+    return InvalidArgumentError("tensor parallel size {} needs collectives", shard.tp_size);
+  return std::unique_ptr<Transformer>(new Transformer(config, shard, collectives));
 }
 
-Transformer::Transformer(const ModelConfig& config, const ModelShard& shard)
-    : config_(config), params_(config, shard) {
+Transformer::Transformer(const ModelConfig& config, const ModelShard& shard,
+                         TpCollectives* collectives)
+    : config_(config),
+      shard_(shard),
+      local_(TpLocalConfig(config, shard)),
+      tp_(shard, collectives),
+      vocab_(TpVocabRange(config, shard)),
+      // The tensor-parallel slice is local_; the pipeline stage picks from it.
+      params_(local_, ModelShard{0, 1, shard.layer_begin, shard.layer_end}) {
   if (config_.arch.position == PositionKind::kRope)
     rope_ = MakeRopeTable(config_.max_positions, config_.head_dim(), config_.rope_theta);
 }
@@ -87,14 +106,14 @@ void Transformer::UseActivationSlot(int k) {
 
 int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
   if (precision_ == Precision::kF32) return 0;
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t widest =
       std::max({c.hidden, c.qkv_dim(), c.n_head * c.head_dim(), 2 * c.intermediate, c.vocab_size});
   return 2 * Pad(B * T * widest);
 }
 
 int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = B * T, C = c.hidden;
   int64_t layers = 0;
   for (int64_t l = params_.layer_begin(); l < params_.layer_end(); ++l)
@@ -109,7 +128,7 @@ int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
 
 void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   if (B == buf_B_ && T == buf_T_) return;
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = B * T, C = c.hidden, L = num_local_layers(), l0 = params_.layer_begin();
   const int64_t total = ActivationFloats(B, T);
   act_mem_ = AlignedBuffer();  // free the old shape's memory before taking the new one
@@ -199,14 +218,14 @@ void Transformer::RefreshLowpWeights() {
 }
 
 BlockContext Transformer::Context(const Batch& b) {
-  return BlockContext{&config_, b.B, b.T, pos_.data(), b.doc_ids,
-                      config_.arch.position == PositionKind::kRope ? &rope_ : nullptr,
-                      &attn_stats_, &lowp_};
+  return BlockContext{&local_, b.B, b.T, pos_.data(), b.doc_ids,
+                      local_.arch.position == PositionKind::kRope ? &rope_ : nullptr,
+                      &attn_stats_, &lowp_, &tp_};
 }
 
 LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool backward,
                                         float grad_scale) {
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
   const int64_t l0 = params_.layer_begin(), l1 = params_.layer_end();
   EnsureBuffers(b.B, b.T);
@@ -218,8 +237,12 @@ LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool 
     const float* wpe = c.arch.position == PositionKind::kLearned
                            ? params_.Param("embed.positions") : nullptr;
     PROFILE_SCOPE("embedding");
-    EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N, C, V,
-                     c.max_positions);
+    if (tp_.active())
+      TpEmbeddingForward(tp_, vocab_, embed_out_, b.tokens, pos_.data(),
+                         params_.Param("embed.tokens"), wpe, N, C);
+    else
+      EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N,
+                       C, V, c.max_positions);
   } else {
     std::memcpy(embed_out_, x_in, sizeof(float) * N * C);
   }
@@ -240,6 +263,13 @@ LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool 
   if (b.targets == nullptr) return r;
   for (int64_t i = 0; i < N; ++i) r.n_targets += b.targets[i] != kIgnoreTarget;
   PROFILE_SCOPE("cross-entropy");
+  if (tp_.active()) {
+    float scale = grad_scale != 0.f ? grad_scale
+                                    : (r.n_targets ? 1.f / static_cast<float>(r.n_targets) : 0.f);
+    r.loss_sum = TpCrossEntropy(tp_, vocab_, backward ? logits_ : nullptr, losses_, logits_,
+                                b.targets, N, scale);
+    return r;
+  }
   if (!backward) {
     r.loss_sum = CrossEntropyForward(losses_, logits_, b.targets, N, V);
     return r;
@@ -251,7 +281,7 @@ LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool 
 }
 
 void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
-  const ModelConfig& c = config_;
+  const ModelConfig& c = local_;
   const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
   const int64_t l0 = params_.layer_begin(), l1 = params_.layer_end();
   if (params_.last_stage()) {
@@ -259,6 +289,10 @@ void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
     // LM head: logits = normf @ head^T; logits_ now holds d logits.
     LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
                    params_.Param(head_name), N, C, V);
+    if (tp_.active()) {
+      PROFILE_SCOPE("tensor-parallel all-reduce");
+      tp_.AllReduceSum(scratch_.dnorm, N * C);
+    }
     {
       PROFILE_SCOPE("zero gradients");
       std::memset(dresid_, 0, sizeof(float) * N * C);
@@ -266,6 +300,7 @@ void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
     float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
     NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,
                  params_.Param("norm_f.weight"), normf_mean_, normf_rstd_, N);
+    if (grads_ready_) grads_ready_(params_.Find("norm_f.weight")->offset);
   } else {
     std::memcpy(dresid_, dy, sizeof(float) * N * C);
   }
@@ -282,8 +317,9 @@ void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
       RecomputeBlock(recompute_ctx, BlockParamsAt(params_, params_.data(), l), a, recompute_.mode,
                      x_out);
     }
-    BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l),
-                  BlockParamsAt(params_, params_.grad(), l), a, scratch_, dresid_);
+    const BlockParams g = BlockParamsAt(params_, params_.grad(), l);
+    BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l), g, a, scratch_, dresid_);
+    if (grads_ready_) grads_ready_(g.norm1_w - params_.grad());  // the block's first tensor
   }
   if (!params_.first_stage()) {
     std::memcpy(dx, dresid_, sizeof(float) * N * C);
@@ -292,7 +328,12 @@ void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
   float* dwpe = c.arch.position == PositionKind::kLearned ? params_.Grad("embed.positions")
                                                          : nullptr;
   PROFILE_SCOPE("embedding");
-  EmbeddingBackward(params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(), N, C);
+  if (tp_.active())
+    TpEmbeddingBackward(vocab_, params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(),
+                        N, C);
+  else
+    EmbeddingBackward(params_.Grad("embed.tokens"), dwpe, dresid_, b.tokens, pos_.data(), N, C);
+  if (grads_ready_) grads_ready_(0);
 }
 
 namespace {
@@ -307,7 +348,9 @@ Status NeedsWholeModel(const ParamStore& p, const char* what) {
 StatusOr<LossResult> Transformer::Forward(const Batch& b) {
   RETURN_IF_ERROR(NeedsWholeModel(params_, "Forward"));
   RETURN_IF_ERROR(ValidateBatch(b));
-  return ForwardInternal(b, nullptr, /*backward=*/false, 0.f);
+  LossResult r = ForwardInternal(b, nullptr, /*backward=*/false, 0.f);
+  RETURN_IF_ERROR(tp_.TakeStatus());
+  return r;
 }
 
 StatusOr<LossResult> Transformer::ForwardBackward(const Batch& b, float grad_scale) {
@@ -316,6 +359,7 @@ StatusOr<LossResult> Transformer::ForwardBackward(const Batch& b, float grad_sca
   if (b.targets == nullptr) return InvalidArgumentError("ForwardBackward needs targets");
   LossResult r = ForwardInternal(b, nullptr, /*backward=*/true, grad_scale);
   Backward(b, nullptr, nullptr);
+  RETURN_IF_ERROR(tp_.TakeStatus());
   return r;
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "model/params.h"
 #include "model/recompute.h"
 #include "model/shard.h"
+#include "model/tensor_parallel.h"
 
 namespace seek {
 
@@ -44,18 +46,34 @@ struct LossResult {
 
 class Transformer {
  public:
-  // `shard`: the pipeline stage's layer range (default: the whole model);
-  // an empty or out-of-range one is an error.
+  static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config);
+  // A rank's part of the model (model/shard.h), either
+  // - a tensor-parallel rank (model/tensor_parallel.h): params() holds this
+  //   rank's slice (ParamStore::Layout(config, shard); fill it with
+  //   ShardParams), logits() are this rank's vocabulary columns [N, V_local],
+  //   and every Forward* makes the group's collectives through `collectives`
+  //   (not owned; may be null when shard.tp_size == 1). Losses are the full
+  //   model's on every rank; replicated parameters' gradients are equal on
+  //   every rank; or
+  // - a pipeline stage: the layer range [layer_begin, layer_end), run with
+  //   StageForward/StageBackward (below).
+  // Both at once are not supported yet; an empty or out-of-range layer range
+  // is an error.
   static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config,
-                                                       const ModelShard& shard = {});
+                                                       const ModelShard& shard,
+                                                       TpCollectives* collectives = nullptr);
 
   const ModelConfig& config() const { return config_; }
+  // The rank's local config (== config() without tensor parallelism).
+  const ModelConfig& local_config() const { return local_; }
+  const ModelShard& shard() const { return shard_; }
   ParamStore& params() { return params_; }
   const ParamStore& params() const { return params_; }
 
   // Checks ids, targets and sizes against the config; Forward* call it.
   Status ValidateBatch(const Batch& b) const;
-  // Logits for every position ([B*T, vocab], valid until the next call) and
+  // Logits for every position ([B*T, vocab] (tensor parallel: [B*T, V_local],
+  // this rank's columns), valid until the next call) and
   // the loss when the batch has targets.
   StatusOr<LossResult> Forward(const Batch& b);
   const float* logits() const { return logits_; }
@@ -108,6 +126,14 @@ class Transformer {
     rounding_seed_ = seed;
   }
 
+  // Called during backward each time a suffix of the gradient buffer is
+  // final for this call: every gradient at offset >= `offset` (floats into
+  // params().grad()) is done. Offsets only decrease, ending at 0. The
+  // data-parallel reducer starts all-reducing those buckets while backward
+  // goes on. Null: no calls.
+  using GradsReadyHook = std::function<void(int64_t offset)>;
+  void SetGradsReadyHook(GradsReadyHook hook) { grads_ready_ = std::move(hook); }
+
   // Tile counts of the attention calls in the last forward.
   const AttentionStats& attention_stats() const { return attn_stats_; }
 
@@ -131,7 +157,7 @@ class Transformer {
   }
 
  private:
-  Transformer(const ModelConfig& config, const ModelShard& shard);
+  Transformer(const ModelConfig& config, const ModelShard& shard, TpCollectives* collectives);
   void EnsureBuffers(int64_t B, int64_t T);
   int64_t ActivationFloats(int64_t B, int64_t T) const;
   int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
@@ -143,11 +169,16 @@ class Transformer {
   BlockContext Context(const Batch& b);
   void RefreshLowpWeights();  // the 16-bit weight copy, when precision_ is not fp32
 
-  ModelConfig config_;
+  ModelConfig config_;   // the full model
+  ModelShard shard_;
+  ModelConfig local_;    // this rank's slice (TpLocalConfig); sizes every buffer
+  TensorParallel tp_;
+  VocabRange vocab_;     // this rank's vocabulary rows
   ParamStore params_;
   RopeTable rope_;
   AttentionStats attn_stats_;
   RecomputeConfig recompute_;
+  GradsReadyHook grads_ready_;
   Precision precision_ = Precision::kF32;
   bool stochastic_rounding_ = false;
   uint64_t rounding_seed_ = 0;
@@ -158,10 +189,12 @@ class Transformer {
   // Activation memory for the current (B, T).
   int64_t buf_B_ = 0, buf_T_ = 0;
   AlignedBuffer act_mem_;
-  std::vector<BlockActs> acts_;  // one per local layer (global l at l - layer_begin): slot_'s
+  // One per local layer (global l at l - layer_begin; checkpointed ones
+  // partly in recompute_ws_), of slot slot_.
+  std::vector<BlockActs> acts_;
   int slots_ = 1, slot_ = 0;
   std::vector<std::vector<BlockActs>> slot_acts_;  // [slots_][local layers]
-  std::vector<float*> slot_x_final_;                // [slots_] each [N, C] (checkpointed ones partly in recompute_ws_)
+  std::vector<float*> slot_x_final_;                // [slots_] each [N, C]
   float* recompute_ws_ = nullptr;  // shared by checkpointed blocks; aliases logits_
   float* embed_out_ = nullptr;   // [N, C] == acts_[0].x_in
   float* x_final_ = nullptr;     // [N, C] last block output (the stage output)

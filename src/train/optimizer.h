@@ -18,6 +18,9 @@ namespace seek {
 class AdamWOptimizer {
  public:
   AdamWOptimizer(const ParamStore& store, const OptimSection& config);
+  // ZeRO-1: state for, and updates of, only the floats [begin, end) of the
+  // store (one rank's shard); m() and v() then hold end - begin floats.
+  AdamWOptimizer(const ParamStore& store, const OptimSection& config, int64_t begin, int64_t end);
 
   // The global 2-norm of the unscaled gradients (the gradients times
   // `unscale`, 1 / loss scale) and the factor Step multiplies each gradient
@@ -29,9 +32,9 @@ class AdamWOptimizer {
     float grad_scale = 1.f;
   };
   Clip ClipFactor(const ParamStore& store, double max_norm, double unscale = 1.0) const;
-  // The same from the gradients' sum of squares, computed elsewhere (summed
-  // over pipeline stages).
-  static Clip ClipFromSumOfSquares(double sum_sq, double max_norm, double unscale = 1.0);
+  // The same from the squared norm of the scaled gradients (summed over the
+  // shards of a sharded step).
+  static Clip ClipFromSumOfSquares(double sum_of_squares, double max_norm, double unscale);
   // One update at learning rate lr with each gradient multiplied by
   // grad_scale (ClipFactor's); advances step().
   void Step(ParamStore* store, double lr, float grad_scale = 1.f);
@@ -42,7 +45,8 @@ class AdamWOptimizer {
   float* v() { return static_cast<float*>(v_.data()); }
   const float* m() const { return static_cast<const float*>(m_.data()); }
   const float* v() const { return static_cast<const float*>(v_.data()); }
-  int64_t size() const { return size_; }  // floats in each moment buffer (= ParamStore::size)
+  int64_t size() const { return size_; }  // floats in each moment buffer (= ParamStore::size unless sharded)
+  int64_t begin() const { return begin_; }  // the first float of the store this state covers
   // Whether a parameter is weight-decayed under this config.
   static bool Decays(const ParamInfo& p, const OptimSection& config);
 
@@ -53,7 +57,7 @@ class AdamWOptimizer {
   };
   OptimSection config_;
   std::vector<Range> ranges_;
-  int64_t size_ = 0;
+  int64_t begin_ = 0, size_ = 0;
   int64_t step_ = 0;
   AlignedBuffer m_, v_;
 };

@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "model/transformer.h"
+#include "train/dist/data_parallel.h"
 #include "train/loss_scaler.h"
 #include "train/optimizer.h"
 
@@ -28,8 +29,15 @@ struct StepResult {
   double loss_scale = 1; // the scale this step ran with
 };
 
+//
+// Data parallel (`sync` not null): micro_batches are this rank's slices of
+// the global micro-batches and `global_targets` counts the target tokens of
+// the whole global step (every rank's slices); the gradients are summed over
+// sync's group during the last micro-batch's backward, the loss is the
+// global mean, and with ZeRO-1 the optimizer holds this rank's shard only.
 StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
                                        const std::vector<Batch>& micro_batches, double grad_clip,
-                                       double lr, DynamicLossScaler* scaler = nullptr);
+                                       double lr, DynamicLossScaler* scaler = nullptr,
+                                       GradientSync* sync = nullptr, int64_t global_targets = -1);
 
 }  // namespace seek

@@ -173,6 +173,15 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
     return InvalidArgumentError("{}: train.initial_loss_scale, min_loss_scale, loss_scale_window and hysteresis "
                                 "apply to \"precision\": \"fp16\" only (this run is {})",
                                 source, PrecisionName(t->precision));
+  RETURN_IF_ERROR(f.Int("dp", &t->dp, 0));
+  RETURN_IF_ERROR(f.Int("tp", &t->tp, 1));
+  RETURN_IF_ERROR(f.Int("pp", &t->pp, 1));
+  RETURN_IF_ERROR(f.Int("zero_stage", &t->zero_stage, 0));
+  RETURN_IF_ERROR(f.Double("dp_bucket_mb", &t->dp_bucket_mb, 25));
+  RETURN_IF_ERROR(f.Bool("dp_overlap", &t->dp_overlap, true));
+  RETURN_IF_ERROR(f.Double("dist_timeout_s", &t->dist_timeout_s, 300));
+  RETURN_IF_ERROR(Range(source, "train.dp_bucket_mb", t->dp_bucket_mb, 0.001, 1e6));
+  RETURN_IF_ERROR(Range(source, "train.dist_timeout_s", t->dist_timeout_s, 0.1, 1e7));
   struct IntRange { const char* name; int64_t v, lo, hi; };
   for (const IntRange& r : {IntRange{"train.batch_size", t->batch_size, 1, 1 << 20},
                             IntRange{"train.seq_len", t->seq_len, 1, 1 << 24},
@@ -188,6 +197,10 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
                             IntRange{"train.checkpoint_every", t->checkpoint_every, 0, int64_t{1} << 40},
                             IntRange{"train.keep_checkpoints", t->keep_checkpoints, 1, 1 << 20},
                             IntRange{"train.threads", t->threads, 0, 4096},
+                            IntRange{"train.dp", t->dp, 0, 1 << 20},
+                            IntRange{"train.tp", t->tp, 1, 1 << 20},
+                            IntRange{"train.pp", t->pp, 1, 1 << 20},
+                            IntRange{"train.zero_stage", t->zero_stage, 0, 1},
                             IntRange{"train.activation_checkpointing_every", t->recompute.every, 1,
                                      1 << 20}})
     if (r.v < r.lo || r.v > r.hi)
@@ -295,7 +308,10 @@ nlohmann::json TrainConfig::ToJson() const {
                 {"threads", t.threads}, {"time_limit_s", t.time_limit_s},
                 {"activation_checkpointing", RecomputeName(t.recompute.mode)},
                 {"activation_checkpointing_every", t.recompute.every},
-                {"precision", PrecisionName(t.precision)}};
+                {"precision", PrecisionName(t.precision)},
+                {"dp", t.dp}, {"tp", t.tp}, {"pp", t.pp}, {"zero_stage", t.zero_stage},
+                {"dp_bucket_mb", t.dp_bucket_mb}, {"dp_overlap", t.dp_overlap},
+                {"dist_timeout_s", t.dist_timeout_s}};
   if (t.precision == Precision::kBf16) j["train"]["stochastic_rounding"] = t.stochastic_rounding;
   if (t.precision == Precision::kF16) {
     const LossScalerOptions& l = t.loss_scale;

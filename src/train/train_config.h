@@ -60,6 +60,15 @@ struct TrainSection {
   Precision precision = Precision::kF32;  // of the multiplies' operands (kernels/lowp.h)
   LossScalerOptions loss_scale;           // fp16 only
   bool stochastic_rounding = false;       // bf16 only: of the weights' bf16 copy
+  // Distributed (under mpirun/srun; docs/distributed.md). dp * tp * pp must
+  // equal the number of ranks; 0 for dp means "the ranks left over".
+  // batch_size counts the rows of a GLOBAL micro-batch: each data-parallel
+  // rank runs batch_size / dp of them, so any layout computes the same step.
+  int64_t dp = 0, tp = 1, pp = 1;
+  int64_t zero_stage = 0;        // 1: optimizer state sharded over the data-parallel group (ZeRO-1)
+  double dp_bucket_mb = 25;      // gradient all-reduce bucket size
+  bool dp_overlap = true;        // all-reduce buckets during backward
+  double dist_timeout_s = 300;   // a collective that takes longer ends the job, naming the silent ranks
 
   int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
   // Optimizer steps this run takes: max_steps, cut by max_tokens when set.

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -29,6 +31,19 @@ double PeakRssMb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // kB on Linux
+}
+
+// Threads per rank when train.threads is 0: the cores shared by the ranks an
+// MPI launcher started on this node (oversubscribed OpenMP runs ~3x slower).
+int DefaultThreadsPerRank() {
+  int64_t local = 1;
+  for (const char* v : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"})
+    if (const char* e = std::getenv(v); e != nullptr && std::atoll(e) > 0) {
+      local = std::atoll(e);
+      break;
+    }
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  return local > 1 ? static_cast<int>(std::max<int64_t>(1, cores / local)) : 0;
 }
 
 std::string Duration(double s) {
@@ -70,7 +85,10 @@ Trainer::Trainer(TrainConfig config, TrainOptions options)
 StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOptions options) {
   std::unique_ptr<Trainer> t(new Trainer(std::move(config), std::move(options)));
   TrainConfig& c = t->config_;
-  SetNumThreads(static_cast<int>(c.train.threads));
+  ASSIGN_OR_RETURN(t->world_, WorldCommunicator());
+  t->world_->set_timeout_s(c.train.dist_timeout_s);
+  if (!t->lead()) t->options_.quiet = true;  // one voice per job
+  SetNumThreads(static_cast<int>(c.train.threads > 0 ? c.train.threads : DefaultThreadsPerRank()));
   // Before the loaders: mixed tokenizers are the likelier cause of mixed vocabularies.
   ASSIGN_OR_RETURN(t->tokenizer_, FindShardTokenizer(c.data.shards));
   LoaderOptions lo{c.data.shards, c.train.batch_size, c.train.seq_len, c.train.seed,
@@ -90,9 +108,26 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
                                   t->train_->vocab_size(), t->tokenizer_->source, tokenizer_vocab);
   }
   RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size(), tokenizer_vocab));
+  ASSIGN_OR_RETURN(Layout layout, ResolveLayout(Layout{c.train.dp, c.train.tp, c.train.pp}, t->world_->size(),
+                                                c.model, c.train.batch_size));
+  if (layout.tp > 1 || layout.pp > 1)
+    return UnimplementedError("tp={} pp={}: tensor and pipeline parallel training are not wired into `seek "
+                              "train` yet; use data parallelism (--dp, train.zero_stage)",
+                              layout.tp, layout.pp);
+  ASSIGN_OR_RETURN(t->groups_, MakeGroups(*t->world_, layout));
   ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
   RETURN_IF_ERROR(t->model_->SetRecompute(c.train.recompute));
-  t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim);
+  if (layout.dp > 1) {
+    DataParallelOptions dpo;
+    dpo.bucket_floats = std::max<int64_t>(16, static_cast<int64_t>(c.train.dp_bucket_mb * (1 << 20) / 4));
+    dpo.overlap = c.train.dp_overlap;
+    dpo.zero1 = c.train.zero_stage == 1;
+    t->sync_ = std::make_unique<GradientSync>(t->groups_.dp.get(), &t->model_->params(), dpo);
+    t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim, t->sync_->shard_begin(),
+                                                     t->sync_->shard_end());
+  } else {
+    t->optimizer_ = std::make_unique<AdamWOptimizer>(t->model_->params(), c.optim);
+  }
   if (!GemmLowpSupported(c.train.precision))
     return InvalidArgumentError("train.precision \"{}\": oneDNN has no {} matrix multiply on this CPU; use \"fp32\"",
                                 PrecisionName(c.train.precision), PrecisionName(c.train.precision));
@@ -106,7 +141,14 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   if (t->options_.resume) {
     ASSIGN_OR_RETURN(std::string dir, LatestCheckpoint(run));
     RETURN_IF_ERROR(CheckCheckpointTokenizer(dir, t->tokenizer_));
-    ASSIGN_OR_RETURN(TrainerState st, LoadCheckpoint(dir, t->model_.get(), t->optimizer_.get()));
+    TrainerState st;
+    if (t->sync_ && t->sync_->zero1()) {  // checkpoints hold the whole state; keep this rank's shard
+      AdamWOptimizer whole(t->model_->params(), c.optim);
+      ASSIGN_OR_RETURN(st, LoadCheckpoint(dir, t->model_.get(), &whole));
+      t->sync_->ScatterOptimizerState(whole, t->optimizer_.get());
+    } else {
+      ASSIGN_OR_RETURN(st, LoadCheckpoint(dir, t->model_.get(), t->optimizer_.get()));
+    }
     if (t->scaler_ && !st.loss_scaler.is_null()) {
       Status s = t->scaler_->Restore(LossScalerState{st.loss_scaler.value("scale", 0.0),
                                                      st.loss_scaler.value("growth_tracker", int64_t{-1}),
@@ -126,7 +168,7 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
                                   run);
     t->model_->params().Initialize(c.model, c.train.seed);
   }
-  RETURN_IF_ERROR(WriteFileAtomic(run + "/train_config.json", c.ToJson().dump(2) + "\n"));
+  if (t->lead()) RETURN_IF_ERROR(WriteFileAtomic(run + "/train_config.json", c.ToJson().dump(2) + "\n"));
   const int64_t n = c.train.grad_accum * c.train.batch_size * c.train.seq_len;
   t->tokens_.resize(n);
   t->targets_.resize(n);
@@ -137,18 +179,25 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
 Status Trainer::TrainStep(StepRecord* rec) {
   const TrainSection& tc = config_.train;
   const int64_t B = tc.batch_size, T = tc.seq_len, per = B * T;
+  // Every rank reads the global micro-batches (the loader's stream is cheap
+  // to walk) and runs its own rows of each.
+  const int64_t rows = B / groups_.layout.dp, first = groups_.dp_rank * rows * T;
   std::vector<Batch> micro;
   for (int64_t a = 0; a < tc.grad_accum; ++a) {
     train_->Next(tokens_.data() + a * per, targets_.data() + a * per, docs_.data() + a * per);
-    micro.push_back(Batch{B, T, tokens_.data() + a * per, targets_.data() + a * per,
-                          docs_.data() + a * per});
+    micro.push_back(Batch{rows, T, tokens_.data() + a * per + first, targets_.data() + a * per + first,
+                          docs_.data() + a * per + first});
   }
+  int64_t global_targets = 0;
+  if (sync_)
+    for (int32_t target : targets_) global_targets += target != -1;
   tokens_seen_ += tc.grad_accum * per;
   const double lr = LrAt(config_.optim.schedule, step_);
   // A fresh, reproducible rounding seed per step (a resumed run draws the same).
   model_->SetStochasticRounding(tc.stochastic_rounding, (tc.seed + 1) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(step_));
   ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model_.get(), optimizer_.get(), micro,
-                                                   config_.optim.grad_clip, lr, scaler_.get()));
+                                                   config_.optim.grad_clip, lr, scaler_.get(), sync_.get(),
+                                                   global_targets));
   *rec = StepRecord{step_ + 1, r.loss, lr, r.grad_norm, !r.finite, r.loss_scale, r.overflow};
   if (r.overflow && std::isfinite(r.loss)) {
     ++skipped_;  // fp16: an overflow is routine; the scaler has backed off
@@ -169,21 +218,23 @@ StatusOr<double> Trainer::Evaluate() {
   if (!val_) return InvalidArgumentError("no validation split (data.val_fraction is 0)");
   val_->Reset();
   const int64_t B = config_.train.batch_size, T = config_.train.seq_len;
+  const int64_t rows = B / groups_.layout.dp, first = groups_.dp_rank * rows * T;  // this rank's rows
   std::vector<int32_t> tok(B * T), tgt(B * T), doc(B * T);
-  double sum = 0;
-  int64_t n = 0;
+  double sums[2] = {0, 0};  // loss, targets
   for (int64_t i = 0; i < std::max<int64_t>(1, config_.train.eval_batches); ++i) {
     val_->Next(tok.data(), tgt.data(), doc.data());
-    ASSIGN_OR_RETURN(LossResult r, model_->Forward(Batch{B, T, tok.data(), tgt.data(), doc.data()}));
-    sum += r.loss_sum;
-    n += r.n_targets;
+    ASSIGN_OR_RETURN(LossResult r, model_->Forward(Batch{rows, T, tok.data() + first, tgt.data() + first,
+                                                         doc.data() + first}));
+    sums[0] += r.loss_sum;
+    sums[1] += static_cast<double>(r.n_targets);
   }
-  return n ? sum / n : 0.0;
+  if (sync_) RETURN_IF_ERROR(sync_->SumOverGroup(sums, 2));
+  return sums[1] > 0 ? sums[0] / sums[1] : 0.0;
 }
 
 void Trainer::Sample() {
   const TrainSection& tc = config_.train;
-  if (tc.sample_tokens <= 0) return;
+  if (tc.sample_tokens <= 0 || !lead()) return;
   const Tokenizer* tok = tokenizer_ ? tokenizer_->tokenizer.get() : nullptr;
   const bool bytes = !tok && config_.model.vocab_size == ByteTokenizer::kVocabSize;
   std::vector<int32_t> prompt;
@@ -221,7 +272,15 @@ Status Trainer::Checkpoint() {
     st.loss_scaler = {{"scale", l.scale}, {"growth_tracker", l.growth_tracker},
                       {"hysteresis_tracker", l.hysteresis_tracker}};
   }
-  ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model_, *optimizer_, st,
+  const AdamWOptimizer* state = optimizer_.get();
+  std::unique_ptr<AdamWOptimizer> whole;
+  if (sync_ && sync_->zero1()) {  // assemble the shards: a checkpoint resumes on any layout
+    whole = std::make_unique<AdamWOptimizer>(model_->params(), config_.optim);
+    RETURN_IF_ERROR(sync_->GatherOptimizerState(*optimizer_, whole.get()));
+    state = whole.get();
+  }
+  if (!lead()) return Status::Ok();
+  ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model_, *state, st,
                                                     config_.train.keep_checkpoints,
                                                     tokenizer_ ? &*tokenizer_ : nullptr));
   if (!options_.quiet) std::printf("saved checkpoint %s\n", last_checkpoint_.c_str());
@@ -231,9 +290,14 @@ Status Trainer::Checkpoint() {
 Status Trainer::Run() {
   const TrainSection& tc = config_.train;
   const int64_t total = tc.total_steps();
-  ASSIGN_OR_RETURN(MetricsLog metrics, MetricsLog::Open(options_.run_dir, options_.resume ? step_ : 0));
+  std::optional<MetricsLog> metrics;  // rank 0's
+  if (lead()) {
+    ASSIGN_OR_RETURN(MetricsLog m, MetricsLog::Open(options_.run_dir, options_.resume ? step_ : 0));
+    metrics.emplace(std::move(m));
+  }
   const double flops_per_token = TrainingFlopsPerToken(config_.model, tc.seq_len);
-  const double peak = MeasuredGemmGflops(tc.precision) * 1e9;  // MFU against this precision's GEMM rate
+  // MFU against this precision's GEMM rate, on every rank of the job.
+  const double peak = MeasuredGemmGflops(tc.precision) * 1e9 * world_->size();
   if (!options_.quiet)
     std::printf("seek train: %s, %lld parameters, %s, %lld steps of %lld tokens, %d threads -> %s\n",
                 config_.model.family.c_str(), (long long)model_->params().num_params(),
@@ -248,11 +312,12 @@ Status Trainer::Run() {
   const auto start = Clock::now();
   auto window_start = start;
   int64_t window_tokens = 0, window_steps = 0, steps_this_run = 0;
-  double window_loss = 0;
+  double window_loss = 0, window_comm = 0;
   while (step_ < total) {
     StepRecord rec;
     RETURN_IF_ERROR(TrainStep(&rec));
     history_.push_back(rec);
+    if (sync_) window_comm += sync_->exposed_wait_s();
     window_tokens += tc.tokens_per_step();
     if (!rec.skipped) {
       window_loss += rec.loss;
@@ -261,7 +326,11 @@ Status Trainer::Run() {
     ++steps_this_run;
     const bool last = step_ == total;
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    const bool out_of_time = tc.time_limit_s > 0 && elapsed >= tc.time_limit_s;
+    bool out_of_time = tc.time_limit_s > 0 && elapsed >= tc.time_limit_s;
+    if (tc.time_limit_s > 0 && world_->size() > 1) {  // clocks differ: stop together or not at all
+      ASSIGN_OR_RETURN(double any, world_->AllReduceMax(out_of_time ? 1.0 : 0.0));
+      out_of_time = any > 0;
+    }
     const bool stop_here = (options_.max_steps_this_run > 0 &&
                             steps_this_run >= options_.max_steps_this_run) || out_of_time;
     if (step_ % tc.log_every == 0 || last || stop_here) {
@@ -270,15 +339,20 @@ Status Trainer::Run() {
       const double mfu = tps * flops_per_token / peak;
       const double eta = static_cast<double>(total - step_) * tc.tokens_per_step() / std::max(tps, 1e-9);
       const double loss_avg = window_steps ? window_loss / window_steps : rec.loss;
-      RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"loss", rec.loss}, {"loss_avg", loss_avg},
+      const double exposed_comm = window_comm / std::max<double>(1.0, window_tokens / static_cast<double>(tc.tokens_per_step()));
+      if (metrics) RETURN_IF_ERROR(metrics->Append({{"step", step_}, {"loss", rec.loss}, {"loss_avg", loss_avg},
                                       {"lr", rec.lr},
                                       {"grad_norm", rec.grad_norm}, {"tokens", tokens_seen_},
                                       {"tokens_per_s", tps}, {"mfu", mfu},
                                       {"skipped_steps", skipped_}, {"elapsed_s", elapsed},
                                       {"precision", PrecisionName(tc.precision)},
-                                      {"loss_scale", rec.loss_scale}, {"peak_rss_mb", PeakRssMb()}}));
+                                      {"loss_scale", rec.loss_scale}, {"peak_rss_mb", PeakRssMb()},
+                                      {"ranks", world_->size()}, {"exposed_comm_s", exposed_comm}}));
       if (!options_.quiet) {
-        const std::string fp16 = scaler_ ? fmt::format(" | scale {:g} | skipped {}", rec.loss_scale, skipped_) : "";
+        std::string fp16 = scaler_ ? fmt::format(" | scale {:g} | skipped {}", rec.loss_scale, skipped_) : "";
+        if (sync_)  // the gradient reduction's wait that backward did not hide
+          fp16 += fmt::format(" | dp {}{} comm {:.0f} ms", groups_.layout.dp, sync_->zero1() ? " zero1" : "",
+                              1e3 * exposed_comm);
         std::printf("step %6lld/%lld | loss %.4f | avg %.4f | lr %.2e | grad %.3f | %.0f tok/s | MFU %.1f%% | "
                     "%s%s | mem %.0f MB | ETA %s%s\n",
                     (long long)step_, (long long)total, rec.loss, loss_avg, rec.lr, rec.grad_norm, tps,
@@ -287,12 +361,12 @@ Status Trainer::Run() {
       }
       std::fflush(stdout);
       window_tokens = window_steps = 0;
-      window_loss = 0;
+      window_loss = window_comm = 0;
     }
     const bool logged = window_tokens == 0;
     if (val_ && ((tc.eval_every > 0 && step_ % tc.eval_every == 0) || last || stop_here)) {
       ASSIGN_OR_RETURN(double vl, Evaluate());
-      RETURN_IF_ERROR(metrics.Append({{"step", step_}, {"val_loss", vl}, {"val_ppl", std::exp(vl)}}));
+      if (metrics) RETURN_IF_ERROR(metrics->Append({{"step", step_}, {"val_loss", vl}, {"val_ppl", std::exp(vl)}}));
       if (!options_.quiet) std::printf("step %6lld | validation loss %.4f | perplexity %.2f\n",
                                        (long long)step_, vl, std::exp(vl));
     }
@@ -304,6 +378,7 @@ Status Trainer::Run() {
     // tokens/s starts after them.
     if (logged) window_start = Clock::now();
   }
+  if (!lead()) return Status::Ok();
   StatusOr<std::string> png = PlotLoss(options_.run_dir);
   if (!options_.quiet) {
     if (png.ok())

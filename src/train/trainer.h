@@ -11,7 +11,13 @@
 // newest checkpoint bit for bit. When the shards' folder holds a
 // tokenizer.json (`seek shards --tokenizer`), the model's vocabulary defaults
 // to the tokenizer's, samples are encoded and decoded with it and every
-// checkpoint carries its files. Thread-safety: none; one Run at a time.
+// checkpoint carries its files.
+// Distributed (launched by mpirun/srun): the ranks form a dp × tp × pp grid
+// (train/dist/grid.h); data-parallel ranks each run their rows of every
+// global micro-batch and sum gradients (train/dist/data_parallel.h), so any
+// layout takes the same steps as one process. Rank 0 alone prints, writes
+// metrics and saves checkpoints, which hold the whole state and resume on
+// any layout. Thread-safety: none; one Run at a time.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +30,8 @@
 #include "data/loader.h"
 #include "data/tokenizer_files.h"
 #include "model/transformer.h"
+#include "train/dist/data_parallel.h"
+#include "train/dist/grid.h"
 #include "train/optimizer.h"
 #include "train/train_config.h"
 
@@ -72,7 +80,13 @@ class Trainer {
   int64_t step_ = 0, tokens_seen_ = 0, skipped_ = 0;
   std::vector<StepRecord> history_;
   std::string last_checkpoint_;
-  std::vector<int32_t> tokens_, targets_, docs_;  // [grad_accum, B, T]
+  std::vector<int32_t> tokens_, targets_, docs_;  // [grad_accum, B, T]: the global micro-batches
+  // Distributed: the job (a single local rank without mpirun), this rank's
+  // groups, and the data-parallel gradient reduction (null when dp == 1).
+  std::unique_ptr<Communicator> world_;
+  Groups groups_;
+  std::unique_ptr<GradientSync> sync_;
+  bool lead() const { return world_->rank() == 0; }  // prints, writes, saves
 };
 
 }  // namespace seek

@@ -73,6 +73,8 @@ class Communicator {
   Status Recv(void* data, int64_t bytes, int source, int tag);
   // data[bytes] from `root` to every rank.
   virtual Status Broadcast(void* data, int64_t bytes, int root) = 0;
+  // data[n] <- sum over ranks, in double (losses, counts, squared norms).
+  virtual Status AllReduceSumF64(double* data, int64_t n) = 0;
   // The largest value over ranks (e.g. to agree on a count).
   virtual StatusOr<double> AllReduceMax(double value) = 0;
   virtual Status Barrier() = 0;

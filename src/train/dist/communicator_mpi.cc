@@ -198,6 +198,17 @@ class Mpi : public Communicator {
     return Wait(req, "broadcast");
   }
 
+  Status AllReduceSumF64(double* data, int64_t n) override {
+    MpiRequest req;
+    for (int64_t o = 0; o < n; o += g_piece) {
+      req.reqs.emplace_back();
+      RETURN_IF_ERROR(MpiStatus(MPI_Iallreduce(MPI_IN_PLACE, data + o, Count(n - o), MPI_DOUBLE, MPI_SUM, comm_,
+                                               &req.reqs.back()),
+                                "all-reduce (f64)"));
+    }
+    return Wait(req, "all-reduce (f64)");
+  }
+
   StatusOr<double> AllReduceMax(double value) override {
     MpiRequest req;
     double out = value;
@@ -289,7 +300,8 @@ StatusOr<std::unique_ptr<Communicator>> WorldCommunicator() {
 }
 
 void AbortJob(const std::string& message, int code) {
-  std::fprintf(stderr, "%s\n", message.c_str());
+  if (!message.empty()) std::fprintf(stderr, "%s\n", message.c_str());
+  std::fflush(stdout);
   std::fflush(stderr);
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);

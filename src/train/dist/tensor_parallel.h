@@ -1,0 +1,49 @@
+// train/dist/tensor_parallel.h — tensor parallelism's training side: the
+// model's TpCollectives (model/tensor_parallel.h) over a Communicator, and
+// global-norm gradient clipping over a TP group's shards.
+//
+// The model layer knows nothing of MPI; a TP rank's Transformer is created
+// with a CommunicatorTpCollectives over the TP group's Communicator (a
+// Split of the world; train/dist/grid.h builds them).
+// Thread-safety: as the Communicator's (one thread makes all calls).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/status.h"
+#include "model/params.h"
+#include "model/shard.h"
+#include "model/tensor_parallel.h"
+#include "train/dist/communicator.h"
+#include "train/optimizer.h"
+
+namespace seek {
+
+class CommunicatorTpCollectives : public TpCollectives {
+ public:
+  explicit CommunicatorTpCollectives(Communicator* group) : group_(group) {}  // not owned
+  Status AllReduceSum(float* data, int64_t n) override;
+  // An all-gather then a local max (the Communicator reduces only by sum).
+  Status AllReduceMax(float* data, int64_t n) override;
+
+ private:
+  Communicator* group_;
+  std::vector<float> gathered_;  // [size * n], reused
+};
+
+// AdamWOptimizer::ClipFactor over the whole model a TP group holds: the
+// 2-norm of every rank's gradients with replicated tensors (norms,
+// positions, row-parallel biases) counted once; the same on every rank.
+StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const ModelShard& shard,
+                                            TpCollectives* group, double max_norm,
+                                            double unscale = 1.0);
+
+// The full model's weights assembled from a TP group's shards, on every
+// rank (checkpoints stay HF-format full tensors). `full` is a
+// ParamStore(config); its gradients are untouched. A sum of slices written
+// into zeros, so the values are exact.
+Status GatherFullParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
+                        Communicator* group, ParamStore* full);
+
+}  // namespace seek

@@ -1,0 +1,197 @@
+// Tensor parallelism over MPI (train/dist/tensor_parallel.h): every rank
+// also runs the single-process model as the reference. TP groups of 2 (two
+// groups under -np 4) for both families, and one group of 4 for gpt2-like.
+// Vocabulary 97 divides by neither.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "model/model_test_util.h"
+#include "model/tp_test_util.h"
+#include "model/transformer.h"
+#include "train/dist/tensor_parallel.h"
+
+namespace seek {
+namespace {
+
+using testing::MakeBatch;
+using testing::MaxRelDiff;
+using testing::TinyConfig;
+
+std::unique_ptr<Communicator> World() {
+  auto w = WorldCommunicator();
+  EXPECT_TRUE(w.ok()) << w.status().message();
+  (*w)->set_timeout_s(120);
+  return std::move(*w);
+}
+
+uint64_t SharedSeed(Communicator& c) {
+  uint64_t seed = std::random_device{}();
+  EXPECT_TRUE(c.Broadcast(&seed, sizeof seed, 0).ok());
+  if (c.rank() == 0) std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  return seed;
+}
+
+ModelConfig TpConfig(const std::string& family) {
+  ModelConfig c = TinyConfig(family, /*tied=*/false);
+  c.vocab_size = 97;
+  return c;
+}
+
+struct Case {
+  const char* family;
+  int tp;
+};
+
+// The TP group of `tp` consecutive world ranks this rank belongs to.
+std::unique_ptr<Communicator> TpGroup(Communicator& world, int tp) {
+  auto g = world.Split(world.rank() / tp, world.rank());
+  EXPECT_TRUE(g.ok()) << g.status().message();
+  (*g)->set_timeout_s(120);
+  return std::move(*g);
+}
+
+std::vector<Case> Cases(int world) {
+  std::vector<Case> out;
+  if (world % 2 == 0) out = {{"gpt2", 2}, {"llama", 2}};
+  if (world == 4) out.push_back({"gpt2", 4});
+  return out;
+}
+
+TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
+  auto world = World();
+  if (Cases(world->size()).empty()) GTEST_SKIP() << "needs an even number of ranks";
+  for (const Case& k : Cases(world->size())) {
+    const ModelConfig c = TpConfig(k.family);
+    const uint64_t seed = SharedSeed(*world);
+    auto group = TpGroup(*world, k.tp);
+    CommunicatorTpCollectives collectives(group.get());
+    ModelShard shard;
+    shard.tp_rank = group->rank();
+    shard.tp_size = k.tp;
+
+    auto single = std::move(Transformer::Create(c).value());
+    single->params().Initialize(c, seed);
+    single->params().ZeroGrad();
+    Rng rng(seed);
+    auto rb = MakeBatch(rng, 2, 21, c.vocab_size);
+    Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
+    const LossResult ref = single->ForwardBackward(b).value();
+
+    auto tp = std::move(Transformer::Create(c, shard, &collectives).value());
+    ShardParams(c, shard, single->params(), &tp->params());
+    tp->params().ZeroGrad();
+    auto got = tp->ForwardBackward(b);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const double loss_rel = std::fabs(got->loss_sum - ref.loss_sum) / std::fabs(ref.loss_sum);
+    EXPECT_LE(loss_rel, 1e-6) << k.family << " tp " << k.tp << " seed " << seed;
+
+    const ParamStore& fp = single->params();
+    std::vector<float> grads(fp.size(), 0.f);
+    WriteShardIntoFull(c, shard, tp->params(), tp->params().grad(), fp, grads.data(),
+                       shard.tp_rank == 0);
+    ASSERT_TRUE(group->AllReduceSum(grads.data(), fp.size()).ok());
+    // As tests/model/tensor_parallel_test.cc: 1e-6 of the largest gradient
+    // overall, 2e-6 of each tensor's largest (f32 reassociation moves the
+    // norms' small, cancelling bias gradients by up to ~1.2e-6).
+    double worst = 0, all_diff = 0, all_scale = 0;
+    for (const ParamInfo& p : fp.infos()) {
+      const float* a = grads.data() + p.offset;
+      const float* z = fp.grad() + p.offset;
+      const double d = MaxRelDiff(a, z, p.numel());
+      EXPECT_LE(d, 2e-6) << k.family << " tp " << k.tp << " " << p.name << " seed " << seed;
+      worst = std::max(worst, d);
+      for (int64_t i = 0; i < p.numel(); ++i) {
+        all_diff = std::max(all_diff, std::fabs(static_cast<double>(a[i]) - z[i]));
+        all_scale = std::max(all_scale, std::fabs(static_cast<double>(z[i])));
+      }
+      if (TpReplicated(p.name))  // this rank's own copy, too
+        EXPECT_LE(MaxRelDiff(tp->params().Grad(p.name), z, p.numel()), 2e-6)
+            << k.family << " rank " << shard.tp_rank << " " << p.name;
+    }
+    EXPECT_LE(all_diff / all_scale, 1e-6) << k.family << " tp " << k.tp << " seed " << seed;
+    ParamStore gathered(c);
+    ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group.get(), &gathered).ok());
+    for (const ParamInfo& p : fp.infos())
+      for (int64_t i = 0; i < p.numel(); ++i)
+        ASSERT_EQ(gathered.data()[p.offset + i], fp.data()[p.offset + i])
+            << p.name << "[" << i << "]";
+    if (world->rank() == 0)
+      std::printf(
+          "%s tp=%d: loss rel diff %.3g, grad rel diff %.3g overall, %.3g in the worst "
+          "tensor\n",
+          k.family, k.tp, loss_rel, all_diff / all_scale, worst);
+  }
+}
+
+// 20 AdamW steps with global-norm clipping (TpClipFactor against
+// ClipFactor) on fresh batches: losses within 1e-4 of the single process.
+TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
+  auto world = World();
+  if (Cases(world->size()).empty()) GTEST_SKIP() << "needs an even number of ranks";
+  for (const Case& k : Cases(world->size())) {
+    const ModelConfig c = TpConfig(k.family);
+    const uint64_t seed = SharedSeed(*world);
+    auto group = TpGroup(*world, k.tp);
+    CommunicatorTpCollectives collectives(group.get());
+    ModelShard shard;
+    shard.tp_rank = group->rank();
+    shard.tp_size = k.tp;
+
+    auto single = std::move(Transformer::Create(c).value());
+    single->params().Initialize(c, seed);
+    auto tp = std::move(Transformer::Create(c, shard, &collectives).value());
+    ShardParams(c, shard, single->params(), &tp->params());
+    OptimSection opt;
+    opt.grad_clip = 0.5;  // small enough to clip: the global norm matters
+    AdamWOptimizer single_opt(single->params(), opt), tp_opt(tp->params(), opt);
+    Rng rng(seed);
+    double worst = 0, worst_norm = 0;
+    for (int step = 0; step < 20; ++step) {
+      auto rb = MakeBatch(rng, 2, 15, c.vocab_size);
+      Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
+      single->params().ZeroGrad();
+      tp->params().ZeroGrad();
+      const double ref = single->ForwardBackward(b).value().mean();
+      auto got = tp->ForwardBackward(b);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      worst = std::max(worst, std::fabs(got->mean() - ref));
+      EXPECT_NEAR(got->mean(), ref, 1e-4) << k.family << " step " << step << " seed " << seed;
+      const auto clip_ref = single_opt.ClipFactor(single->params(), opt.grad_clip);
+      auto clip = TpClipFactor(tp->params(), shard, &collectives, opt.grad_clip);
+      ASSERT_TRUE(clip.ok());
+      worst_norm = std::max(worst_norm, std::fabs(clip->norm - clip_ref.norm) / clip_ref.norm);
+      single_opt.Step(&single->params(), 1e-3, clip_ref.grad_scale);
+      tp_opt.Step(&tp->params(), 1e-3, clip->grad_scale);
+    }
+    EXPECT_LE(worst_norm, 1e-5);
+    if (world->rank() == 0)
+      std::printf("%s tp=%d: max |loss diff| over 20 steps %.3g, max norm rel diff %.3g\n",
+                  k.family, k.tp, worst, worst_norm);
+  }
+}
+
+// An overflow on one rank makes every rank's norm non-finite (fp16 loss
+// scaling then skips the step on the whole group).
+TEST(TensorParallelMpi, OverflowOnOneRankIsSeenByAll) {
+  auto world = World();
+  if (world->size() % 2) GTEST_SKIP() << "needs an even number of ranks";
+  const ModelConfig c = TpConfig("llama");
+  auto group = TpGroup(*world, 2);
+  CommunicatorTpCollectives collectives(group.get());
+  ModelShard shard;
+  shard.tp_rank = group->rank();
+  shard.tp_size = 2;
+  ParamStore local(c, shard);
+  local.ZeroGrad();
+  local.Grad("layers.1.mlp.down.weight")[3] = 1.f;
+  if (shard.tp_rank == 1) local.Grad("layers.0.attn.qkv.weight")[7] = INFINITY;
+  auto clip = TpClipFactor(local, shard, &collectives, 1.0, 1.0 / 1024);
+  ASSERT_TRUE(clip.ok());
+  EXPECT_FALSE(std::isfinite(clip->norm)) << "rank " << shard.tp_rank;
+}
+
+}  // namespace
+}  // namespace seek
