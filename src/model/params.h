@@ -43,12 +43,31 @@ class ParamStore {
  public:
   // The parameter table a config implies (no memory yet).
   static std::vector<ParamInfo> Layout(const ModelConfig& config);
-  // A tensor-parallel rank's table: local shapes, full names
-  // (model/tensor_parallel.h). Pipeline stages are not applied here.
+  // A rank's table under tensor and pipeline parallelism (model/shard.h):
+  // the tensor-parallel rank's local shapes (model/tensor_parallel.h), then
+  // the pipeline stage's tensors selected by name and laid end to end:
+  // blocks [layer_begin, layer_end) under their global names, the
+  // embedding on the first stage, norm_f and lm_head on the last. With tied
+  // embeddings the last stage holds its own `embed.tokens` for the head
+  // (Megatron): TiedDuplicates() names it, so the pipeline keeps the copies
+  // equal (same init, summed gradient) and counts it once in norms.
   static std::vector<ParamInfo> Layout(const ModelConfig& config, const ModelShard& shard);
   explicit ParamStore(const ModelConfig& config);
-  // The store of a tensor-parallel rank (Layout(config, shard)).
+  // The store of a rank (Layout(config, shard)).
   ParamStore(const ModelConfig& config, const ModelShard& shard);
+
+  const ModelShard& shard() const { return shard_; }
+  // The shard's layer range, resolved (layer_end -1 -> n_layer).
+  int64_t layer_begin() const { return layer_begin_; }
+  int64_t layer_end() const { return layer_end_; }
+  bool first_stage() const { return layer_begin_ == 0; }
+  bool last_stage() const { return last_stage_; }
+  // Tensors this stage holds as a copy of the first stage's (the tied
+  // embedding on the last of several stages; empty otherwise): gradient
+  // norms count them once, on the first stage.
+  const std::vector<std::string>& tied_duplicates() const { return tied_duplicates_; }
+  // The same for any shard, without a store.
+  static std::vector<std::string> TiedDuplicates(const ModelConfig& config, const ModelShard& shard);
 
   const std::vector<ParamInfo>& infos() const { return infos_; }
   const ParamInfo* Find(const std::string& name) const;  // null when absent
@@ -65,11 +84,17 @@ class ParamStore {
   int64_t num_params() const;  // real parameters, no padding
 
   void ZeroGrad();
-  // GPT-2/Megatron initialisation from a seed (deterministic, per-tensor streams).
+  // GPT-2/Megatron initialisation from a seed (deterministic, per-tensor
+  // streams keyed by the tensor's index in the whole model, so every stage
+  // initialises its tensors exactly as the single process does).
   void Initialize(const ModelConfig& config, uint64_t seed);
 
  private:
   explicit ParamStore(std::vector<ParamInfo> infos);
+  ModelShard shard_;
+  int64_t layer_begin_ = 0, layer_end_ = 0;
+  bool last_stage_ = true;
+  std::vector<std::string> tied_duplicates_;
   std::vector<ParamInfo> infos_;
   std::map<std::string, size_t> index_;
   int64_t size_ = 0;

@@ -23,10 +23,15 @@ StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelConfig& co
                                                            TpCollectives* collectives) {
   RETURN_IF_ERROR(config.Validate("model config"));
   RETURN_IF_ERROR(ValidateTensorParallel(config, shard));
-  if (shard.layer_begin != 0 || (shard.layer_end >= 0 && shard.layer_end != config.n_layer))
-    return UnimplementedError("Transformer runs every layer; pipeline stage [{}, {}) is not "
-                              "supported here",
-                              shard.layer_begin, shard.layer_end);
+  const int64_t end = shard.layer_end < 0 ? config.n_layer : shard.layer_end;
+  if (shard.layer_begin < 0 || shard.layer_begin >= end || end > config.n_layer)
+    return InvalidArgumentError("pipeline stage layers [{}, {}) must be a non-empty range within "
+                                "the model's {} layers",
+                                shard.layer_begin, end, config.n_layer);
+  if (shard.tp_size > 1 && (shard.layer_begin != 0 || end != config.n_layer))
+    return UnimplementedError("tensor parallel size {} with pipeline stage layers [{}, {}): the "
+                              "two together are not supported yet",
+                              shard.tp_size, shard.layer_begin, end);
   if (shard.tp_size > 1 && collectives == nullptr)
     return InvalidArgumentError("tensor parallel size {} needs collectives", shard.tp_size);
   return std::unique_ptr<Transformer>(new Transformer(config, shard, collectives));
@@ -39,7 +44,8 @@ Transformer::Transformer(const ModelConfig& config, const ModelShard& shard,
       local_(TpLocalConfig(config, shard)),
       tp_(shard, collectives),
       vocab_(TpVocabRange(config, shard)),
-      params_(local_) {
+      // The tensor-parallel slice is local_; the pipeline stage picks from it.
+      params_(local_, ModelShard{0, 1, shard.layer_begin, shard.layer_end}) {
   if (config_.arch.position == PositionKind::kRope)
     rope_ = MakeRopeTable(config_.max_positions, config_.head_dim(), config_.rope_theta);
 }
@@ -72,8 +78,30 @@ Status Transformer::SetRecompute(const RecomputeConfig& r) {
   // Re-plan at the next call; free the old plan now so the two never coexist.
   act_mem_ = AlignedBuffer();
   acts_.clear();
+  slot_acts_.clear();
   buf_B_ = buf_T_ = 0;
   return Status::Ok();
+}
+
+Status Transformer::SetActivationSlots(int n) {
+  if (n < 1) return InvalidArgumentError("activation slots = {} must be at least 1", n);
+  if (n == slots_) return Status::Ok();
+  slots_ = n;
+  slot_ = 0;
+  act_mem_ = AlignedBuffer();  // re-plan at the next call, as SetRecompute
+  acts_.clear();
+  slot_acts_.clear();
+  buf_B_ = buf_T_ = 0;
+  return Status::Ok();
+}
+
+void Transformer::UseActivationSlot(int k) {
+  CHECK(k >= 0 && k < slots_);
+  slot_ = k;
+  if (slot_acts_.empty()) return;  // bound when the buffers are planned
+  acts_ = slot_acts_[k];
+  x_final_ = slot_x_final_[k];
+  embed_out_ = acts_[0].x_in;
 }
 
 int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
@@ -88,19 +116,20 @@ int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
   const ModelConfig& c = local_;
   const int64_t N = B * T, C = c.hidden;
   int64_t layers = 0;
-  for (int64_t l = 0; l < c.n_layer; ++l)
+  for (int64_t l = params_.layer_begin(); l < params_.layer_end(); ++l)
     layers += recompute_.Checkpointed(l) ? CheckpointedActsSize(c, B, T, recompute_.mode)
                                          : BlockActsSize(c, B, T);
   // The logits and the recompute workspace share one piece (EnsureBuffers).
-  const int64_t shared =
-      std::max(Pad(N * c.vocab_size), RecomputeWorkspaceSize(c, B, T, recompute_.mode));
-  return layers + 3 * Pad(N * C) + 3 * Pad(N) + shared + BlockGradScratchSize(c, B, T);
+  const int64_t logits = params_.last_stage() ? N * c.vocab_size : 0;
+  const int64_t shared = std::max(Pad(logits), RecomputeWorkspaceSize(c, B, T, recompute_.mode));
+  return layers + 3 * Pad(N * C) + 3 * Pad(N) + shared + BlockGradScratchSize(c, B, T) +
+         (slots_ - 1) * (layers + Pad(N * C));  // the pipeline's further activation slots
 }
 
 void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   if (B == buf_B_ && T == buf_T_) return;
   const ModelConfig& c = local_;
-  const int64_t N = B * T, C = c.hidden, L = c.n_layer;
+  const int64_t N = B * T, C = c.hidden, L = num_local_layers(), l0 = params_.layer_begin();
   const int64_t total = ActivationFloats(B, T);
   act_mem_ = AlignedBuffer();  // free the old shape's memory before taking the new one
   act_mem_ = AlignedBuffer(static_cast<size_t>(total) * sizeof(float));
@@ -115,7 +144,7 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   // in the workspace, carved further down.
   std::vector<float*> kept(L);
   for (int64_t l = 0; l < L; ++l)
-    kept[l] = take(recompute_.Checkpointed(l) ? CheckpointedActsSize(c, B, T, recompute_.mode)
+    kept[l] = take(recompute_.Checkpointed(l0 + l) ? CheckpointedActsSize(c, B, T, recompute_.mode)
                                               : BlockActsSize(c, B, T));
   x_final_ = take(N * C);
   normf_ = take(N * C);
@@ -126,18 +155,31 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   // has consumed their gradient. The logits are dead exactly then, so the two
   // share memory (the logits are often the larger: N x vocab).
   const int64_t ws = RecomputeWorkspaceSize(c, B, T, recompute_.mode);
-  logits_ = take(std::max(N * c.vocab_size, ws));
+  logits_ = take(std::max(params_.last_stage() ? N * c.vocab_size : 0, ws));
   recompute_ws_ = ws > 0 ? logits_ : nullptr;
   losses_ = take(N);
   dresid_ = take(N * C);
   scratch_ = BlockGradScratchAt(c, B, T, take(BlockGradScratchSize(c, B, T)));
+  auto acts_at = [&](int64_t l, float* mem) {
+    return recompute_.Checkpointed(l0 + l)
+               ? CheckpointedActsAt(c, B, T, recompute_.mode, mem, recompute_ws_)
+               : BlockActsAt(c, B, T, mem);
+  };
+  // Slot 0 is the pieces above; further slots (pipeline stages) get their own
+  // block activations and output. The workspace is shared: the blocks rebuild
+  // what they dropped from what their slot kept.
+  slot_acts_.assign(slots_, {});
+  slot_x_final_.assign(slots_, x_final_);
+  for (int64_t l = 0; l < L; ++l) slot_acts_[0].push_back(acts_at(l, kept[l]));
+  for (int s = 1; s < slots_; ++s) {
+    for (int64_t l = 0; l < L; ++l)
+      slot_acts_[s].push_back(acts_at(l, take(recompute_.Checkpointed(l0 + l)
+                                                  ? CheckpointedActsSize(c, B, T, recompute_.mode)
+                                                  : BlockActsSize(c, B, T))));
+    slot_x_final_[s] = take(N * C);
+  }
   CHECK(mem - begin == total);
-  acts_.clear();
-  for (int64_t l = 0; l < L; ++l)
-    acts_.push_back(recompute_.Checkpointed(l)
-                        ? CheckpointedActsAt(c, B, T, recompute_.mode, kept[l], recompute_ws_)
-                        : BlockActsAt(c, B, T, kept[l]));
-  embed_out_ = acts_[0].x_in;
+  UseActivationSlot(slot_);
   pos_.assign(N, 0);
   // Conversion scratch for the widest linear layer's input and output; only
   // the 16-bit modes read it (at vocab 8192 and 8K tokens it is 268 MB).
@@ -181,17 +223,19 @@ BlockContext Transformer::Context(const Batch& b) {
                       &attn_stats_, &lowp_, &tp_};
 }
 
-LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float grad_scale) {
+LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool backward,
+                                        float grad_scale) {
   const ModelConfig& c = local_;
-  const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size, L = c.n_layer;
+  const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
+  const int64_t l0 = params_.layer_begin(), l1 = params_.layer_end();
   EnsureBuffers(b.B, b.T);
   ComputePositions(b);
   attn_stats_ = AttentionStats{};
   RefreshLowpWeights();
 
-  const float* wpe = c.arch.position == PositionKind::kLearned
-                         ? params_.Param("embed.positions") : nullptr;
-  {
+  if (params_.first_stage()) {
+    const float* wpe = c.arch.position == PositionKind::kLearned
+                           ? params_.Param("embed.positions") : nullptr;
     PROFILE_SCOPE("embedding");
     if (tp_.active())
       TpEmbeddingForward(tp_, vocab_, embed_out_, b.tokens, pos_.data(),
@@ -199,12 +243,15 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
     else
       EmbeddingForward(embed_out_, b.tokens, pos_.data(), params_.Param("embed.tokens"), wpe, N,
                        C, V, c.max_positions);
+  } else {
+    std::memcpy(embed_out_, x_in, sizeof(float) * N * C);
   }
   const BlockContext ctx = Context(b);
-  for (int64_t l = 0; l < L; ++l) {
-    float* x_out = l + 1 < L ? acts_[l + 1].x_in : x_final_;
-    BlockForward(ctx, BlockParamsAt(params_, params_.data(), l), acts_[l], x_out);
+  for (int64_t l = l0; l < l1; ++l) {
+    float* x_out = l + 1 < l1 ? acts_[l + 1 - l0].x_in : x_final_;
+    BlockForward(ctx, BlockParamsAt(params_, params_.data(), l), acts_[l - l0], x_out);
   }
+  if (!params_.last_stage()) return LossResult{};
   const float* normf_b = params_.Find("norm_f.bias") ? params_.Param("norm_f.bias") : nullptr;
   NormForward(c, normf_, normf_mean_, normf_rstd_, x_final_, params_.Param("norm_f.weight"),
               normf_b, N);
@@ -233,40 +280,50 @@ LossResult Transformer::ForwardInternal(const Batch& b, bool backward, float gra
   return r;
 }
 
-void Transformer::Backward(const Batch& b) {
+void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
   const ModelConfig& c = local_;
   const int64_t N = b.B * b.T, C = c.hidden, V = c.vocab_size;
-  const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
-  // LM head: logits = normf @ head^T; logits_ now holds d logits.
-  LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
-                 params_.Param(head_name), N, C, V);
-  if (tp_.active()) {
-    PROFILE_SCOPE("tensor-parallel all-reduce");
-    tp_.AllReduceSum(scratch_.dnorm, N * C);
+  const int64_t l0 = params_.layer_begin(), l1 = params_.layer_end();
+  if (params_.last_stage()) {
+    const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
+    // LM head: logits = normf @ head^T; logits_ now holds d logits.
+    LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
+                   params_.Param(head_name), N, C, V);
+    if (tp_.active()) {
+      PROFILE_SCOPE("tensor-parallel all-reduce");
+      tp_.AllReduceSum(scratch_.dnorm, N * C);
+    }
+    {
+      PROFILE_SCOPE("zero gradients");
+      std::memset(dresid_, 0, sizeof(float) * N * C);
+    }
+    float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
+    NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,
+                 params_.Param("norm_f.weight"), normf_mean_, normf_rstd_, N);
+    if (grads_ready_) grads_ready_(params_.Find("norm_f.weight")->offset);
+  } else {
+    std::memcpy(dresid_, dy, sizeof(float) * N * C);
   }
-  {
-    PROFILE_SCOPE("zero gradients");
-    std::memset(dresid_, 0, sizeof(float) * N * C);
-  }
-  float* normf_db = params_.Find("norm_f.bias") ? params_.Grad("norm_f.bias") : nullptr;
-  NormBackward(c, dresid_, params_.Grad("norm_f.weight"), normf_db, scratch_.dnorm, x_final_,
-               params_.Param("norm_f.weight"), normf_mean_, normf_rstd_, N);
-  if (grads_ready_) grads_ready_(params_.Find("norm_f.weight")->offset);
   const BlockContext ctx = Context(b);
   BlockContext recompute_ctx = ctx;
   recompute_ctx.stats = nullptr;  // forward counted these attention tiles already
-  for (int64_t l = c.n_layer - 1; l >= 0; --l) {
+  for (int64_t l = l1 - 1; l >= l0; --l) {
+    const BlockActs& a = acts_[l - l0];
     if (recompute_.Checkpointed(l)) {
       // Same output pointer as in forward: the block rewrites identical values
       // into a buffer whose reader (block l + 1's backward, or the final
       // norm's) has already run.
-      float* x_out = l + 1 < c.n_layer ? acts_[l + 1].x_in : x_final_;
-      RecomputeBlock(recompute_ctx, BlockParamsAt(params_, params_.data(), l), acts_[l],
-                     recompute_.mode, x_out);
+      float* x_out = l + 1 < l1 ? acts_[l + 1 - l0].x_in : x_final_;
+      RecomputeBlock(recompute_ctx, BlockParamsAt(params_, params_.data(), l), a, recompute_.mode,
+                     x_out);
     }
     const BlockParams g = BlockParamsAt(params_, params_.grad(), l);
-    BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l), g, acts_[l], scratch_, dresid_);
+    BlockBackward(ctx, BlockParamsAt(params_, params_.data(), l), g, a, scratch_, dresid_);
     if (grads_ready_) grads_ready_(g.norm1_w - params_.grad());  // the block's first tensor
+  }
+  if (!params_.first_stage()) {
+    std::memcpy(dx, dresid_, sizeof(float) * N * C);
+    return;
   }
   float* dwpe = c.arch.position == PositionKind::kLearned ? params_.Grad("embed.positions")
                                                          : nullptr;
@@ -279,20 +336,54 @@ void Transformer::Backward(const Batch& b) {
   if (grads_ready_) grads_ready_(0);
 }
 
+namespace {
+Status NeedsWholeModel(const ParamStore& p, const char* what) {
+  if (p.first_stage() && p.last_stage()) return Status::Ok();
+  return InvalidArgumentError("{} needs the whole model; this pipeline stage holds layers [{}, {}) "
+                              "(use StageForward/StageBackward)",
+                              what, p.layer_begin(), p.layer_end());
+}
+}  // namespace
+
 StatusOr<LossResult> Transformer::Forward(const Batch& b) {
+  RETURN_IF_ERROR(NeedsWholeModel(params_, "Forward"));
   RETURN_IF_ERROR(ValidateBatch(b));
-  LossResult r = ForwardInternal(b, /*backward=*/false, 0.f);
+  LossResult r = ForwardInternal(b, nullptr, /*backward=*/false, 0.f);
   RETURN_IF_ERROR(tp_.TakeStatus());
   return r;
 }
 
 StatusOr<LossResult> Transformer::ForwardBackward(const Batch& b, float grad_scale) {
+  RETURN_IF_ERROR(NeedsWholeModel(params_, "ForwardBackward"));
   RETURN_IF_ERROR(ValidateBatch(b));
   if (b.targets == nullptr) return InvalidArgumentError("ForwardBackward needs targets");
-  LossResult r = ForwardInternal(b, /*backward=*/true, grad_scale);
-  Backward(b);
+  LossResult r = ForwardInternal(b, nullptr, /*backward=*/true, grad_scale);
+  Backward(b, nullptr, nullptr);
   RETURN_IF_ERROR(tp_.TakeStatus());
   return r;
+}
+
+StatusOr<LossResult> Transformer::StageForward(const Batch& b, const float* x_in,
+                                               float grad_scale) {
+  RETURN_IF_ERROR(ValidateBatch(b));
+  if (params_.last_stage() && b.targets == nullptr)
+    return InvalidArgumentError("the last pipeline stage needs targets");
+  if (!params_.first_stage() && x_in == nullptr)
+    return InvalidArgumentError("pipeline stage from layer {} needs the previous stage's output",
+                                params_.layer_begin());
+  return ForwardInternal(b, x_in, /*backward=*/true, grad_scale);
+}
+
+Status Transformer::StageBackward(const Batch& b, const float* dy, float* dx) {
+  if (b.B != buf_B_ || b.T != buf_T_)
+    return InvalidArgumentError("StageBackward of a [{}, {}] batch after a [{}, {}] forward", b.B,
+                                b.T, buf_B_, buf_T_);
+  if ((!params_.last_stage() && dy == nullptr) || (!params_.first_stage() && dx == nullptr))
+    return InvalidArgumentError("pipeline stage [{}, {}) needs {}", params_.layer_begin(),
+                                params_.layer_end(), dy == nullptr ? "dy" : "dx");
+  ComputePositions(b);  // another micro-batch's forward may have run since (activation slots)
+  Backward(b, dy, dx);
+  return Status::Ok();
 }
 
 }  // namespace seek

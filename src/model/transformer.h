@@ -8,6 +8,8 @@
 // and reused, so a training step allocates nothing after the first.
 // Positions restart at 0 at each document start of a packed row, so a packed
 // document computes exactly what it would alone.
+// A pipeline stage (model/shard.h) is the same class holding blocks
+// [layer_begin, layer_end): see StageForward/StageBackward.
 // Thread-safety: one call at a time per Transformer (kernels use all threads).
 #pragma once
 
@@ -45,16 +47,21 @@ struct LossResult {
 class Transformer {
  public:
   static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config);
-  // A tensor-parallel rank (model/tensor_parallel.h): params() holds this
-  // rank's slice (ParamStore::Layout(config, shard); fill it with
-  // ShardParams), logits() are this rank's vocabulary columns [N, V_local],
-  // and every Forward* makes the group's collectives through `collectives`
-  // (not owned; may be null when shard.tp_size == 1). Losses are the full
-  // model's on every rank; replicated parameters' gradients are equal on
-  // every rank. Only tensor parallelism: the shard's layer range must be whole.
+  // A rank's part of the model (model/shard.h), either
+  // - a tensor-parallel rank (model/tensor_parallel.h): params() holds this
+  //   rank's slice (ParamStore::Layout(config, shard); fill it with
+  //   ShardParams), logits() are this rank's vocabulary columns [N, V_local],
+  //   and every Forward* makes the group's collectives through `collectives`
+  //   (not owned; may be null when shard.tp_size == 1). Losses are the full
+  //   model's on every rank; replicated parameters' gradients are equal on
+  //   every rank; or
+  // - a pipeline stage: the layer range [layer_begin, layer_end), run with
+  //   StageForward/StageBackward (below).
+  // Both at once are not supported yet; an empty or out-of-range layer range
+  // is an error.
   static StatusOr<std::unique_ptr<Transformer>> Create(const ModelConfig& config,
                                                        const ModelShard& shard,
-                                                       TpCollectives* collectives);
+                                                       TpCollectives* collectives = nullptr);
 
   const ModelConfig& config() const { return config_; }
   // The rank's local config (== config() without tensor parallelism).
@@ -77,6 +84,31 @@ class Transformer {
   // blocks were recomputed (their workspace shares the logits' memory; see
   // EnsureBuffers): then it holds nothing defined.
   StatusOr<LossResult> ForwardBackward(const Batch& b, float grad_scale = 0.f);
+
+  // ---- Pipeline stages. Every stage gets the whole Batch (positions and
+  // document masks come from it); only the first embeds its tokens, only the
+  // last reads its targets. Forward and ForwardBackward need the whole model.
+  // One micro-batch's forward: x_in [B*T, C] f32 is the previous stage's
+  // output (null on the first stage). A non-last stage leaves its output in
+  // stage_output(); the last computes the loss and d(loss)/d(logits), scaled
+  // by grad_scale as in ForwardBackward, for the StageBackward that follows.
+  StatusOr<LossResult> StageForward(const Batch& b, const float* x_in, float grad_scale = 0.f);
+  // Backward of the latest StageForward (whose activations are still here):
+  // dy [B*T, C] f32 = d(loss)/d(stage_output()) (null on the last stage);
+  // dx [B*T, C] f32 receives d(loss)/d(x_in) (null on the first stage).
+  // Gradients accumulate (+=) into params().grad().
+  Status StageBackward(const Batch& b, const float* dy, float* dx);
+  const float* stage_output() const { return x_final_; }  // [B*T, C] f32 (non-last stages)
+  // Activation slots: the block activations and output of n micro-batches at
+  // once (n times their memory; re-planned at the next call), so a stage's
+  // backward finds its forward's activations however many forwards came in
+  // between. UseActivationSlot(k) picks the slot the next StageForward
+  // writes and StageBackward reads; the final norm and logits are not
+  // slotted (the last stage's backward follows its forward). A change of
+  // batch shape re-plans and loses every slot.
+  Status SetActivationSlots(int n);
+  void UseActivationSlot(int k);  // 0 <= k < activation_slots()
+  int activation_slots() const { return slots_; }
 
   // Mixed precision (kernels/lowp.h): the linear layers' and the LM head's
   // operands in bf16 or fp16, fp32 everywhere else. The 16-bit weight copy
@@ -130,8 +162,10 @@ class Transformer {
   int64_t ActivationFloats(int64_t B, int64_t T) const;
   int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
   void ComputePositions(const Batch& b);
-  LossResult ForwardInternal(const Batch& b, bool backward, float grad_scale);
-  void Backward(const Batch& b);
+  // x_in: the stage input (null on the first stage); dy, dx: StageBackward's.
+  LossResult ForwardInternal(const Batch& b, const float* x_in, bool backward, float grad_scale);
+  void Backward(const Batch& b, const float* dy, float* dx);
+  int64_t num_local_layers() const { return params_.layer_end() - params_.layer_begin(); }
   BlockContext Context(const Batch& b);
   void RefreshLowpWeights();  // the 16-bit weight copy, when precision_ is not fp32
 
@@ -155,14 +189,19 @@ class Transformer {
   // Activation memory for the current (B, T).
   int64_t buf_B_ = 0, buf_T_ = 0;
   AlignedBuffer act_mem_;
-  std::vector<BlockActs> acts_;  // one per layer (checkpointed ones partly in recompute_ws_)
+  // One per local layer (global l at l - layer_begin; checkpointed ones
+  // partly in recompute_ws_), of slot slot_.
+  std::vector<BlockActs> acts_;
+  int slots_ = 1, slot_ = 0;
+  std::vector<std::vector<BlockActs>> slot_acts_;  // [slots_][local layers]
+  std::vector<float*> slot_x_final_;                // [slots_] each [N, C]
   float* recompute_ws_ = nullptr;  // shared by checkpointed blocks; aliases logits_
   float* embed_out_ = nullptr;   // [N, C] == acts_[0].x_in
-  float* x_final_ = nullptr;     // [N, C] last block output
+  float* x_final_ = nullptr;     // [N, C] last block output (the stage output)
   float* normf_ = nullptr;       // [N, C]
   float* normf_mean_ = nullptr;  // [N]
   float* normf_rstd_ = nullptr;  // [N]
-  float* logits_ = nullptr;      // [N, V]
+  float* logits_ = nullptr;      // [N, V] (last stage only; else the recompute workspace)
   float* losses_ = nullptr;      // [N]
   float* dresid_ = nullptr;      // [N, C]
   BlockGradScratch scratch_{};
