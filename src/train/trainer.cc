@@ -16,6 +16,7 @@
 #include "core/threads.h"
 #include "io/file_util.h"
 #include "kernels/gemm.h"
+#include "train/dist/pipeline.h"
 #include "train/metrics.h"
 #include "train/run_checkpoint.h"
 #include "train/sample.h"
@@ -111,14 +112,18 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size(), tokenizer_vocab));
   ASSIGN_OR_RETURN(Layout layout, ResolveLayout(Layout{c.train.dp, c.train.tp, c.train.pp}, t->world_->size(),
                                                 c.model, c.train.batch_size));
-  if (layout.pp > 1)
-    return UnimplementedError("pp={}: pipeline-parallel training is not wired into `seek train` yet; use "
-                              "data and tensor parallelism (--dp, --tp, train.zero_stage)",
-                              layout.pp);
+  if (layout.pp > 1 && layout.tp > 1)
+    return UnimplementedError("tp={} with pp={}: tensor parallelism inside pipeline stages is not built yet; "
+                              "combine either with data parallelism (--dp)",
+                              layout.tp, layout.pp);
   ASSIGN_OR_RETURN(t->groups_, MakeGroups(*t->world_, layout));
   t->shard_.tp_rank = static_cast<int>(t->groups_.tp_rank);
   t->shard_.tp_size = static_cast<int>(layout.tp);
-  if (layout.tp > 1) {
+  if (layout.pp > 1) {  // this rank's stage: blocks [begin, end), embedding first, head last
+    ASSIGN_OR_RETURN(t->shard_, PipelineStageShard(c.model, static_cast<int>(layout.pp),
+                                                   static_cast<int>(t->groups_.pp_rank)));
+    ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model, t->shard_, nullptr));
+  } else if (layout.tp > 1) {
     t->tp_collectives_ = std::make_unique<CommunicatorTpCollectives>(t->groups_.tp.get());
     ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model, t->shard_, t->tp_collectives_.get()));
   } else {
@@ -207,9 +212,14 @@ Status Trainer::TrainStep(StepRecord* rec) {
   const double lr = LrAt(config_.optim.schedule, step_);
   // A fresh, reproducible rounding seed per step (a resumed run draws the same).
   model_->SetStochasticRounding(tc.stochastic_rounding, (tc.seed + 1) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(step_));
-  ASSIGN_OR_RETURN(StepResult r, AccumulateAndStep(model_.get(), optimizer_.get(), micro,
-                                                   config_.optim.grad_clip, lr, scaler_.get(),
-                                                   world_->size() > 1 ? &parallel : nullptr));
+  StepResult r;
+  if (groups_.layout.pp > 1) {
+    ASSIGN_OR_RETURN(r, PipelineAccumulateAndStep(model_.get(), optimizer_.get(), groups_.pp.get(), micro,
+                                                  config_.optim.grad_clip, lr, scaler_.get(), &parallel));
+  } else {
+    ASSIGN_OR_RETURN(r, AccumulateAndStep(model_.get(), optimizer_.get(), micro, config_.optim.grad_clip, lr,
+                                          scaler_.get(), world_->size() > 1 ? &parallel : nullptr));
+  }
   *rec = StepRecord{step_ + 1, r.loss, lr, r.grad_norm, !r.finite, r.loss_scale, r.overflow};
   if (r.overflow && std::isfinite(r.loss)) {
     ++skipped_;  // fp16: an overflow is routine; the scaler has backed off
@@ -235,8 +245,9 @@ StatusOr<double> Trainer::Evaluate() {
   double sums[2] = {0, 0};  // loss, targets
   for (int64_t i = 0; i < std::max<int64_t>(1, config_.train.eval_batches); ++i) {
     val_->Next(tok.data(), tgt.data(), doc.data());
-    ASSIGN_OR_RETURN(LossResult r, model_->Forward(Batch{rows, T, tok.data() + first, tgt.data() + first,
-                                                         doc.data() + first}));
+    const Batch mine{rows, T, tok.data() + first, tgt.data() + first, doc.data() + first};
+    ASSIGN_OR_RETURN(LossResult r, groups_.layout.pp > 1 ? PipelineForward(model_.get(), groups_.pp.get(), mine)
+                                                         : model_->Forward(mine));
     sums[0] += r.loss_sum;
     sums[1] += static_cast<double>(r.n_targets);
   }
@@ -246,8 +257,9 @@ StatusOr<double> Trainer::Evaluate() {
 
 void Trainer::Sample() {
   const TrainSection& tc = config_.train;
-  // Tensor parallel: logits are split by vocabulary; samples need them whole.
-  if (tc.sample_tokens <= 0 || !lead() || shard_.tp_size > 1) return;
+  // Tensor parallel: logits are split by vocabulary; pipeline: by stage.
+  // Samples need the whole model.
+  if (tc.sample_tokens <= 0 || !lead() || shard_.tp_size > 1 || groups_.layout.pp > 1) return;
   const Tokenizer* tok = tokenizer_ ? tokenizer_->tokenizer.get() : nullptr;
   const bool bytes = !tok && config_.model.vocab_size == ByteTokenizer::kVocabSize;
   std::vector<int32_t> prompt;
@@ -308,6 +320,22 @@ Status Trainer::Checkpoint() {
     model = whole_model.get();
     state = whole.get();
   }
+  if (groups_.layout.pp > 1) {  // every stage's tensors, by name, into a whole model on stage 0
+    if (groups_.pp_rank == 0) {
+      ASSIGN_OR_RETURN(whole_model, Transformer::Create(config_.model));
+      whole = std::make_unique<AdamWOptimizer>(whole_model->params(), config_.optim);
+      whole->set_step(state->step());
+    }
+    const ParamStore& from = model_->params();
+    const ParamStore* to = whole_model ? &whole_model->params() : nullptr;
+    Communicator* pipe = groups_.pp.get();
+    RETURN_IF_ERROR(GatherStagesByName(config_.model, from, from.data(), pipe, 0, to,
+                                       whole_model ? whole_model->params().data() : nullptr));
+    RETURN_IF_ERROR(GatherStagesByName(config_.model, from, state->m(), pipe, 0, to, whole ? whole->m() : nullptr));
+    RETURN_IF_ERROR(GatherStagesByName(config_.model, from, state->v(), pipe, 0, to, whole ? whole->v() : nullptr));
+    model = whole_model.get();
+    state = whole.get();
+  }
   if (!lead()) return Status::Ok();
   ASSIGN_OR_RETURN(last_checkpoint_, SaveCheckpoint(options_.run_dir, *model, *state, st,
                                                     config_.train.keep_checkpoints,
@@ -319,17 +347,25 @@ Status Trainer::Checkpoint() {
 StatusOr<TrainerState> Trainer::LoadState(const std::string& dir) {
   const ModelConfig& mc = config_.model;
   const bool zero1 = sync_ && sync_->zero1();
-  if (shard_.tp_size == 1 && !zero1) return LoadCheckpoint(dir, model_.get(), optimizer_.get());
-  // The whole model's state, then this rank's TP slice, then its ZeRO-1 shard.
+  const bool stage = groups_.layout.pp > 1;
+  if (shard_.tp_size == 1 && !stage && !zero1) return LoadCheckpoint(dir, model_.get(), optimizer_.get());
+  // The whole model's state, then this rank's TP slice or pipeline stage,
+  // then its ZeRO-1 shard.
   ASSIGN_OR_RETURN(std::unique_ptr<Transformer> whole_model, Transformer::Create(mc));
   AdamWOptimizer whole(whole_model->params(), config_.optim);
   ASSIGN_OR_RETURN(TrainerState st, LoadCheckpoint(dir, whole_model.get(), &whole));
   AdamWOptimizer local(model_->params(), config_.optim);
   local.set_step(whole.step());
   const ParamStore &from = whole_model->params(), &to = model_->params();
-  ReadShardFromFull(mc, shard_, from, from.data(), to, model_->params().data());
-  ReadShardFromFull(mc, shard_, from, whole.m(), to, local.m());
-  ReadShardFromFull(mc, shard_, from, whole.v(), to, local.v());
+  auto slice = [&](const float* whole_values, float* local_values) {
+    if (stage)
+      ReadStageByName(from, whole_values, to, local_values);
+    else
+      ReadShardFromFull(mc, shard_, from, whole_values, to, local_values);
+  };
+  slice(from.data(), model_->params().data());
+  slice(whole.m(), local.m());
+  slice(whole.v(), local.v());
   if (zero1) {
     sync_->ScatterOptimizerState(local, optimizer_.get());
   } else {

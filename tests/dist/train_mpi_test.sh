@@ -62,7 +62,8 @@ config zero.json ', "zero_stage": 1, "dp_bucket_mb": 0.01'
 "$seek" train --config cfg.json --out r1 > r1.log 2>&1 && ok "one process" || { bad "one process"; tail r1.log; }
 # Byte-level shards: a vocabulary of 257, which no tp > 1 divides.
 for run in "2 cfg.json r2 dp=2" "4 cfg.json r4 dp=4" "2 zero.json r2z dp=2" "4 zero.json r4z dp=4" \
-           "2 cfg.json rt --tp=2 tp=2" "4 cfg.json rdt --tp=2 dp=2xtp=2" "4 zero.json rdtz --tp=2 dp=2xtp=2"; do
+           "2 cfg.json rt --tp=2 tp=2" "4 cfg.json rdt --tp=2 dp=2xtp=2" "4 zero.json rdtz --tp=2 dp=2xtp=2" \
+           "2 cfg.json rp --pp=2 pp=2" "4 cfg.json rdp --pp=2 dp=2xpp=2" "4 zero.json rdpz --pp=2 dp=2xpp=2"; do
   set -- $run
   name=${!#}
   flags=(); [ $# -eq 5 ] && flags=("$4")
@@ -83,6 +84,11 @@ if mpi 4 train --config zero.json --out rs --resume > rs2.log 2>&1 && losses rs 
   ok "one-process checkpoint resumes at dp=4 ZeRO-1"; else bad "one process -> dp=4"; tail -5 rs2.log; fi
 
 mpi 4 train --config cfg.json --out rx --tp 2 --steps-this-run 6 > rx.log 2>&1
+cp -r rx rxp
+if mpi 2 train --config cfg.json --out rxp --resume --pp 2 > rxp.log 2>&1 && losses rxp r1 7 1e-5; then
+  ok "dp=2 x tp=2 checkpoint resumes at pp=2"; else bad "dp=2 x tp=2 -> pp=2"; tail -5 rxp.log; fi
+"$seek" eval --model rxp/checkpoints/step_00000012 --data shards/shard_00000.bin --json > rxp_eval.json 2>&1 &&
+  ok "the pp=2 checkpoint is a whole model (seek eval loads it)" || { bad "pp checkpoint loads"; tail -3 rxp_eval.json; }
 if "$seek" train --config cfg.json --out rx --resume > rx2.log 2>&1 && losses rx r1 7 1e-5; then
   ok "dp=2 x tp=2 checkpoint resumes in one process"; else bad "dp=2 x tp=2 -> one process"; tail -5 rx2.log; fi
 cmp -s rx/checkpoints/step_00000012/config.json r1/checkpoints/step_00000012/config.json &&

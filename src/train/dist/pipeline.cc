@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/check.h"
 #include "core/profile.h"
 #include "kernels/adamw.h"
 
@@ -23,6 +24,7 @@ int GradientTag(int micro_batch) {
   return 2 * micro_batch + 1;
 }
 constexpr int kTiedGradientTag = 32767;
+constexpr int kEvalTag = 32766;  // PipelineForward's activations
 
 // The sum of one double per rank, in rank order on every rank (so all get
 // the same bits; an f32 all-reduce would round partial sums).
@@ -55,13 +57,16 @@ Status SumTiedGradients(Transformer* model, Communicator* pipe) {
   return Status::Ok();
 }
 
-// Sum of squares of this stage's gradients, a tied copy left to the first stage.
-double StageSumOfSquares(const ParamStore& params) {
+// Sum of squares of this stage's gradients over the floats [begin, end), a
+// tied copy left to the first stage.
+double StageSumOfSquares(const ParamStore& params, int64_t begin = 0, int64_t end = -1) {
+  if (end < 0) end = params.size();
   const auto& dup = params.tied_duplicates();
   double s = 0;
-  for (const ParamInfo& p : params.infos())
-    if (std::find(dup.begin(), dup.end(), p.name) == dup.end())
-      s += SumOfSquares(params.grad() + p.offset, p.numel());
+  for (const ParamInfo& p : params.infos()) {
+    const int64_t b = std::max(begin, p.offset), e = std::min(end, p.offset + p.numel());
+    if (b < e && std::find(dup.begin(), dup.end(), p.name) == dup.end()) s += SumOfSquares(params.grad() + b, e - b);
+  }
   return s;
 }
 
@@ -165,8 +170,9 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
                                                Communicator* pipe,
                                                const std::vector<Batch>& micro_batches,
                                                double grad_clip, double lr,
-                                               DynamicLossScaler* scaler) {
+                                               DynamicLossScaler* scaler, const StepParallel* parallel) {
   ParamStore& params = model->params();
+  GradientSync* sync = parallel ? parallel->dp : nullptr;
   const int pp = pipe->size(), stage = pipe->rank();
   ASSIGN_OR_RETURN(ModelShard expected, PipelineStageShard(model->config(), pp, stage));
   if (params.layer_begin() != expected.layer_begin || params.layer_end() != expected.layer_end)
@@ -184,6 +190,7 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
     if (b.targets == nullptr) return InvalidArgumentError("pipeline micro-batches need targets");
     for (int64_t i = 0; i < b.B * b.T; ++i) r.n_targets += b.targets[i] != -1;
   }
+  if (parallel) r.n_targets = parallel->global_targets;
   {
     PROFILE_SCOPE("zero gradients");
     params.ZeroGrad();
@@ -193,10 +200,22 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
       r.n_targets ? static_cast<float>(r.loss_scale / static_cast<double>(r.n_targets)) : 0.f;
   ASSIGN_OR_RETURN(double local_loss, RunOneFOneB(model, pipe, micro_batches, scale));
   RETURN_IF_ERROR(SumTiedGradients(model, pipe));
-  ASSIGN_OR_RETURN(double loss_sum, SumInRankOrder(pipe, local_loss));  // the last stage's
-  r.loss = r.n_targets ? loss_sum / r.n_targets : 0.0;
   AdamWOptimizer::Clip clip;
-  {
+  if (parallel) {
+    if (sync) {  // the data-parallel sum, after the whole backward (no overlap with 1F1B yet)
+      sync->BeginBackward(model);
+      RETURN_IF_ERROR(sync->FinishBackward(model));
+    }
+    PROFILE_SCOPE("gradient norm");
+    const int64_t b = sync ? sync->shard_begin() : 0, e = sync ? sync->shard_end() : params.size();
+    double sums[2] = {parallel->count_loss ? local_loss : 0.0, 0.0};  // local_loss: the last stage's
+    if (!sync || sync->zero1() || sync->group().rank() == 0) sums[1] = StageSumOfSquares(params, b, e);
+    RETURN_IF_ERROR(parallel->world->AllReduceSumF64(sums, 2));
+    r.loss = r.n_targets ? sums[0] / r.n_targets : 0.0;
+    clip = AdamWOptimizer::ClipFromSumOfSquares(sums[1], grad_clip, 1.0 / r.loss_scale);
+  } else {
+    ASSIGN_OR_RETURN(double loss_sum, SumInRankOrder(pipe, local_loss));  // the last stage's
+    r.loss = r.n_targets ? loss_sum / r.n_targets : 0.0;
     PROFILE_SCOPE("gradient norm");
     ASSIGN_OR_RETURN(double sum_sq, SumInRankOrder(pipe, StageSumOfSquares(params)));
     clip = AdamWOptimizer::ClipFromSumOfSquares(sum_sq, grad_clip, 1.0 / r.loss_scale);
@@ -211,13 +230,44 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
     PROFILE_SCOPE("adamw");
     optimizer->Step(&params, lr, clip.grad_scale);
   }
+  if (r.finite && sync) RETURN_IF_ERROR(sync->GatherParameters());  // ZeRO-1
+  return r;
+}
+
+void ReadStageByName(const ParamStore& whole, const float* whole_values, const ParamStore& stage,
+                     float* stage_values) {
+  for (const ParamInfo& p : stage.infos()) {
+    const ParamInfo* w = whole.Find(p.name);
+    CHECK(w != nullptr && w->numel() == p.numel());  // both from one config
+    std::memcpy(stage_values + p.offset, whole_values + w->offset, p.numel() * sizeof(float));
+  }
+}
+
+StatusOr<LossResult> PipelineForward(Transformer* model, Communicator* pipe, const Batch& b) {
+  RETURN_IF_ERROR(model->ValidateBatch(b));
+  const int stage = pipe->rank(), pp = pipe->size();
+  const int64_t n = b.B * b.T * model->config().hidden;
+  std::vector<float> x_in(stage > 0 ? n : 0);
+  if (stage > 0) RETURN_IF_ERROR(pipe->Recv(x_in.data(), n * sizeof(float), stage - 1, kEvalTag));
+  ASSIGN_OR_RETURN(LossResult r, model->StageForward(b, stage > 0 ? x_in.data() : nullptr));
+  if (stage + 1 < pp) RETURN_IF_ERROR(pipe->Send(model->stage_output(), n * sizeof(float), stage + 1, kEvalTag));
+  // The last stage's loss to every stage, as sums in rank order (others add 0).
+  ASSIGN_OR_RETURN(r.loss_sum, SumInRankOrder(pipe, stage + 1 == pp ? r.loss_sum : 0.0));
+  ASSIGN_OR_RETURN(double targets, SumInRankOrder(pipe, stage + 1 == pp ? static_cast<double>(r.n_targets) : 0.0));
+  r.n_targets = static_cast<int64_t>(targets);
   return r;
 }
 
 Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, bool gradients,
                           Communicator* pipe, int root, ParamStore* whole) {
+  if (pipe->rank() == root && whole == nullptr) return InvalidArgumentError("GatherStagesByName needs a store on root");
+  return GatherStagesByName(config, stage, gradients ? stage.grad() : stage.data(), pipe, root, whole,
+                            whole ? (gradients ? whole->grad() : whole->data()) : nullptr);
+}
+
+Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, const float* base,
+                          Communicator* pipe, int root, const ParamStore* whole, float* out) {
   const int pp = pipe->size();
-  const float* base = gradients ? stage.grad() : stage.data();
   auto bytes = [](const ParamInfo& p) { return p.numel() * static_cast<int64_t>(sizeof(float)); };
   auto skipped = [](const std::vector<std::string>& dup, const std::string& name) {
     return std::find(dup.begin(), dup.end(), name) != dup.end();
@@ -233,8 +283,7 @@ Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, bo
       pending.push_back(std::move(s));
     }
   } else {
-    if (whole == nullptr) return InvalidArgumentError("GatherStagesByName needs a store on root");
-    float* out = gradients ? whole->grad() : whole->data();
+    if (whole == nullptr || out == nullptr) return InvalidArgumentError("GatherStagesByName needs a store on root");
     for (int r = 0; r < pp; ++r) {
       ASSIGN_OR_RETURN(ModelShard shard, PipelineStageShard(config, pp, r));
       const std::vector<ParamInfo> infos = ParamStore::Layout(config, shard);

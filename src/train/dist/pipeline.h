@@ -48,11 +48,15 @@ namespace seek {
 // embedding's gradient between the first and last stage, clips by the global
 // norm (the tied copy counted once) and updates this stage's parameters.
 // The result (loss, norm, target count) is the same on every stage.
+// With data parallelism too (`parallel` not null; train/step.h): the
+// micro-batches are this rank's rows, gradients are summed over parallel->dp
+// after the tied sum, and the loss and squared norm over the whole job.
 StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimizer* optimizer,
                                                Communicator* pipe,
                                                const std::vector<Batch>& micro_batches,
                                                double grad_clip, double lr,
-                                               DynamicLossScaler* scaler = nullptr);
+                                               DynamicLossScaler* scaler = nullptr,
+                                               const StepParallel* parallel = nullptr);
 
 // Every stage's parameters (gradients: `gradients`) copied by name into
 // `whole`, a ParamStore of the whole model on rank `root` (null on the
@@ -60,5 +64,17 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
 // tests. Collective over pipe; stages laid out by PipelineStageShard.
 Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, bool gradients,
                           Communicator* pipe, int root, ParamStore* whole);
+// The same for any buffers laid out like the stores (AdamW's moments):
+// stage_values (as `stage`) -> whole_values (as `whole`, on root).
+Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, const float* stage_values,
+                          Communicator* pipe, int root, const ParamStore* whole, float* whole_values);
+// The inverse on every rank, no communication: this stage's tensors (the
+// tied copy included) copied by name out of a whole-model buffer.
+void ReadStageByName(const ParamStore& whole, const float* whole_values, const ParamStore& stage,
+                     float* stage_values);
+
+// A forward pass through the stages (evaluation): every stage passes the
+// same batch; returns the loss (sum, targets) on every stage.
+StatusOr<LossResult> PipelineForward(Transformer* model, Communicator* pipe, const Batch& batch);
 
 }  // namespace seek
