@@ -8,11 +8,13 @@ and the gradients (N bytes) are summed with a ring all-reduce:
 Weak scaling (each rank keeps its batch). Predicted efficiency, the share of
 a step that is useful compute:
     no overlap:         T_compute / (T_compute + T_allreduce)
-    with overlap:       T_compute / (T_compute + (1 - h) * T_allreduce)
+    with overlap:       T_compute / (T_compute + exposed)
+    exposed = max((1 - h) * T_allreduce, T_allreduce - T_backward)
 where h is the share of the all-reduce hidden under backward, as measured by
-bench/dp_overlap.sh (docs/BENCHMARKS.md); it cannot reach 1, since the last
-bucket (the embedding's gradient, final only when backward ends) is always
-exposed.
+bench/dp_overlap.sh (docs/BENCHMARKS.md; it cannot reach 1, since the last
+bucket, the embedding's gradient, is final only when backward ends), and no
+more can hide than backward lasts: T_backward = 2/3 T_compute (two of a
+step's three matmul passes).
 
   python3 bench/dp_cost_model.py --hidden H [--model NAME:PARAMS:TOKENS_PER_S] [--tokens-per-rank T]
 """
@@ -45,6 +47,7 @@ for m in models:
         for p in (8, 64, 512):
             t_ar = 2 * (p - 1) * lat + 2 * (p - 1) / p * n_bytes / bw
             e0 = t_c / (t_c + t_ar)
-            e1 = t_c / (t_c + (1 - args.hidden) * t_ar)
+            exposed = max((1 - args.hidden) * t_ar, t_ar - 2 / 3 * t_c)
+            e1 = t_c / (t_c + exposed)
             print(f"| {name} ({params / 1e6:.1f}M) | {net} | {p} | {1e3 * t_c:.0f} | {1e3 * t_ar:.1f} | "
                   f"{100 * e0:.1f}% | {100 * e1:.1f}% |")
