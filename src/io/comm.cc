@@ -23,13 +23,6 @@ class Local : public Comm {
   Status Barrier() override { return Status::Ok(); }
 };
 
-Status MpiStatus(int rc, const char* what) {
-  if (rc == MPI_SUCCESS) return Status::Ok();
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, text, &len);
-  return InternalError("MPI {} failed: {}", what, std::string(text, static_cast<size_t>(len)));
-}
 
 class Mpi : public Comm {
  public:
@@ -100,6 +93,14 @@ void FinalizeMpi() {
 }
 
 }  // namespace
+
+Status MpiStatus(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return Status::Ok();
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  return IoError("MPI {} failed: {}", what, std::string(text, static_cast<size_t>(len)));
+}
 
 std::unique_ptr<Comm> LocalComm() { return std::make_unique<Local>(); }
 

@@ -51,6 +51,10 @@ StatusOr<std::unique_ptr<Comm>> WorldComm();
 // first call's result. Only for processes LaunchedByMpi().
 Status EnsureMpiInitialized();
 
+// An MPI return code as a Status: OK for MPI_SUCCESS, else an IoError
+// naming the call (`what`) and MPI's own message.
+Status MpiStatus(int rc, const char* what);
+
 // Every rank's status: OK when all are; otherwise the first failed rank's
 // error with "rank R: " before its message, on every rank. Use it before a
 // collective that a failed rank would not reach, so no rank waits forever.

@@ -54,18 +54,24 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
     clip = optimizer->ClipFactor(params, grad_clip, 1.0 / r.loss_scale);
   }
   r.loss = r.n_targets ? loss_sum / r.n_targets : 0.0;
-  r.grad_norm = clip.norm;
-  r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
-  if (scaler) {
-    r.overflow = !std::isfinite(r.grad_norm);
-    RETURN_IF_ERROR(scaler->Update(r.overflow));
-  }
-  if (r.finite) {
-    PROFILE_SCOPE("adamw");
-    optimizer->Step(&params, lr, clip.grad_scale);  // the clip factor applied inside the update
-  }
-  if (r.finite && sync) RETURN_IF_ERROR(sync->GatherParameters());  // ZeRO-1
+  RETURN_IF_ERROR(ApplyUpdate(&r, clip, &params, optimizer, lr, scaler, sync));
   return r;
+}
+
+Status ApplyUpdate(StepResult* r, const AdamWOptimizer::Clip& clip, ParamStore* params, AdamWOptimizer* optimizer,
+                   double lr, DynamicLossScaler* scaler, GradientSync* sync) {
+  r->grad_norm = clip.norm;
+  r->finite = std::isfinite(r->loss) && std::isfinite(r->grad_norm);
+  if (scaler) {
+    r->overflow = !std::isfinite(r->grad_norm);
+    RETURN_IF_ERROR(scaler->Update(r->overflow));
+  }
+  if (r->finite) {
+    PROFILE_SCOPE("adamw");
+    optimizer->Step(params, lr, clip.grad_scale);  // the clip factor applied inside the update
+  }
+  if (r->finite && sync) RETURN_IF_ERROR(sync->GatherParameters());  // ZeRO-1
+  return Status::Ok();
 }
 
 }  // namespace seek

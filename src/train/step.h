@@ -49,4 +49,10 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
                                        double lr, DynamicLossScaler* scaler = nullptr,
                                        const StepParallel* parallel = nullptr);
 
+// The end of every step: records the norm, skips a non-finite step (an fp16
+// overflow backs the scaler off), else one AdamW update with the clip factor
+// and, with ZeRO-1, the all-gather of the new parameters.
+Status ApplyUpdate(StepResult* r, const AdamWOptimizer::Clip& clip, ParamStore* params, AdamWOptimizer* optimizer,
+                   double lr, DynamicLossScaler* scaler, GradientSync* sync);
+
 }  // namespace seek

@@ -11,23 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "dist/dist_test_util.h"
+
 namespace seek {
 namespace {
 
-std::unique_ptr<Communicator> World() {
-  auto w = WorldCommunicator();
-  EXPECT_TRUE(w.ok()) << w.status().message();
-  (*w)->set_timeout_s(120);
-  return std::move(*w);
-}
-
-// A seed every rank agrees on (rank 0's, broadcast), fresh each run.
-uint64_t SharedSeed(Communicator& c) {
-  uint64_t seed = std::random_device{}();
-  EXPECT_TRUE(c.Broadcast(&seed, sizeof seed, 0).ok());
-  if (c.rank() == 0) std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  return seed;
-}
+using testing::SharedSeed;
+using testing::World;
 
 // Rank r's values: integers in [-50, 50], from (seed, r).
 std::vector<float> Values(uint64_t seed, int r, int64_t n) {

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "dist/dist_test_util.h"
 #include "model/model_test_util.h"
 #include "train/dist/pipeline.h"
 #include "train/step.h"
@@ -19,19 +20,8 @@
 namespace seek {
 namespace {
 
-std::unique_ptr<Communicator> PipeWorld() {
-  auto w = WorldCommunicator();
-  EXPECT_TRUE(w.ok()) << w.status().message();
-  (*w)->set_timeout_s(120);
-  return std::move(*w);
-}
-
-uint64_t SharedSeed(Communicator& c) {
-  uint64_t seed = testing::FreshSeed();
-  EXPECT_TRUE(c.Broadcast(&seed, sizeof seed, 0).ok());
-  if (c.rank() == 0) std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  return seed;
-}
+using testing::SharedSeed;
+std::unique_ptr<Communicator> PipeWorld() { return testing::World(); }
 
 double MaxOverRanks(Communicator& c, double v) {
   return c.AllReduceMax(v).value();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <random>
 
+#include "dist/dist_test_util.h"
 #include "model/model_test_util.h"
 #include "model/tp_test_util.h"
 #include "model/transformer.h"
@@ -20,19 +21,8 @@ using testing::MakeBatch;
 using testing::MaxRelDiff;
 using testing::TinyConfig;
 
-std::unique_ptr<Communicator> World() {
-  auto w = WorldCommunicator();
-  EXPECT_TRUE(w.ok()) << w.status().message();
-  (*w)->set_timeout_s(120);
-  return std::move(*w);
-}
-
-uint64_t SharedSeed(Communicator& c) {
-  uint64_t seed = std::random_device{}();
-  EXPECT_TRUE(c.Broadcast(&seed, sizeof seed, 0).ok());
-  if (c.rank() == 0) std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
-  return seed;
-}
+using testing::SharedSeed;
+using testing::World;
 
 ModelConfig TpConfig(const std::string& family) {
   ModelConfig c = TinyConfig(family, /*tied=*/false);

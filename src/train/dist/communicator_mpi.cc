@@ -22,13 +22,6 @@ namespace {
 // Elements per MPI call: counts are int.
 int64_t g_piece = int64_t{1} << 30;
 
-Status MpiStatus(int rc, const char* what) {
-  if (rc == MPI_SUCCESS) return Status::Ok();
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(rc, text, &len);
-  return IoError("MPI {} failed: {}", what, std::string(text, static_cast<size_t>(len)));
-}
 
 // Liveness pings travel on a private duplicate of MPI_COMM_WORLD, so they
 // never match the training traffic.

@@ -220,17 +220,7 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
     ASSIGN_OR_RETURN(double sum_sq, SumInRankOrder(pipe, StageSumOfSquares(params)));
     clip = AdamWOptimizer::ClipFromSumOfSquares(sum_sq, grad_clip, 1.0 / r.loss_scale);
   }
-  r.grad_norm = clip.norm;
-  r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
-  if (scaler) {
-    r.overflow = !std::isfinite(r.grad_norm);
-    RETURN_IF_ERROR(scaler->Update(r.overflow));
-  }
-  if (r.finite) {
-    PROFILE_SCOPE("adamw");
-    optimizer->Step(&params, lr, clip.grad_scale);
-  }
-  if (r.finite && sync) RETURN_IF_ERROR(sync->GatherParameters());  // ZeRO-1
+  RETURN_IF_ERROR(ApplyUpdate(&r, clip, &params, optimizer, lr, scaler, sync));
   return r;
 }
 
