@@ -28,10 +28,6 @@ StatusOr<std::unique_ptr<Transformer>> Transformer::Create(const ModelConfig& co
     return InvalidArgumentError("pipeline stage layers [{}, {}) must be a non-empty range within "
                                 "the model's {} layers",
                                 shard.layer_begin, end, config.n_layer);
-  if (shard.tp_size > 1 && (shard.layer_begin != 0 || end != config.n_layer))
-    return UnimplementedError("tensor parallel size {} with pipeline stage layers [{}, {}): the "
-                              "two together are not supported yet",
-                              shard.tp_size, shard.layer_begin, end);
   if (shard.tp_size > 1 && collectives == nullptr)
     return InvalidArgumentError("tensor parallel size {} needs collectives", shard.tp_size);
   return std::unique_ptr<Transformer>(new Transformer(config, shard, collectives));

@@ -112,23 +112,15 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
   RETURN_IF_ERROR(ResolveModel(&c, t->train_->vocab_size(), tokenizer_vocab));
   ASSIGN_OR_RETURN(Layout layout, ResolveLayout(Layout{c.train.dp, c.train.tp, c.train.pp}, t->world_->size(),
                                                 c.model, c.train.batch_size));
-  if (layout.pp > 1 && layout.tp > 1)
-    return UnimplementedError("tp={} with pp={}: tensor parallelism inside pipeline stages is not built yet; "
-                              "combine either with data parallelism (--dp)",
-                              layout.tp, layout.pp);
   ASSIGN_OR_RETURN(t->groups_, MakeGroups(*t->world_, layout));
-  t->shard_.tp_rank = static_cast<int>(t->groups_.tp_rank);
-  t->shard_.tp_size = static_cast<int>(layout.tp);
-  if (layout.pp > 1) {  // this rank's stage: blocks [begin, end), embedding first, head last
+  if (layout.pp > 1) {  // this rank's stage: blocks [begin, end), the embedding first, the head last
     ASSIGN_OR_RETURN(t->shard_, PipelineStageShard(c.model, static_cast<int>(layout.pp),
                                                    static_cast<int>(t->groups_.pp_rank)));
-    ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model, t->shard_, nullptr));
-  } else if (layout.tp > 1) {
-    t->tp_collectives_ = std::make_unique<CommunicatorTpCollectives>(t->groups_.tp.get());
-    ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model, t->shard_, t->tp_collectives_.get()));
-  } else {
-    ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model));
   }
+  t->shard_.tp_rank = static_cast<int>(t->groups_.tp_rank);
+  t->shard_.tp_size = static_cast<int>(layout.tp);
+  if (layout.tp > 1) t->tp_collectives_ = std::make_unique<CommunicatorTpCollectives>(t->groups_.tp.get());
+  ASSIGN_OR_RETURN(t->model_, Transformer::Create(c.model, t->shard_, t->tp_collectives_.get()));
   RETURN_IF_ERROR(t->model_->SetRecompute(c.train.recompute));
   if (layout.dp > 1) {
     DataParallelOptions dpo;
@@ -172,7 +164,7 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainConfig config, TrainOpti
       return InvalidArgumentError("{} already holds checkpoints; pass --resume to continue that "
                                   "run or choose another --out",
                                   run);
-    if (t->shard_.tp_size > 1) {  // the single process's numbers, sliced
+    if (t->shard_.tp_size > 1) {  // the single process's numbers, sliced (by name: stages too)
       ParamStore whole(c.model);
       whole.Initialize(c.model, c.train.seed);
       ShardParams(c.model, t->shard_, whole, &t->model_->params());
@@ -297,7 +289,8 @@ Status Trainer::Checkpoint() {
     st.loss_scaler = {{"scale", l.scale}, {"growth_tracker", l.growth_tracker},
                       {"hysteresis_tracker", l.hysteresis_tracker}};
   }
-  // Assemble the whole model's state (ZeRO-1 shards, then TP slices), so a
+  // Assemble the whole model's state (ZeRO-1 shards, then TP slices and
+  // pipeline stages), so a
   // checkpoint is a single process's and resumes on any layout.
   const Transformer* model = model_.get();
   const AdamWOptimizer* state = optimizer_.get();
@@ -308,31 +301,15 @@ Status Trainer::Checkpoint() {
     RETURN_IF_ERROR(sync_->GatherOptimizerState(*optimizer_, local.get()));
     state = local.get();
   }
-  if (shard_.tp_size > 1) {
+  if (shard_.tp_size > 1 || groups_.layout.pp > 1) {  // every slice and stage of this replica, summed
     ASSIGN_OR_RETURN(whole_model, Transformer::Create(config_.model));
     whole = std::make_unique<AdamWOptimizer>(whole_model->params(), config_.optim);
     whole->set_step(state->step());
     const ParamStore &from = model_->params(), &to = whole_model->params();
-    Communicator* g = groups_.tp.get();
+    Communicator* g = groups_.model.get();
     RETURN_IF_ERROR(GatherFull(config_.model, shard_, from, from.data(), g, to, whole_model->params().data()));
     RETURN_IF_ERROR(GatherFull(config_.model, shard_, from, state->m(), g, to, whole->m()));
     RETURN_IF_ERROR(GatherFull(config_.model, shard_, from, state->v(), g, to, whole->v()));
-    model = whole_model.get();
-    state = whole.get();
-  }
-  if (groups_.layout.pp > 1) {  // every stage's tensors, by name, into a whole model on stage 0
-    if (groups_.pp_rank == 0) {
-      ASSIGN_OR_RETURN(whole_model, Transformer::Create(config_.model));
-      whole = std::make_unique<AdamWOptimizer>(whole_model->params(), config_.optim);
-      whole->set_step(state->step());
-    }
-    const ParamStore& from = model_->params();
-    const ParamStore* to = whole_model ? &whole_model->params() : nullptr;
-    Communicator* pipe = groups_.pp.get();
-    RETURN_IF_ERROR(GatherStagesByName(config_.model, from, from.data(), pipe, 0, to,
-                                       whole_model ? whole_model->params().data() : nullptr));
-    RETURN_IF_ERROR(GatherStagesByName(config_.model, from, state->m(), pipe, 0, to, whole ? whole->m() : nullptr));
-    RETURN_IF_ERROR(GatherStagesByName(config_.model, from, state->v(), pipe, 0, to, whole ? whole->v() : nullptr));
     model = whole_model.get();
     state = whole.get();
   }
@@ -357,11 +334,9 @@ StatusOr<TrainerState> Trainer::LoadState(const std::string& dir) {
   AdamWOptimizer local(model_->params(), config_.optim);
   local.set_step(whole.step());
   const ParamStore &from = whole_model->params(), &to = model_->params();
+  // By the names this rank holds: its stage's tensors, sliced for its TP rank.
   auto slice = [&](const float* whole_values, float* local_values) {
-    if (stage)
-      ReadStageByName(from, whole_values, to, local_values);
-    else
-      ReadShardFromFull(mc, shard_, from, whole_values, to, local_values);
+    ReadShardFromFull(mc, shard_, from, whole_values, to, local_values);
   };
   slice(from.data(), model_->params().data());
   slice(whole.m(), local.m());

@@ -1,7 +1,7 @@
-// Data parallelism combined with tensor or pipeline parallelism on a 2 x 2
-// grid (train/dist/grid.h) against one process, as the trainer runs them:
-// dp=2 x tp=2 (AccumulateAndStep + GradientSync + a TP model) and dp=2 x pp=2
-// (PipelineAccumulateAndStep + GradientSync), plain and ZeRO-1. First step:
+// The parallelisms combined on a grid of 4 ranks (train/dist/grid.h) against
+// one process, as the trainer runs them: dp=2 x tp=2 (AccumulateAndStep +
+// GradientSync + a TP model), dp=2 x pp=2 (PipelineAccumulateAndStep +
+// GradientSync), plain and ZeRO-1, and tp=2 x pp=2 (TP models as stages). First step:
 // the loss and every gradient (assembled into the whole model's layout)
 // within 1e-6 of the largest gradient and 2e-6 of each tensor's (the
 // tolerance tests/model/tensor_parallel_test.cc justifies: f32 reassociation
@@ -54,6 +54,8 @@ TEST_P(GridTest, MatchesOneProcess) {
   shard.tp_rank = static_cast<int>(g.tp_rank);
   shard.tp_size = static_cast<int>(k.tp);
   if (k.pp > 1) shard = PipelineStageShard(c, static_cast<int>(k.pp), static_cast<int>(g.pp_rank)).value();
+  shard.tp_rank = static_cast<int>(g.tp_rank);
+  shard.tp_size = static_cast<int>(k.tp);
   CommunicatorTpCollectives collectives(g.tp.get());
 
   auto ref = std::move(Transformer::Create(c).value());
@@ -97,28 +99,16 @@ TEST_P(GridTest, MatchesOneProcess) {
     if (step > 0) continue;
     EXPECT_LE(std::fabs(r2->loss - r1->loss), 1e-6 * std::fabs(r1->loss));
     // The summed gradients of this rank's slice (plain) or shard (ZeRO-1),
-    // assembled into the whole layout: TP slices summed over the TP group,
-    // stages gathered by name on stage 0; the ZeRO-1 shards of one data-
-    // parallel group cover the store between them, so each rank checks its own.
+    // assembled into the whole layout over the replica's tp x pp ranks (as
+    // the trainer's checkpoints do); the ZeRO-1 shards of one data-parallel
+    // group cover the store between them, so each rank checks its own.
     const ParamStore& whole = ref->params();
     std::vector<float> got(whole.size(), 0.f), mask(whole.size(), 0.f);
     ParamStore& mp = model->params();
     std::vector<float> ones(mp.size(), 0.f);
     std::fill(ones.begin() + sync.shard_begin(), ones.begin() + sync.shard_end(), 1.f);
-    bool check = true;
-    if (k.pp > 1) {
-      check = g.pp_rank == 0;
-      ParamStore gathered(c), gathered_mask(c);
-      ASSERT_TRUE(GatherStagesByName(c, mp, true, g.pp.get(), 0, check ? &gathered : nullptr).ok());
-      ASSERT_TRUE(GatherStagesByName(c, mp, ones.data(), g.pp.get(), 0, check ? &gathered_mask : nullptr,
-                                     check ? gathered_mask.data() : nullptr).ok());
-      std::copy(gathered.grad(), gathered.grad() + whole.size(), got.begin());
-      std::copy(gathered_mask.data(), gathered_mask.data() + whole.size(), mask.begin());
-    } else {
-      ASSERT_TRUE(GatherFull(c, shard, mp, mp.grad(), g.tp.get(), whole, got.data()).ok());
-      ASSERT_TRUE(GatherFull(c, shard, mp, ones.data(), g.tp.get(), whole, mask.data()).ok());
-    }
-    if (!check) continue;
+    ASSERT_TRUE(GatherFull(c, shard, mp, mp.grad(), g.model.get(), whole, got.data()).ok());
+    ASSERT_TRUE(GatherFull(c, shard, mp, ones.data(), g.model.get(), whole, mask.data()).ok());
     double all_diff = 0, all_scale = 0, worst = 0;
     for (const ParamInfo& p : whole.infos()) {
       double diff = 0, scale = 0;
@@ -133,9 +123,9 @@ TEST_P(GridTest, MatchesOneProcess) {
     }
     EXPECT_LE(all_diff / all_scale, 1e-6) << "seed " << seed;
     if (world.rank() == 0)
-      std::printf("%s dp=2 tp=%lld pp=%lld%s: seed %llu, first-step loss %.8f vs %.8f, grad rel diff %.2e "
+      std::printf("%s dp=%lld tp=%lld pp=%lld%s: seed %llu, first-step loss %.8f vs %.8f, grad rel diff %.2e "
                   "overall, %.2e worst tensor\n",
-                  k.family, (long long)k.tp, (long long)k.pp, k.zero1 ? " zero1" : "",
+                  k.family, (long long)layout->dp, (long long)k.tp, (long long)k.pp, k.zero1 ? " zero1" : "",
                   (unsigned long long)seed, r2->loss, r1->loss, all_diff / all_scale, worst);
   }
   EXPECT_LE(worst_loss, 1e-4);
@@ -144,11 +134,12 @@ TEST_P(GridTest, MatchesOneProcess) {
 
 INSTANTIATE_TEST_SUITE_P(Layouts, GridTest,
                          ::testing::Values(Case{"gpt2", 2, 1, false}, Case{"llama", 2, 1, true},
-                                           Case{"gpt2", 1, 2, false}, Case{"llama", 1, 2, true}),
+                                           Case{"gpt2", 1, 2, false}, Case{"llama", 1, 2, true},
+                                           Case{"gpt2", 2, 2, false}, Case{"llama", 2, 2, false}),
                          [](const auto& info) {
                            const Case& k = info.param;
-                           return std::string(k.family) + (k.tp > 1 ? "_dp2_tp2" : "_dp2_pp2") +
-                                  (k.zero1 ? "_zero1" : "");
+                           return std::string(k.family) + "_tp" + std::to_string(k.tp) + "_pp" +
+                                  std::to_string(k.pp) + (k.zero1 ? "_zero1" : "");
                          });
 
 }  // namespace

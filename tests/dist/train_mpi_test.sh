@@ -63,10 +63,11 @@ config zero.json ', "zero_stage": 1, "dp_bucket_mb": 0.01'
 # Byte-level shards: a vocabulary of 257, which no tp > 1 divides.
 for run in "2 cfg.json r2 dp=2" "4 cfg.json r4 dp=4" "2 zero.json r2z dp=2" "4 zero.json r4z dp=4" \
            "2 cfg.json rt --tp=2 tp=2" "4 cfg.json rdt --tp=2 dp=2xtp=2" "4 zero.json rdtz --tp=2 dp=2xtp=2" \
-           "2 cfg.json rp --pp=2 pp=2" "4 cfg.json rdp --pp=2 dp=2xpp=2" "4 zero.json rdpz --pp=2 dp=2xpp=2"; do
+           "2 cfg.json rp --pp=2 pp=2" "4 cfg.json rdp --pp=2 dp=2xpp=2" "4 zero.json rdpz --pp=2 dp=2xpp=2" \
+           "4 cfg.json rtp --tp=2,--pp=2 tp=2xpp=2" "8 zero.json rall --tp=2,--pp=2 dp=2xtp=2xpp=2"; do
   set -- $run
   name=${!#}
-  flags=(); [ $# -eq 5 ] && flags=("$4")
+  flags=(); [ $# -eq 5 ] && flags=(${4//,/ })
   if mpi "$1" train --config "$2" --out "$3" "${flags[@]}" > "$3.log" 2>&1 && losses "$3" r1 1 1e-4; then
     ok "$name $2: the single process's losses"
   else
@@ -93,6 +94,10 @@ if "$seek" train --config cfg.json --out rx --resume > rx2.log 2>&1 && losses rx
   ok "dp=2 x tp=2 checkpoint resumes in one process"; else bad "dp=2 x tp=2 -> one process"; tail -5 rx2.log; fi
 cmp -s rx/checkpoints/step_00000012/config.json r1/checkpoints/step_00000012/config.json &&
   ok "the tp checkpoint is the single process's model (same config.json)" || bad "tp checkpoint config"
+
+mpi 4 train --config cfg.json --out rtp6 --tp 2 --pp 2 --steps-this-run 6 > rtp6.log 2>&1
+if "$seek" train --config cfg.json --out rtp6 --resume > rtp62.log 2>&1 && losses rtp6 r1 7 1e-5; then
+  ok "tp=2 x pp=2 checkpoint resumes in one process"; else bad "tp=2 x pp=2 -> one process"; tail -5 rtp62.log; fi
 
 # Impossible layouts: clear errors.
 out=$(mpi 2 train --config cfg.json --out bad1 --dp 3 2>&1); rc=$?

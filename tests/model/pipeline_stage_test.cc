@@ -60,9 +60,10 @@ TEST(Transformer, StageRangeMustBeNonEmptyAndInside) {
   EXPECT_FALSE(Transformer::Create(c, ModelShard{0, 1, 1, 1}).ok());
   EXPECT_FALSE(Transformer::Create(c, ModelShard{0, 1, 1, 3}).ok());
   EXPECT_FALSE(Transformer::Create(c, ModelShard{0, 1, -1, 1}).ok());
+  // A tensor-parallel stage needs its group's collectives.
   StatusOr<std::unique_ptr<Transformer>> both = Transformer::Create(c, ModelShard{0, 2, 0, 1});
-  ASSERT_FALSE(both.ok());  // tensor parallel within a pipeline stage: not yet
-  EXPECT_NE(both.status().message().find("not supported yet"), std::string::npos)
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("needs collectives"), std::string::npos)
       << both.status().message();
   auto stage = std::move(Transformer::Create(c, ModelShard{0, 1, 0, 1}).value());
   Rng rng(FreshSeed());

@@ -50,6 +50,7 @@ StatusOr<Groups> MakeGroups(Communicator& world, const Layout& l) {
   ASSIGN_OR_RETURN(g.tp, world.Split(static_cast<int>(g.dp_rank + l.dp * g.pp_rank), static_cast<int>(g.tp_rank)));
   ASSIGN_OR_RETURN(g.dp, world.Split(static_cast<int>(g.tp_rank + l.tp * g.pp_rank), static_cast<int>(g.dp_rank)));
   ASSIGN_OR_RETURN(g.pp, world.Split(static_cast<int>(g.tp_rank + l.tp * g.dp_rank), static_cast<int>(g.pp_rank)));
+  ASSIGN_OR_RETURN(g.model, world.Split(static_cast<int>(g.dp_rank), static_cast<int>(g.tp_rank + l.tp * g.pp_rank)));
   return g;
 }
 

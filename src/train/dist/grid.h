@@ -32,6 +32,7 @@ struct Groups {
   Layout layout;
   int64_t dp_rank = 0, tp_rank = 0, pp_rank = 0;
   std::unique_ptr<Communicator> dp, tp, pp;  // this rank's group of each kind
+  std::unique_ptr<Communicator> model;  // the tp x pp ranks that hold one model replica (this dp_rank's)
 };
 
 // Splits `world` into the grid's groups (collective over world).

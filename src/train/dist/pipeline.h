@@ -68,10 +68,6 @@ Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, bo
 // stage_values (as `stage`) -> whole_values (as `whole`, on root).
 Status GatherStagesByName(const ModelConfig& config, const ParamStore& stage, const float* stage_values,
                           Communicator* pipe, int root, const ParamStore* whole, float* whole_values);
-// The inverse on every rank, no communication: this stage's tensors (the
-// tied copy included) copied by name out of a whole-model buffer.
-void ReadStageByName(const ParamStore& whole, const float* whole_values, const ParamStore& stage,
-                     float* stage_values);
 
 // A forward pass through the stages (evaluation): every stage passes the
 // same batch; returns the loss (sum, targets) on every stage.

@@ -48,7 +48,11 @@ Status GatherFull(const ModelConfig& config, const ModelShard& shard, const Para
   std::fill(full_values, full_values + full.size(), 0.f);
   WriteShardIntoFull(config, shard, local, local_values, full, full_values,
                      /*write_replicated=*/shard.tp_rank == 0);
-  if (shard.tp_size == 1) return Status::Ok();
+  for (const std::string& name : local.tied_duplicates()) {  // the first stage's copy counts
+    const ParamInfo* p = full.Find(name);
+    std::fill(full_values + p->offset, full_values + p->offset + p->numel(), 0.f);
+  }
+  if (group->size() == 1) return Status::Ok();
   return group->AllReduceSum(full_values, full.size());
 }
 

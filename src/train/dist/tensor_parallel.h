@@ -46,7 +46,11 @@ StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const Model
 Status GatherFullParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
                         Communicator* group, ParamStore* full);
 // The same for any buffer laid out like the parameters (AdamW's moments):
-// local_values (as `local`) -> full_values (as `full`), on every rank.
+// local_values (as `local`) -> full_values (as `full`), on every rank of
+// `group`. With pipeline stages too, `local` is a stage's store and `group`
+// every tp x pp rank of one model replica (Groups::model): each writes its
+// slice of its stage's tensors (a last stage's tied embedding copy left to
+// the first stage) and one all-reduce sums them.
 Status GatherFull(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,
                   const float* local_values, Communicator* group, const ParamStore& full, float* full_values);
 
