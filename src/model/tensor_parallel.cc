@@ -172,11 +172,13 @@ void ShardParams(const ModelConfig& c, const ModelShard& s, const ParamStore& fu
 
 double TpLocalGradSquares(const ParamStore& local, const ModelShard& s, int64_t begin, int64_t end) {
   if (end < 0) end = local.size();
-  if (s.tp_size == 1) return SumOfSquares(local.grad() + begin, end - begin);
+  const std::vector<std::string>& dup = local.tied_duplicates();
+  if (s.tp_size == 1 && dup.empty()) return SumOfSquares(local.grad() + begin, end - begin);
   double total = 0;
   for (const ParamInfo& p : local.infos()) {
     const int64_t b = std::max(begin, p.offset), e = std::min(end, p.offset + p.numel());
     if (b >= e || (s.tp_rank != 0 && TpReplicated(p.name))) continue;
+    if (std::find(dup.begin(), dup.end(), p.name) != dup.end()) continue;
     total += SumOfSquares(local.grad() + b, e - b);
   }
   return total;

@@ -87,9 +87,11 @@ void ShardParams(const ModelConfig& config, const ModelShard& shard, const Param
                  ParamStore* local);
 
 // Sum of squares of this rank's gradients (the floats [begin, end) of its
-// store; end -1: all) with replicated tensors counted on rank 0 only, so the
-// sum over the group (and over data-parallel shards) is the full model's
-// (for global-norm clipping). tp_size 1: one plain sum over the span.
+// store; end -1: all) with replicated tensors counted on TP rank 0 only and
+// a pipeline stage's tied embedding copy left to the first stage, so the sum
+// over the model's ranks (and over data-parallel shards) is the full
+// model's (for global-norm clipping). Neither applies: one plain sum over
+// the span.
 double TpLocalGradSquares(const ParamStore& local, const ModelShard& shard, int64_t begin = 0,
                           int64_t end = -1);
 

@@ -39,14 +39,8 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
   AdamWOptimizer::Clip clip;
   if (parallel) {
     PROFILE_SCOPE("gradient norm");
-    // Each rank's share of the squared norm: its ZeRO-1 shard, or the whole
-    // summed gradient on data-parallel rank 0 alone; tensors a TP group
-    // replicates on its rank 0 alone. Summed with the losses in one call.
-    double sums[2] = {parallel->count_loss ? loss_sum : 0.0, 0.0};
-    const int64_t b = sync ? sync->shard_begin() : 0, e = sync ? sync->shard_end() : params.size();
-    if (!sync || sync->zero1() || sync->group().rank() == 0)
-      sums[1] = TpLocalGradSquares(params, parallel->shard, b, e);
-    RETURN_IF_ERROR(parallel->world->AllReduceSumF64(sums, 2));
+    double sums[2];
+    RETURN_IF_ERROR(SumOverJob(*parallel, params, loss_sum, sums));
     loss_sum = sums[0];
     clip = AdamWOptimizer::ClipFromSumOfSquares(sums[1], grad_clip, 1.0 / r.loss_scale);
   } else {
@@ -56,6 +50,15 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
   r.loss = r.n_targets ? loss_sum / r.n_targets : 0.0;
   RETURN_IF_ERROR(ApplyUpdate(&r, clip, &params, optimizer, lr, scaler, sync));
   return r;
+}
+
+Status SumOverJob(const StepParallel& parallel, const ParamStore& params, double local_loss, double sums[2]) {
+  const GradientSync* sync = parallel.dp;
+  sums[0] = parallel.count_loss ? local_loss : 0.0;
+  sums[1] = 0.0;
+  const int64_t b = sync ? sync->shard_begin() : 0, e = sync ? sync->shard_end() : params.size();
+  if (!sync || sync->zero1() || sync->rank() == 0) sums[1] = TpLocalGradSquares(params, parallel.shard, b, e);
+  return parallel.world->AllReduceSumF64(sums, 2);
 }
 
 Status ApplyUpdate(StepResult* r, const AdamWOptimizer::Clip& clip, ParamStore* params, AdamWOptimizer* optimizer,

@@ -49,6 +49,14 @@ StatusOr<StepResult> AccumulateAndStep(Transformer* model, AdamWOptimizer* optim
                                        double lr, DynamicLossScaler* scaler = nullptr,
                                        const StepParallel* parallel = nullptr);
 
+// The step's loss sum and squared gradient norm over the whole job, the
+// same on every rank: sums[0] <- the loss summed over the ranks that count
+// it (local_loss from each), sums[1] <- the squared norm, each rank adding
+// its share (its ZeRO-1 shard, or the whole reduced gradient on data-
+// parallel rank 0 alone; TpLocalGradSquares's rules within a replica).
+// One all-reduce.
+Status SumOverJob(const StepParallel& parallel, const ParamStore& params, double local_loss, double sums[2]);
+
 // The end of every step: records the norm, skips a non-finite step (an fp16
 // overflow backs the scaler off), else one AdamW update with the clip factor
 // and, with ZeRO-1, the all-gather of the new parameters.

@@ -13,6 +13,7 @@
 #include "model/tp_test_util.h"
 #include "model/transformer.h"
 #include "train/dist/tensor_parallel.h"
+#include "train/step.h"
 
 namespace seek {
 namespace {
@@ -116,8 +117,9 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
   }
 }
 
-// 20 AdamW steps with global-norm clipping (TpClipFactor against
-// ClipFactor) on fresh batches: losses within 1e-4 of the single process.
+// 20 AdamW steps with global-norm clipping through the trainer's step
+// (AccumulateAndStep with StepParallel) on fresh batches: losses within
+// 1e-4 of the single process, norms within 1e-5.
 TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
   auto world = World();
   if (Cases(world->size()).empty()) GTEST_SKIP() << "needs an even number of ranks";
@@ -142,19 +144,17 @@ TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
     for (int step = 0; step < 20; ++step) {
       auto rb = MakeBatch(rng, 2, 15, c.vocab_size);
       Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
-      single->params().ZeroGrad();
-      tp->params().ZeroGrad();
-      const double ref = single->ForwardBackward(b).value().mean();
-      auto got = tp->ForwardBackward(b);
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      worst = std::max(worst, std::fabs(got->mean() - ref));
-      EXPECT_NEAR(got->mean(), ref, 1e-4) << k.family << " step " << step << " seed " << seed;
-      const auto clip_ref = single_opt.ClipFactor(single->params(), opt.grad_clip);
-      auto clip = TpClipFactor(tp->params(), shard, &collectives, opt.grad_clip);
-      ASSERT_TRUE(clip.ok());
-      worst_norm = std::max(worst_norm, std::fabs(clip->norm - clip_ref.norm) / clip_ref.norm);
-      single_opt.Step(&single->params(), 1e-3, clip_ref.grad_scale);
-      tp_opt.Step(&tp->params(), 1e-3, clip->grad_scale);
+      StepParallel par;
+      par.world = group.get();
+      par.shard = shard;
+      par.count_loss = shard.tp_rank == 0;
+      for (int32_t t : rb.targets) par.global_targets += t != -1;
+      auto ref = AccumulateAndStep(single.get(), &single_opt, {b}, opt.grad_clip, 1e-3);
+      auto got = AccumulateAndStep(tp.get(), &tp_opt, {b}, opt.grad_clip, 1e-3, nullptr, &par);
+      ASSERT_TRUE(ref.ok() && got.ok()) << got.status().ToString();
+      worst = std::max(worst, std::fabs(got->loss - ref->loss));
+      EXPECT_NEAR(got->loss, ref->loss, 1e-4) << k.family << " step " << step << " seed " << seed;
+      worst_norm = std::max(worst_norm, std::fabs(got->grad_norm - ref->grad_norm) / ref->grad_norm);
     }
     EXPECT_LE(worst_norm, 1e-5);
     if (world->rank() == 0)
@@ -178,9 +178,12 @@ TEST(TensorParallelMpi, OverflowOnOneRankIsSeenByAll) {
   local.ZeroGrad();
   local.Grad("layers.1.mlp.down.weight")[3] = 1.f;
   if (shard.tp_rank == 1) local.Grad("layers.0.attn.qkv.weight")[7] = INFINITY;
-  auto clip = TpClipFactor(local, shard, &collectives, 1.0, 1.0 / 1024);
-  ASSERT_TRUE(clip.ok());
-  EXPECT_FALSE(std::isfinite(clip->norm)) << "rank " << shard.tp_rank;
+  StepParallel par;
+  par.world = group.get();
+  par.shard = shard;
+  double sums[2];
+  ASSERT_TRUE(SumOverJob(par, local, 1.0, sums).ok());
+  EXPECT_FALSE(std::isfinite(sums[1])) << "rank " << shard.tp_rank;
 }
 
 }  // namespace

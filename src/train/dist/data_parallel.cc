@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/check.h"
 #include "core/profile.h"
 
 namespace seek {
@@ -87,12 +88,8 @@ Status GradientSync::GatherParameters() {
 }
 
 Status GradientSync::GatherOptimizerState(const AdamWOptimizer& shard, AdamWOptimizer* full) {
+  CHECK(options_.zero1);  // otherwise every rank holds the whole state already
   full->set_step(shard.step());
-  if (!options_.zero1) {
-    std::memcpy(full->m(), shard.m(), full->size() * sizeof(float));
-    std::memcpy(full->v(), shard.v(), full->size() * sizeof(float));
-    return Status::Ok();
-  }
   const int64_t n = shard_end_ - shard_begin_, size = store_->size();
   std::vector<float> mine(static_cast<size_t>(shard_floats_)), all(static_cast<size_t>(shard_floats_ * group_->size()));
   for (int which = 0; which < 2; ++which) {

@@ -57,14 +57,14 @@ class GradientSync {
   // ZeRO-1, after the shard's update: every rank gets every shard's parameters.
   Status GatherParameters();
   // ZeRO-1 checkpoints hold the whole state, as a single process's do, so
-  // they resume on any layout: Gather assembles every shard's moments into
-  // `full` (laid out like the whole store; collective); Scatter copies this
-  // rank's shard out of a whole state.
+  // they resume on any layout: Gather (ZeRO-1 only; collective) assembles
+  // every shard's moments into `full` (laid out like the whole store);
+  // Scatter copies this rank's shard out of a whole state.
   Status GatherOptimizerState(const AdamWOptimizer& shard, AdamWOptimizer* full);
   void ScatterOptimizerState(const AdamWOptimizer& full, AdamWOptimizer* shard) const;
   // Sum of a per-rank partial value over the group (losses, squared norms).
   Status SumOverGroup(double* values, int64_t n) { return group_->AllReduceSumF64(values, n); }
-  Communicator& group() { return *group_; }
+  int rank() const { return group_->rank(); }  // in the data-parallel group
 
   // Seconds the last step spent waiting for gradient communication after
   // backward ended (the part not hidden under compute).

@@ -57,22 +57,6 @@ Status SumTiedGradients(Transformer* model, Communicator* pipe) {
   return Status::Ok();
 }
 
-// Sum of squares of this stage's gradients over the floats [begin, end), a
-// tied copy left to the first stage and, with tensor parallelism, the
-// tensors its group replicates left to TP rank 0.
-double StageSumOfSquares(const ParamStore& params, int tp_rank, int64_t begin = 0, int64_t end = -1) {
-  if (end < 0) end = params.size();
-  const auto& dup = params.tied_duplicates();
-  double s = 0;
-  for (const ParamInfo& p : params.infos()) {
-    const int64_t b = std::max(begin, p.offset), e = std::min(end, p.offset + p.numel());
-    if (b >= e || std::find(dup.begin(), dup.end(), p.name) != dup.end()) continue;
-    if (tp_rank != 0 && TpReplicated(p.name)) continue;
-    s += SumOfSquares(params.grad() + b, e - b);
-  }
-  return s;
-}
-
 // A step's messages: per micro-batch x_in and dx [N, C] f32 (not on the
 // first stage), x_out and dy [N, C] f32 (not on the last), and the requests.
 struct StepMessages {
@@ -210,17 +194,15 @@ StatusOr<StepResult> PipelineAccumulateAndStep(Transformer* model, AdamWOptimize
       RETURN_IF_ERROR(sync->FinishBackward(model));
     }
     PROFILE_SCOPE("gradient norm");
-    const int64_t b = sync ? sync->shard_begin() : 0, e = sync ? sync->shard_end() : params.size();
-    double sums[2] = {parallel->count_loss ? local_loss : 0.0, 0.0};  // local_loss: the last stage's
-    if (!sync || sync->zero1() || sync->group().rank() == 0) sums[1] = StageSumOfSquares(params, model->shard().tp_rank, b, e);
-    RETURN_IF_ERROR(parallel->world->AllReduceSumF64(sums, 2));
+    double sums[2];  // local_loss: the last stage's
+    RETURN_IF_ERROR(SumOverJob(*parallel, params, local_loss, sums));
     r.loss = r.n_targets ? sums[0] / r.n_targets : 0.0;
     clip = AdamWOptimizer::ClipFromSumOfSquares(sums[1], grad_clip, 1.0 / r.loss_scale);
   } else {
     ASSIGN_OR_RETURN(double loss_sum, SumInRankOrder(pipe, local_loss));  // the last stage's
     r.loss = r.n_targets ? loss_sum / r.n_targets : 0.0;
     PROFILE_SCOPE("gradient norm");
-    ASSIGN_OR_RETURN(double sum_sq, SumInRankOrder(pipe, StageSumOfSquares(params, model->shard().tp_rank)));
+    ASSIGN_OR_RETURN(double sum_sq, SumInRankOrder(pipe, TpLocalGradSquares(params, model->shard())));
     clip = AdamWOptimizer::ClipFromSumOfSquares(sum_sq, grad_clip, 1.0 / r.loss_scale);
   }
   RETURN_IF_ERROR(ApplyUpdate(&r, clip, &params, optimizer, lr, scaler, sync));

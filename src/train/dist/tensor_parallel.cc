@@ -1,8 +1,6 @@
 #include "train/dist/tensor_parallel.h"
 
 #include <algorithm>
-#include <cmath>
-
 
 namespace seek {
 
@@ -18,24 +16,6 @@ Status CommunicatorTpCollectives::AllReduceMax(float* data, int64_t n) {
   for (int r = 1; r < p; ++r)
     for (int64_t i = 0; i < n; ++i) data[i] = std::max(data[i], gathered_[r * n + i]);
   return Status::Ok();
-}
-
-StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const ModelShard& shard,
-                                            TpCollectives* group, double max_norm, double unscale) {
-  // A float all-reduce of the unscaled squares (so fp16's loss-scaled
-  // gradients do not overflow f32 here): 2^-24 relative is far below what
-  // clipping can notice, and every rank gets the same value. A non-finite
-  // gradient on any rank makes the norm non-finite on every rank, so the
-  // group skips an overflowed step together.
-  float squares = static_cast<float>(TpLocalGradSquares(local, shard) * unscale * unscale);
-  if (shard.tp_size > 1) RETURN_IF_ERROR(group->AllReduceSum(&squares, 1));
-  AdamWOptimizer::Clip c;
-  c.norm = std::sqrt(static_cast<double>(squares));
-  if (!std::isfinite(c.norm)) return c;  // the step will be skipped
-  double coef = unscale;
-  if (max_norm > 0 && max_norm / (c.norm + 1e-6) < 1.0) coef *= max_norm / (c.norm + 1e-6);
-  c.grad_scale = static_cast<float>(coef);
-  return c;
 }
 
 Status GatherFullParams(const ModelConfig& config, const ModelShard& shard, const ParamStore& local,

@@ -1,6 +1,7 @@
 // train/dist/tensor_parallel.h — tensor parallelism's training side: the
 // model's TpCollectives (model/tensor_parallel.h) over a Communicator, and
-// global-norm gradient clipping over a TP group's shards.
+// assembling whole tensors from a replica's slices (checkpoints). The
+// step's global norm over TP shards is train/step.h's SumOverJob.
 //
 // The model layer knows nothing of MPI; a TP rank's Transformer is created
 // with a CommunicatorTpCollectives over the TP group's Communicator (a
@@ -31,13 +32,6 @@ class CommunicatorTpCollectives : public TpCollectives {
   Communicator* group_;
   std::vector<float> gathered_;  // [size * n], reused
 };
-
-// AdamWOptimizer::ClipFactor over the whole model a TP group holds: the
-// 2-norm of every rank's gradients with replicated tensors (norms,
-// positions, row-parallel biases) counted once; the same on every rank.
-StatusOr<AdamWOptimizer::Clip> TpClipFactor(const ParamStore& local, const ModelShard& shard,
-                                            TpCollectives* group, double max_norm,
-                                            double unscale = 1.0);
 
 // The full model's weights assembled from a TP group's shards, on every
 // rank (checkpoints stay HF-format full tensors). `full` is a
