@@ -7,12 +7,18 @@
 # f32 and with bf16 autocast, both threads, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE
 # unset. Prints tokens/s, the ratios and Seek's MFU (against the GEMM rate of
 # the run's precision, measured by `seek train` at start-up).
-#   bash bench/train_throughput.sh [build-dir] [steps] [precisions, default "fp32 bf16"]
+# Both sides report the median step: PyTorch the median of 5 timed steps after
+# a warm-up step, Seek the median of its per-step rates after step 1 (which
+# creates the oneDNN primitives). The VM's speed drifts by tens of percent
+# from minute to minute, so the whole comparison runs ROUNDS times (default
+# 2), interleaved, and the ratio is also given per round.
+#   bash bench/train_throughput.sh [build-dir] [steps] [precisions, default "fp32 bf16"] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 steps=${2:-20}
 precisions=${3:-fp32 bf16}
+rounds=${4:-2}
 ninja -C "$build" seek make_random_shard >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,15 +38,17 @@ seek_run() {
 {"model": {$model},
  "data": {"shards": ["$work/shard.bin"], "val_fraction": 0.0},
  "optim": {"lr": 1e-4, "warmup_steps": 2},
- "train": {"batch_size": 8, "seq_len": 256, "max_steps": $steps, "log_every": $steps,
+ "train": {"batch_size": 8, "seq_len": 256, "max_steps": $steps, "log_every": 1,
            "eval_every": 0, "sample_tokens": 0, "checkpoint_every": 0, "precision": "$precision"}}
 JSON
   rm -rf "$work/run"
   "$build/seek" train --config "$work/config.json" --out "$work/run" | grep -E "^step|seek train" >&2
   /usr/bin/python3 -c "
 import json
-l = [json.loads(x) for x in open('$work/run/metrics.jsonl') if 'tokens_per_s' in x][-1]
-print(f\"{l['tokens_per_s']:.1f} {100 * l['mfu']:.1f}\")"
+import statistics as st
+l = [json.loads(x) for x in open('$work/run/metrics.jsonl') if 'tokens_per_s' in x]
+l = [x for x in l if x['step'] >= 2] or l
+print(f\"{st.median(x['tokens_per_s'] for x in l):.1f} {100 * st.median(x['mfu'] for x in l):.1f}\")"
 }
 
 torch_run() {  # ARGS... -> tokens/s
@@ -48,15 +56,18 @@ torch_run() {  # ARGS... -> tokens/s
     --adamw --threads "$(nproc)" --steps 5 "$@" | tee /dev/stderr | sed -n 's/RESULT torch_tokens_per_s=//p'
 }
 
-torch_f32=$(torch_run --autocast none)
-torch_bf16=$(torch_run --autocast bf16)
-echo "torch f32 $torch_f32 tokens/s, bf16 autocast $torch_bf16 tokens/s"
-for p in $precisions; do
-  read -r tps mfu < <(seek_run gpt2 "$p")
-  anchor=$torch_f32; what="torch f32"
-  if [ "$p" = bf16 ]; then anchor=$torch_bf16; what="torch bf16 autocast"; fi
-  /usr/bin/python3 -c "print(f'seek gpt2 $p: {$tps:.0f} tokens/s (MFU $mfu%)  vs $what {$anchor:.0f}: {$tps/$anchor:.2f}x')"
+for round in $(seq "$rounds"); do
+  echo "== round $round of $rounds"
+  torch_f32=$(torch_run --autocast none)
+  torch_bf16=$(torch_run --autocast bf16)
+  echo "torch f32 $torch_f32 tokens/s, bf16 autocast $torch_bf16 tokens/s"
+  for p in $precisions; do
+    read -r tps mfu < <(seek_run gpt2 "$p")
+    anchor=$torch_f32; what="torch f32"
+    if [ "$p" = bf16 ]; then anchor=$torch_bf16; what="torch bf16 autocast"; fi
+    /usr/bin/python3 -c "print(f'round $round seek gpt2 $p: {$tps:.0f} tokens/s (MFU $mfu%)  vs $what {$anchor:.0f}: {$tps/$anchor:.2f}x')"
+  done
+  read -r tps mfu < <(seek_run llama bf16)
+  echo "round $round seek llama bf16: $tps tokens/s (MFU $mfu%)"
 done
-read -r tps mfu < <(seek_run llama bf16)
-echo "seek llama bf16: $tps tokens/s (MFU $mfu%)"
 echo "$(date -u '+%F %T UTC') $(uptime)"

@@ -13,6 +13,7 @@
 
 #include "core/check.h"
 #include "core/threads.h"
+#include "kernels/lowp.h"
 #include "kernels/vec_math.h"
 
 namespace seek {
@@ -27,16 +28,37 @@ constexpr double kGeluKappa = 0.044715;
 
 // --------------------------------------------------------------------- GELU
 
-void GeluForward(float* out, const float* inp, int64_t n) {
+namespace {
+
+void GeluRange(float* out, const float* inp, int64_t n) {
   constexpr float kTwoBeta = static_cast<float>(2 * kGeluBeta);
   constexpr float kKappa = static_cast<float>(kGeluKappa);
-  ParallelFor(n, kMinElemsPerThread, [&](int64_t b, int64_t e) {
 #pragma omp simd
-    for (int64_t i = b; i < e; ++i) {
-      float x = inp[i];
-      // x * sigmoid(2u) with u = beta * (x + kappa x^3).
-      float two_u = kTwoBeta * (x + kKappa * x * x * x);
-      out[i] = x / (1.0f + vec::ExpF(-two_u));
+  for (int64_t i = 0; i < n; ++i) {
+    float x = inp[i];
+    // x * sigmoid(2u) with u = beta * (x + kappa x^3).
+    float two_u = kTwoBeta * (x + kKappa * x * x * x);
+    out[i] = x / (1.0f + vec::ExpF(-two_u));
+  }
+}
+
+// Pieces of a 16-bit output are computed in f32 here (16 KB, in L1) and then rounded.
+constexpr int64_t kLowpPiece = 4096;
+
+}  // namespace
+
+void GeluForward(float* out, const float* inp, int64_t n) {
+  ParallelFor(n, kMinElemsPerThread, [&](int64_t b, int64_t e) { GeluRange(out + b, inp + b, e - b); });
+}
+
+void GeluForwardLowp(Precision p, uint16_t* out16, const float* inp, int64_t n) {
+  CHECK(p != Precision::kF32);
+  ParallelFor(n, kMinElemsPerThread, [&](int64_t b, int64_t e) {
+    alignas(64) float piece[kLowpPiece];
+    for (int64_t lo = b; lo < e; lo += kLowpPiece) {
+      const int64_t m = std::min(kLowpPiece, e - lo);
+      GeluRange(piece, inp + lo, m);
+      ToLowPrecisionSpan(p, piece, out16 + lo, m);
     }
   });
 }
@@ -113,17 +135,34 @@ void SiluBackwardRef(float* dinp, const float* dout, const float* inp, int64_t n
 
 // ------------------------------------------------------------------- SwiGLU
 
-void SwiGluForward(float* out, const float* gate_up, int64_t N, int64_t I) {
-  ParallelFor(N, std::max<int64_t>(1, kMinElemsPerThread / std::max<int64_t>(I, 1)),
-              [&](int64_t r0, int64_t r1) {
-                for (int64_t r = r0; r < r1; ++r) {
-                  const float* g = gate_up + r * 2 * I;
-                  const float* u = g + I;
-                  float* y = out + r * I;
+namespace {
+
+void SwiGluRow(float* y, const float* g, int64_t I) {
+  const float* u = g + I;
 #pragma omp simd
-                  for (int64_t i = 0; i < I; ++i) y[i] = g[i] * vec::SigmoidF(g[i]) * u[i];
-                }
-              });
+  for (int64_t i = 0; i < I; ++i) y[i] = g[i] * vec::SigmoidF(g[i]) * u[i];
+}
+
+int64_t MinSwiGluRows(int64_t I) { return std::max<int64_t>(1, kMinElemsPerThread / std::max<int64_t>(I, 1)); }
+
+}  // namespace
+
+void SwiGluForward(float* out, const float* gate_up, int64_t N, int64_t I) {
+  ParallelFor(N, MinSwiGluRows(I), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) SwiGluRow(out + r * I, gate_up + r * 2 * I, I);
+  });
+}
+
+void SwiGluForwardLowp(Precision p, uint16_t* out16, const float* gate_up, int64_t N, int64_t I) {
+  CHECK(p != Precision::kF32);
+  ParallelFor(N, MinSwiGluRows(I), [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<float> row;
+    if (static_cast<int64_t>(row.size()) < I) row.resize(static_cast<size_t>(I));
+    for (int64_t r = r0; r < r1; ++r) {
+      SwiGluRow(row.data(), gate_up + r * 2 * I, I);
+      ToLowPrecisionSpan(p, row.data(), out16 + r * I, I);
+    }
+  });
 }
 
 void SwiGluBackward(float* dgate_up, const float* dout, const float* gate_up, int64_t N,

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "kernels/precision.h"
+
 namespace seek {
 
 // GELU, tanh approximation (GPT-2's "gelu_new", PyTorch approximate='tanh').
@@ -16,6 +18,13 @@ void GeluForward(float* out, const float* inp, int64_t n);
 void GeluBackward(float* dinp, const float* dout, const float* inp, int64_t n);
 void GeluForwardRef(float* out, const float* inp, int64_t n);
 void GeluBackwardRef(float* dinp, const float* dout, const float* inp, int64_t n);
+
+// GeluForward and SwiGluForward with a 16-bit output (p is kBf16 or kF16),
+// for mixed precision, where the activation is only read as a GEMM operand:
+// out16 gets exactly ToLowPrecision(p) of the f32 kernel's output, bit for
+// bit, rounded piece by piece while in cache; no f32 copy is kept.
+void GeluForwardLowp(Precision p, uint16_t* out16, const float* inp, int64_t n);
+void SwiGluForwardLowp(Precision p, uint16_t* out16, const float* gate_up, int64_t N, int64_t I);
 
 // SiLU: out = x * sigmoid(x).
 void SiluForward(float* out, const float* inp, int64_t n);

@@ -90,9 +90,9 @@ float FromF16Ref(uint16_t h) {
   return std::bit_cast<float>(sign | ((e + 112) << 23) | (m << 13));
 }
 
-// Converts x[0, n) into y, on this thread: AVX-512 for whole vectors, the
-// scalar twin for the tail (and where the CPU lacks the instruction).
-static void ConvertSpan(Precision p, const float* x, uint16_t* y, int64_t n) {
+// AVX-512 for whole vectors, the scalar twin for the tail (and where the CPU
+// lacks the instruction).
+void ToLowPrecisionSpan(Precision p, const float* x, uint16_t* y, int64_t n) {
   int64_t i = 0;
   if (p == Precision::kBf16) {
 #if defined(__AVX512BF16__)
@@ -116,7 +116,7 @@ void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n) {
 #pragma omp parallel for schedule(static) if (blocks > 1)
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t lo = b * kBlock;
-    ConvertSpan(p, x + lo, y + lo, std::min(n, lo + kBlock) - lo);
+    ToLowPrecisionSpan(p, x + lo, y + lo, std::min(n, lo + kBlock) - lo);
   }
 }
 
@@ -136,7 +136,7 @@ void ToLowPrecisionWithColumnSums(Precision p, const float* x, uint16_t* y, floa
 #pragma omp simd
       for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
     }
-    ConvertSpan(p, x + b * kRows * cols, y + b * kRows * cols, (r1 - b * kRows) * cols);
+    ToLowPrecisionSpan(p, x + b * kRows * cols, y + b * kRows * cols, (r1 - b * kRows) * cols);
   }
 #pragma omp parallel for schedule(static) if (cols >= 4096)
   for (int64_t c = 0; c < cols; ++c) {

@@ -29,6 +29,10 @@ void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n);
 void ToLowPrecisionWithColumnSums(Precision p, const float* x, uint16_t* y, float* colsum, int64_t rows,
                                   int64_t cols);
 
+// ToLowPrecision of x[0, n) on the calling thread only: for kernels that
+// round their own output piece by piece while it is still in cache.
+void ToLowPrecisionSpan(Precision p, const float* x, uint16_t* y, int64_t n);
+
 // y[i] = float(x[i]) (exact).
 void FromLowPrecision(Precision p, const uint16_t* x, float* y, int64_t n);
 

@@ -16,6 +16,7 @@
 
 #include "core/check.h"
 #include "core/threads.h"
+#include "kernels/lowp.h"
 
 namespace seek {
 namespace {
@@ -157,6 +158,25 @@ void LayerNormForward(float* out, float* mean, float* rstd, const float* inp, co
   });
 }
 
+// One reused row of f32 output per thread, rounded into the 16-bit output.
+std::vector<float>& LowpRow(int64_t C) {
+  thread_local std::vector<float> row;
+  if (static_cast<int64_t>(row.size()) < C) row.resize(static_cast<size_t>(C));
+  return row;
+}
+
+void LayerNormForwardLowp(Precision p, uint16_t* out16, float* mean, float* rstd, const float* inp,
+                          const float* weight, const float* bias, int64_t N, int64_t C, float eps) {
+  CHECK(C > 0 && p != Precision::kF32);
+  ParallelFor(N, MinRowsPerThread(C), [&](int64_t r0, int64_t r1) {
+    float* row = LowpRow(C).data();
+    for (int64_t r = r0; r < r1; ++r) {
+      LayerNormRow(row, mean + r, rstd + r, inp + r * C, weight, bias, C, eps);
+      ToLowPrecisionSpan(p, row, out16 + r * C, C);
+    }
+  });
+}
+
 void LayerNormBackward(float* dinp, float* dweight, float* dbias, const float* dout,
                        const float* inp, const float* weight, const float* mean, const float* rstd,
                        int64_t N, int64_t C) {
@@ -238,6 +258,18 @@ void RmsNormForward(float* out, float* rstd, const float* inp, const float* weig
   ParallelFor(N, MinRowsPerThread(C), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       RmsNormRow(out + r * C, rstd + r, inp + r * C, weight, C, eps);
+  });
+}
+
+void RmsNormForwardLowp(Precision p, uint16_t* out16, float* rstd, const float* inp, const float* weight,
+                        int64_t N, int64_t C, float eps) {
+  CHECK(C > 0 && p != Precision::kF32);
+  ParallelFor(N, MinRowsPerThread(C), [&](int64_t r0, int64_t r1) {
+    float* row = LowpRow(C).data();
+    for (int64_t r = r0; r < r1; ++r) {
+      RmsNormRow(row, rstd + r, inp + r * C, weight, C, eps);
+      ToLowPrecisionSpan(p, row, out16 + r * C, C);
+    }
   });
 }
 

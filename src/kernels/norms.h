@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "kernels/precision.h"
+
 namespace seek {
 
 // out, inp: [N, C]; weight, bias: [C] (bias may be null); mean, rstd: [N].
@@ -26,6 +28,15 @@ void LayerNormForwardRef(float* out, float* mean, float* rstd, const float* inp,
 void LayerNormBackwardRef(float* dinp, float* dweight, float* dbias, const float* dout,
                           const float* inp, const float* weight, const float* mean,
                           const float* rstd, int64_t N, int64_t C);
+
+// The forward kernels with a 16-bit output (p is kBf16 or kF16), for mixed
+// precision, where a norm's output is only ever read as a GEMM operand:
+// out16 gets exactly ToLowPrecision(p) of what the f32 kernel writes, bit for
+// bit, but each row is rounded while it is in cache and no f32 copy is kept.
+void LayerNormForwardLowp(Precision p, uint16_t* out16, float* mean, float* rstd, const float* inp,
+                          const float* weight, const float* bias, int64_t N, int64_t C, float eps);
+void RmsNormForwardLowp(Precision p, uint16_t* out16, float* rstd, const float* inp, const float* weight,
+                        int64_t N, int64_t C, float eps);
 
 // RMSNorm as in HF Llama: out = inp * rstd * weight, rstd = 1 / sqrt(mean(inp^2) + eps).
 // out, inp: [N, C]; weight: [C]; rstd: [N].

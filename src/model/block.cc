@@ -5,6 +5,7 @@
 #include "core/profile.h"
 #include "kernels/activations.h"
 #include "kernels/gemm.h"
+#include "kernels/lowp.h"
 #include "kernels/norms.h"
 
 namespace seek {
@@ -45,50 +46,67 @@ void TpSum(const BlockContext& ctx, float* data, int64_t n) {
 
 }  // namespace
 
-void LinearForward(const LowpContext* lp, float* y, const float* x, const float* w, const float* b,
+LinearInput Operand(const LowpContext* lp, const float* x) {
+  if (!IsLowp(lp)) return LinearInput{x, nullptr};
+  return LinearInput{nullptr, reinterpret_cast<const uint16_t*>(x)};
+}
+
+namespace {
+
+// x in the mode's 16 bits: as stored, or rounded now into `scratch`.
+const uint16_t* Rounded(const LowpContext* lp, LinearInput x, uint16_t* scratch, int64_t n) {
+  if (x.lp) return x.lp;
+  PROFILE_SCOPE("to 16-bit");
+  ToLowPrecision(lp->precision, x.f32, scratch, n);
+  return scratch;
+}
+
+}  // namespace
+
+void LinearForward(const LowpContext* lp, float* y, LinearInput x, const float* w, const float* b,
                    int64_t N, int64_t in, int64_t out) {
   const GemmShape s{false, true, N, out, in};
   if (!IsLowp(lp)) {
+    CHECK(x.f32 != nullptr);
     PROFILE_SCOPE("gemm forward");
-    return Gemm(s, 1.f, x, w, 0.f, y, b);
+    return Gemm(s, 1.f, x.f32, w, 0.f, y, b);
   }
-  {
-    PROFILE_SCOPE("to 16-bit");
-    ToLowPrecision(lp->precision, x, lp->x, N * in);
-  }
+  const uint16_t* x16 = Rounded(lp, x, lp->x, N * in);
   PROFILE_SCOPE("gemm forward");
-  GemmLowp(lp->precision, s, 1.f, lp->x, lp->Lp(w), 0.f, y, b);
+  GemmLowp(lp->precision, s, 1.f, x16, lp->Lp(w), 0.f, y, b);
 }
 
 void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, const float* dy,
-                    const float* x, const float* w, int64_t N, int64_t in, int64_t out) {
+                    LinearInput x, const float* w, int64_t N, int64_t in, int64_t out) {
   const GemmShape dx_shape{false, false, N, in, out}, dw_shape{true, false, out, in, N};
   if (!IsLowp(lp)) {
-    PROFILE_SCOPE("gemm backward");
-    if (dx) Gemm(dx_shape, 1.f, dy, w, 0.f, dx);
-    Gemm(dw_shape, 1.f, dy, x, 1.f, dw);
-  } else {
-    // The output gradient is rounded once and feeds both products; the
-    // input is rounded again exactly as in forward (same bits), so saving
-    // its 16-bit copy would only trade memory for a cheap pass.
+    CHECK(x.f32 != nullptr);
     {
-      // The bias gradient is summed in the same pass that converts dy.
-      PROFILE_SCOPE("to 16-bit");
-      if (db)
-        ToLowPrecisionWithColumnSums(lp->precision, dy, lp->dy, db, N, out);
-      else
-        ToLowPrecision(lp->precision, dy, lp->dy, N * out);
-      ToLowPrecision(lp->precision, x, lp->x, N * in);
+      PROFILE_SCOPE("gemm backward");
+      if (dx) Gemm(dx_shape, 1.f, dy, w, 0.f, dx);
+      Gemm(dw_shape, 1.f, dy, x.f32, 1.f, dw);
     }
-    PROFILE_SCOPE("gemm backward");
-    if (dx) GemmLowp(lp->precision, dx_shape, 1.f, lp->dy, lp->Lp(w), 0.f, dx);
-    GemmLowp(lp->precision, dw_shape, 1.f, lp->dy, lp->x, 1.f, dw);
+    if (db) {
+      PROFILE_SCOPE("bias gradient");
+      BiasBackward(db, dy, N, out);
+    }
     return;
   }
-  if (db) {
-    PROFILE_SCOPE("bias gradient");
-    BiasBackward(db, dy, N, out);
+  {
+    // The output gradient is rounded once and feeds both products; the bias
+    // gradient is summed in the same pass.
+    PROFILE_SCOPE("to 16-bit");
+    if (db)
+      ToLowPrecisionWithColumnSums(lp->precision, dy, lp->dy, db, N, out);
+    else
+      ToLowPrecision(lp->precision, dy, lp->dy, N * out);
   }
+  // An f32 input is rounded again exactly as in forward (same bits): saving
+  // its 16-bit copy would only trade memory for a cheap pass.
+  const uint16_t* x16 = Rounded(lp, x, lp->x, N * in);
+  PROFILE_SCOPE("gemm backward");
+  if (dx) GemmLowp(lp->precision, dx_shape, 1.f, lp->dy, lp->Lp(w), 0.f, dx);
+  GemmLowp(lp->precision, dw_shape, 1.f, lp->dy, x16, 1.f, dw);
 }
 
 BlockParams BlockParamsAt(const ParamStore& store, float* base, int64_t layer) {
@@ -174,11 +192,42 @@ void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const
     RmsNormBackward(dinp, dw, dout, inp, w, rstd, N, c.hidden);
 }
 
+void NormForwardOperand(const LowpContext* lp, const ModelConfig& c, float* out, float* mean, float* rstd,
+                        const float* inp, const float* w, const float* b, int64_t N) {
+  if (!IsLowp(lp)) return NormForward(c, out, mean, rstd, inp, w, b, N);
+  PROFILE_SCOPE("norm forward");
+  uint16_t* out16 = reinterpret_cast<uint16_t*>(out);
+  const float eps = static_cast<float>(c.norm_eps);
+  if (c.arch.norm == NormKind::kLayerNorm)
+    LayerNormForwardLowp(lp->precision, out16, mean, rstd, inp, w, b, N, c.hidden, eps);
+  else
+    RmsNormForwardLowp(lp->precision, out16, rstd, inp, w, N, c.hidden, eps);
+}
+
+void ActivationForwardOperand(const LowpContext* lp, const ModelConfig& c, float* act, const float* up,
+                              int64_t N) {
+  PROFILE_SCOPE("activation forward");
+  const int64_t I = c.intermediate;
+  const bool swiglu = c.arch.mlp == MlpKind::kSwiGlu;
+  if (!IsLowp(lp)) {
+    if (swiglu)
+      SwiGluForward(act, up, N, I);
+    else
+      GeluForward(act, up, N * I);
+    return;
+  }
+  uint16_t* act16 = reinterpret_cast<uint16_t*>(act);
+  if (swiglu)
+    SwiGluForwardLowp(lp->precision, act16, up, N, I);
+  else
+    GeluForwardLowp(lp->precision, act16, up, N * I);
+}
+
 void BlockAttnInForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a) {
   const ModelConfig& c = *ctx.config;
   const int64_t N = ctx.B * ctx.T, C = c.hidden;
-  NormForward(c, a.norm1, a.norm1_mean, a.norm1_rstd, a.x_in, w.norm1_w, w.norm1_b, N);
-  LinearForward(ctx.lowp, a.qkv, a.norm1, w.qkv_w, w.qkv_b, N, C, c.qkv_dim());
+  NormForwardOperand(ctx.lowp, c, a.norm1, a.norm1_mean, a.norm1_rstd, a.x_in, w.norm1_w, w.norm1_b, N);
+  LinearForward(ctx.lowp, a.qkv, Operand(ctx.lowp, a.norm1), w.qkv_w, w.qkv_b, N, C, c.qkv_dim());
   if (c.arch.position == PositionKind::kRope) {
     PROFILE_SCOPE("rope");
     // q heads and k heads are adjacent in each qkv row: rotate them in one call.
@@ -191,23 +240,17 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
   const ModelConfig& c = *ctx.config;
   const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
   const int64_t I = c.intermediate, up_rows = UpRows(c);
-  LinearForward(ctx.lowp, a.x_mid, a.attn, w.out_w, RowParallelBias(ctx, w.out_b), N, HD, C);
+  LinearForward(ctx.lowp, a.x_mid, LinearInput{a.attn}, w.out_w, RowParallelBias(ctx, w.out_b), N, HD, C);
   TpSum(ctx, a.x_mid, N * C);
   {
     PROFILE_SCOPE("residual add");
     Add(a.x_mid, a.x_mid, a.x_in, N * C);
   }
 
-  NormForward(c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N);
-  LinearForward(ctx.lowp, a.up, a.norm2, w.up_w, w.up_b, N, C, up_rows);
-  {
-    PROFILE_SCOPE("activation forward");
-    if (c.arch.mlp == MlpKind::kSwiGlu)
-      SwiGluForward(a.act, a.up, N, I);
-    else
-      GeluForward(a.act, a.up, N * I);
-  }
-  LinearForward(ctx.lowp, x_out, a.act, w.down_w, RowParallelBias(ctx, w.down_b), N, I, C);
+  NormForwardOperand(ctx.lowp, c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N);
+  LinearForward(ctx.lowp, a.up, Operand(ctx.lowp, a.norm2), w.up_w, w.up_b, N, C, up_rows);
+  ActivationForwardOperand(ctx.lowp, c, a.act, a.up, N);
+  LinearForward(ctx.lowp, x_out, Operand(ctx.lowp, a.act), w.down_w, RowParallelBias(ctx, w.down_b), N, I, C);
   TpSum(ctx, x_out, N * C);
   PROFILE_SCOPE("residual add");
   Add(x_out, x_out, a.x_mid, N * C);
@@ -235,7 +278,7 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
   const int64_t I = c.intermediate, up_rows = UpRows(c);
 
   // MLP: x_out = x_mid + Down(Act(Up(Norm2(x_mid)))); dresid holds d x_out.
-  LinearBackward(ctx.lowp, s.dact, g.down_w, g.down_b, dresid, a.act, w.down_w, N, I, C);
+  LinearBackward(ctx.lowp, s.dact, g.down_w, g.down_b, dresid, Operand(ctx.lowp, a.act), w.down_w, N, I, C);
   {
     PROFILE_SCOPE("activation backward");
     if (c.arch.mlp == MlpKind::kSwiGlu)
@@ -243,13 +286,13 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
     else
       GeluBackward(s.dup, s.dact, a.up, N * I);
   }
-  LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, s.dup, a.norm2, w.up_w, N, C, up_rows);
+  LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, s.dup, Operand(ctx.lowp, a.norm2), w.up_w, N, C, up_rows);
   TpSum(ctx, s.dnorm, N * C);
   NormBackward(c, dresid, g.norm2_w, g.norm2_b, s.dnorm, a.x_mid, w.norm2_w, a.norm2_mean,
                a.norm2_rstd, N);  // dresid now holds d x_mid
 
   // Attention: x_mid = x_in + Out(Attn(...)).
-  LinearBackward(ctx.lowp, s.dattn, g.out_w, g.out_b, dresid, a.attn, w.out_w, N, HD, C);
+  LinearBackward(ctx.lowp, s.dattn, g.out_w, g.out_b, dresid, LinearInput{a.attn}, w.out_w, N, HD, C);
   const AttentionShape as = AttnShape(ctx);
   const int64_t kv = c.n_kv_head * c.head_dim();
   const float* q = a.qkv;
@@ -262,7 +305,8 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
     PROFILE_SCOPE("rope");
     RopeBackward(s.dqkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
   }
-  LinearBackward(ctx.lowp, s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, a.norm1, w.qkv_w, N, C, c.qkv_dim());
+  LinearBackward(ctx.lowp, s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, Operand(ctx.lowp, a.norm1), w.qkv_w, N, C,
+                 c.qkv_dim());
   TpSum(ctx, s.dnorm, N * C);
   NormBackward(c, dresid, g.norm1_w, g.norm1_b, s.dnorm, a.x_in, w.norm1_w, a.norm1_mean,
                a.norm1_rstd, N);  // dresid now holds d x_in

@@ -105,16 +105,35 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
 void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockParams& g,
                    const BlockActs& a, const BlockGradScratch& s, float* dresid);
 
+// The input of a linear layer: f32 values, or, in a 16-bit mode, values
+// their producer already rounded to that mode (then f32 is null).
+struct LinearInput {
+  const float* f32 = nullptr;
+  const uint16_t* lp = nullptr;
+};
+// In a 16-bit mode, the norms' outputs and the MLP activation are only ever
+// read as linear-layer inputs, so their producers (NormForwardOperand,
+// ActivationForwardOperand) store them rounded, in the activation's own
+// memory, and no f32 copy exists; this is how to read such an activation.
+LinearInput Operand(const LowpContext* lp, const float* x);
+
 // y[N, out] = x[N, in] @ W[out, in]^T (+ b), in ctx's precision (also the LM head's).
-void LinearForward(const LowpContext* lp, float* y, const float* x, const float* w, const float* b,
+void LinearForward(const LowpContext* lp, float* y, LinearInput x, const float* w, const float* b,
                    int64_t N, int64_t in, int64_t out);
 // dx = dy @ W (overwrites, when dx is not null); dW += dy^T @ x; db += colsum(dy).
 void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, const float* dy,
-                    const float* x, const float* w, int64_t N, int64_t in, int64_t out);
+                    LinearInput x, const float* w, int64_t N, int64_t in, int64_t out);
 
 // Shared pieces (also used by the model's final norm).
 void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,
                  const float* w, const float* b, int64_t N);
+// NormForward whose output is read only through Operand(lp, out).
+void NormForwardOperand(const LowpContext* lp, const ModelConfig& c, float* out, float* mean, float* rstd,
+                        const float* inp, const float* w, const float* b, int64_t N);
+// The MLP's activation (GELU, or SwiGLU of the fused gate/up) of up [N, up
+// rows] into act [N, I], read only through Operand(lp, act).
+void ActivationForwardOperand(const LowpContext* lp, const ModelConfig& c, float* act, const float* up,
+                              int64_t N);
 void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const float* dout,
                   const float* inp, const float* w, const float* mean, const float* rstd,
                   int64_t N);

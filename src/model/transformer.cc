@@ -249,11 +249,11 @@ LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool 
   }
   if (!params_.last_stage()) return LossResult{};
   const float* normf_b = params_.Find("norm_f.bias") ? params_.Param("norm_f.bias") : nullptr;
-  NormForward(c, normf_, normf_mean_, normf_rstd_, x_final_, params_.Param("norm_f.weight"),
-              normf_b, N);
+  NormForwardOperand(&lowp_, c, normf_, normf_mean_, normf_rstd_, x_final_, params_.Param("norm_f.weight"),
+                     normf_b, N);
   const float* head =
       params_.Param(c.tie_embeddings ? "embed.tokens" : "lm_head.weight");  // [V, C]
-  LinearForward(&lowp_, logits_, normf_, head, nullptr, N, C, V);
+  LinearForward(&lowp_, logits_, Operand(&lowp_, normf_), head, nullptr, N, C, V);
 
   LossResult r;
   if (b.targets == nullptr) return r;
@@ -283,7 +283,7 @@ void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
   if (params_.last_stage()) {
     const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
     // LM head: logits = normf @ head^T; logits_ now holds d logits.
-    LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, normf_,
+    LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, logits_, Operand(&lowp_, normf_),
                    params_.Param(head_name), N, C, V);
     if (tp_.active()) {
       PROFILE_SCOPE("tensor-parallel all-reduce");

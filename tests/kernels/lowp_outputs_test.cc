@@ -1,0 +1,92 @@
+// The norm and activation kernels with a 16-bit output write exactly what the
+// f32 kernel followed by ToLowPrecision would, bit for bit, in bf16 and fp16,
+// on random shapes (rows wider than and not a multiple of one vector, and
+// element counts that end inside a piece) and on every thread count the
+// process uses; the statistics they return are the f32 kernel's too.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/activations.h"
+#include "kernels/lowp.h"
+#include "kernels/norms.h"
+#include "test_util.h"
+
+namespace seek {
+namespace {
+
+using testing::FreshSeed;
+using testing::RandomVec;
+
+std::vector<uint16_t> Rounded(Precision p, const std::vector<float>& x) {
+  std::vector<uint16_t> y(x.size());
+  ToLowPrecision(p, x.data(), y.data(), static_cast<int64_t>(x.size()));
+  return y;
+}
+
+struct Shape {
+  int64_t rows, cols;
+};
+
+class LowpOutputs : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(LowpOutputs, NormsRoundTheF32KernelsOutput) {
+  const Precision p = GetParam();
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  for (Shape s : {Shape{1, 5}, Shape{7, 384}, Shape{33, 17}, Shape{300, 1000}}) {
+    const std::string where = "seed " + std::to_string(seed) + " " + std::to_string(s.rows) + "x" +
+                              std::to_string(s.cols);
+    const int64_t n = s.rows * s.cols;
+    const std::vector<float> x = RandomVec(rng, n, 3.f), w = RandomVec(rng, s.cols), b = RandomVec(rng, s.cols);
+    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+      std::vector<float> out(n), mean(s.rows), rstd(s.rows), mean16(s.rows), rstd16(s.rows);
+      std::vector<uint16_t> out16(n, 0xFFFF);
+      LayerNormForward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), bias, s.rows, s.cols, 1e-5f);
+      LayerNormForwardLowp(p, out16.data(), mean16.data(), rstd16.data(), x.data(), w.data(), bias, s.rows, s.cols,
+                           1e-5f);
+      EXPECT_EQ(out16, Rounded(p, out)) << "LayerNorm " << where;
+      EXPECT_EQ(0, std::memcmp(mean.data(), mean16.data(), sizeof(float) * s.rows)) << where;
+      EXPECT_EQ(0, std::memcmp(rstd.data(), rstd16.data(), sizeof(float) * s.rows)) << where;
+    }
+    std::vector<float> out(n), rstd(s.rows), rstd16(s.rows);
+    std::vector<uint16_t> out16(n, 0xFFFF);
+    RmsNormForward(out.data(), rstd.data(), x.data(), w.data(), s.rows, s.cols, 1e-6f);
+    RmsNormForwardLowp(p, out16.data(), rstd16.data(), x.data(), w.data(), s.rows, s.cols, 1e-6f);
+    EXPECT_EQ(out16, Rounded(p, out)) << "RMSNorm " << where;
+    EXPECT_EQ(0, std::memcmp(rstd.data(), rstd16.data(), sizeof(float) * s.rows)) << where;
+  }
+}
+
+TEST_P(LowpOutputs, ActivationsRoundTheF32KernelsOutput) {
+  const Precision p = GetParam();
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  // GELU: below one thread's share, several 4,096-element pieces, a ragged end.
+  for (int64_t n : {int64_t{1}, int64_t{1000}, int64_t{70001}, int64_t{300007}}) {
+    const std::vector<float> x = RandomVec(rng, n, 4.f);
+    std::vector<float> out(n);
+    std::vector<uint16_t> out16(n, 0xFFFF);
+    GeluForward(out.data(), x.data(), n);
+    GeluForwardLowp(p, out16.data(), x.data(), n);
+    EXPECT_EQ(out16, Rounded(p, out)) << "GELU n " << n << " seed " << seed;
+  }
+  for (Shape s : {Shape{1, 3}, Shape{9, 1024}, Shape{300, 77}}) {
+    const std::vector<float> gate_up = RandomVec(rng, s.rows * 2 * s.cols, 4.f);
+    std::vector<float> out(s.rows * s.cols);
+    std::vector<uint16_t> out16(out.size(), 0xFFFF);
+    SwiGluForward(out.data(), gate_up.data(), s.rows, s.cols);
+    SwiGluForwardLowp(p, out16.data(), gate_up.data(), s.rows, s.cols);
+    EXPECT_EQ(out16, Rounded(p, out)) << "SwiGLU " << s.rows << "x" << s.cols << " seed " << seed;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, LowpOutputs, ::testing::Values(Precision::kBf16, Precision::kF16),
+                         [](const ::testing::TestParamInfo<Precision>& i) {
+                           return std::string(PrecisionName(i.param));
+                         });
+
+}  // namespace
+}  // namespace seek
