@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/check.h"
 #include "core/threads.h"
+#include "kernels/lowp.h"
 #include "kernels/vec_math.h"
 
 namespace seek {
@@ -80,28 +82,48 @@ double CrossEntropyForward(float* losses, const float* logits, const int32_t* ta
   return SumLosses(losses, N);
 }
 
+namespace {
+
+// One row of CrossEntropyForwardBackward; returns its loss. dx may alias x.
+float RowForwardBackward(float* dx, const float* x, int32_t t, int64_t V, float grad_scale) {
+  if (t == kIgnoreTarget) {
+    std::fill(dx, dx + V, 0.f);
+    return 0.f;
+  }
+  const float x_t = x[t];  // before dx (possibly x itself) is overwritten
+  const float m = vec::Max(x, V);
+  const double sum = SumExp(dx, x, m, V);
+  const float k = static_cast<float>(grad_scale / sum);
+#pragma omp simd
+  for (int64_t i = 0; i < V; ++i) dx[i] *= k;
+  dx[t] -= grad_scale;
+  return static_cast<float>(m + std::log(sum) - x_t);
+}
+
+}  // namespace
+
 double CrossEntropyForwardBackward(float* dlogits, float* losses, const float* logits,
                                    const int32_t* targets, int64_t N, int64_t V, float grad_scale) {
   CHECK(V > 0);
   ParallelFor(N, MinRowsPerThread(V), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const int32_t t = targets[r];
-      CheckTarget(t, V);
-      float* dx = dlogits + r * V;
-      if (t == kIgnoreTarget) {
-        losses[r] = 0.f;
-        std::fill(dx, dx + V, 0.f);
-        continue;
-      }
-      const float* x = logits + r * V;
-      const float x_t = x[t];  // before dx (possibly x itself) is overwritten
-      const float m = vec::Max(x, V);
-      const double sum = SumExp(dx, x, m, V);
-      losses[r] = static_cast<float>(m + std::log(sum) - x_t);
-      const float k = static_cast<float>(grad_scale / sum);
-#pragma omp simd
-      for (int64_t i = 0; i < V; ++i) dx[i] *= k;
-      dx[t] -= grad_scale;
+      CheckTarget(targets[r], V);
+      losses[r] = RowForwardBackward(dlogits + r * V, logits + r * V, targets[r], V, grad_scale);
+    }
+  });
+  return SumLosses(losses, N);
+}
+
+double CrossEntropyForwardBackwardLowp(Precision p, uint16_t* dlogits16, float* losses, const float* logits,
+                                       const int32_t* targets, int64_t N, int64_t V, float grad_scale) {
+  CHECK(V > 0 && p != Precision::kF32);
+  ParallelFor(N, MinRowsPerThread(V), [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<float> row;  // one row of f32 gradient, reused
+    if (static_cast<int64_t>(row.size()) < V) row.resize(static_cast<size_t>(V));
+    for (int64_t r = r0; r < r1; ++r) {
+      CheckTarget(targets[r], V);
+      losses[r] = RowForwardBackward(row.data(), logits + r * V, targets[r], V, grad_scale);
+      ToLowPrecisionSpan(p, row.data(), dlogits16 + r * V, V);
     }
   });
   return SumLosses(losses, N);

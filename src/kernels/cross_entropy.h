@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "kernels/precision.h"
+
 namespace seek {
 
 inline constexpr int32_t kIgnoreTarget = -1;  // a target of -1 contributes no loss or gradient
@@ -19,6 +21,12 @@ double CrossEntropyForward(float* losses, const float* logits, const int32_t* ta
 // (0 rows for ignored targets). dlogits may alias logits (in place).
 double CrossEntropyForwardBackward(float* dlogits, float* losses, const float* logits,
                                    const int32_t* targets, int64_t N, int64_t V, float grad_scale);
+// CrossEntropyForwardBackward for mixed precision, where dlogits is only read
+// as a 16-bit GEMM operand: dlogits16 [N, V] gets exactly ToLowPrecision(p)
+// of the f32 dlogits, bit for bit, each row rounded while in cache, and
+// logits are only read (no f32 gradient is written).
+double CrossEntropyForwardBackwardLowp(Precision p, uint16_t* dlogits16, float* losses, const float* logits,
+                                       const int32_t* targets, int64_t N, int64_t V, float grad_scale);
 double CrossEntropyForwardBackwardRef(float* dlogits, float* losses, const float* logits,
                                       const int32_t* targets, int64_t N, int64_t V,
                                       float grad_scale);

@@ -46,15 +46,15 @@ void TpSum(const BlockContext& ctx, float* data, int64_t n) {
 
 }  // namespace
 
-LinearInput Operand(const LowpContext* lp, const float* x) {
-  if (!IsLowp(lp)) return LinearInput{x, nullptr};
-  return LinearInput{nullptr, reinterpret_cast<const uint16_t*>(x)};
+LinearOperand Operand(const LowpContext* lp, const float* x) {
+  if (!IsLowp(lp)) return LinearOperand{x, nullptr};
+  return LinearOperand{nullptr, reinterpret_cast<const uint16_t*>(x)};
 }
 
 namespace {
 
 // x in the mode's 16 bits: as stored, or rounded now into `scratch`.
-const uint16_t* Rounded(const LowpContext* lp, LinearInput x, uint16_t* scratch, int64_t n) {
+const uint16_t* Rounded(const LowpContext* lp, LinearOperand x, uint16_t* scratch, int64_t n) {
   if (x.lp) return x.lp;
   PROFILE_SCOPE("to 16-bit");
   ToLowPrecision(lp->precision, x.f32, scratch, n);
@@ -63,7 +63,7 @@ const uint16_t* Rounded(const LowpContext* lp, LinearInput x, uint16_t* scratch,
 
 }  // namespace
 
-void LinearForward(const LowpContext* lp, float* y, LinearInput x, const float* w, const float* b,
+void LinearForward(const LowpContext* lp, float* y, LinearOperand x, const float* w, const float* b,
                    int64_t N, int64_t in, int64_t out) {
   const GemmShape s{false, true, N, out, in};
   if (!IsLowp(lp)) {
@@ -76,37 +76,40 @@ void LinearForward(const LowpContext* lp, float* y, LinearInput x, const float* 
   GemmLowp(lp->precision, s, 1.f, x16, lp->Lp(w), 0.f, y, b);
 }
 
-void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, const float* dy,
-                    LinearInput x, const float* w, int64_t N, int64_t in, int64_t out) {
+void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, LinearOperand dy,
+                    LinearOperand x, const float* w, int64_t N, int64_t in, int64_t out) {
   const GemmShape dx_shape{false, false, N, in, out}, dw_shape{true, false, out, in, N};
+  CHECK(db == nullptr || dy.f32 != nullptr);
   if (!IsLowp(lp)) {
-    CHECK(x.f32 != nullptr);
+    CHECK(x.f32 != nullptr && dy.f32 != nullptr);
     {
       PROFILE_SCOPE("gemm backward");
-      if (dx) Gemm(dx_shape, 1.f, dy, w, 0.f, dx);
-      Gemm(dw_shape, 1.f, dy, x.f32, 1.f, dw);
+      if (dx) Gemm(dx_shape, 1.f, dy.f32, w, 0.f, dx);
+      Gemm(dw_shape, 1.f, dy.f32, x.f32, 1.f, dw);
     }
     if (db) {
       PROFILE_SCOPE("bias gradient");
-      BiasBackward(db, dy, N, out);
+      BiasBackward(db, dy.f32, N, out);
     }
     return;
   }
-  {
-    // The output gradient is rounded once and feeds both products; the bias
-    // gradient is summed in the same pass.
+  // The output gradient is rounded once and feeds both products; the bias
+  // gradient is summed in the same pass.
+  const uint16_t* dy16 = dy.lp;
+  if (!dy16) {
     PROFILE_SCOPE("to 16-bit");
     if (db)
-      ToLowPrecisionWithColumnSums(lp->precision, dy, lp->dy, db, N, out);
+      ToLowPrecisionWithColumnSums(lp->precision, dy.f32, lp->dy, db, N, out);
     else
-      ToLowPrecision(lp->precision, dy, lp->dy, N * out);
+      ToLowPrecision(lp->precision, dy.f32, lp->dy, N * out);
+    dy16 = lp->dy;
   }
   // An f32 input is rounded again exactly as in forward (same bits): saving
   // its 16-bit copy would only trade memory for a cheap pass.
   const uint16_t* x16 = Rounded(lp, x, lp->x, N * in);
   PROFILE_SCOPE("gemm backward");
-  if (dx) GemmLowp(lp->precision, dx_shape, 1.f, lp->dy, lp->Lp(w), 0.f, dx);
-  GemmLowp(lp->precision, dw_shape, 1.f, lp->dy, x16, 1.f, dw);
+  if (dx) GemmLowp(lp->precision, dx_shape, 1.f, dy16, lp->Lp(w), 0.f, dx);
+  GemmLowp(lp->precision, dw_shape, 1.f, dy16, x16, 1.f, dw);
 }
 
 BlockParams BlockParamsAt(const ParamStore& store, float* base, int64_t layer) {
@@ -240,7 +243,7 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
   const ModelConfig& c = *ctx.config;
   const int64_t N = ctx.B * ctx.T, C = c.hidden, HD = c.n_head * c.head_dim();
   const int64_t I = c.intermediate, up_rows = UpRows(c);
-  LinearForward(ctx.lowp, a.x_mid, LinearInput{a.attn}, w.out_w, RowParallelBias(ctx, w.out_b), N, HD, C);
+  LinearForward(ctx.lowp, a.x_mid, LinearOperand{a.attn}, w.out_w, RowParallelBias(ctx, w.out_b), N, HD, C);
   TpSum(ctx, a.x_mid, N * C);
   {
     PROFILE_SCOPE("residual add");
@@ -278,7 +281,7 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
   const int64_t I = c.intermediate, up_rows = UpRows(c);
 
   // MLP: x_out = x_mid + Down(Act(Up(Norm2(x_mid)))); dresid holds d x_out.
-  LinearBackward(ctx.lowp, s.dact, g.down_w, g.down_b, dresid, Operand(ctx.lowp, a.act), w.down_w, N, I, C);
+  LinearBackward(ctx.lowp, s.dact, g.down_w, g.down_b, LinearOperand{dresid}, Operand(ctx.lowp, a.act), w.down_w, N, I, C);
   {
     PROFILE_SCOPE("activation backward");
     if (c.arch.mlp == MlpKind::kSwiGlu)
@@ -286,13 +289,13 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
     else
       GeluBackward(s.dup, s.dact, a.up, N * I);
   }
-  LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, s.dup, Operand(ctx.lowp, a.norm2), w.up_w, N, C, up_rows);
+  LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, LinearOperand{s.dup}, Operand(ctx.lowp, a.norm2), w.up_w, N, C, up_rows);
   TpSum(ctx, s.dnorm, N * C);
   NormBackward(c, dresid, g.norm2_w, g.norm2_b, s.dnorm, a.x_mid, w.norm2_w, a.norm2_mean,
                a.norm2_rstd, N);  // dresid now holds d x_mid
 
   // Attention: x_mid = x_in + Out(Attn(...)).
-  LinearBackward(ctx.lowp, s.dattn, g.out_w, g.out_b, dresid, LinearInput{a.attn}, w.out_w, N, HD, C);
+  LinearBackward(ctx.lowp, s.dattn, g.out_w, g.out_b, LinearOperand{dresid}, LinearOperand{a.attn}, w.out_w, N, HD, C);
   const AttentionShape as = AttnShape(ctx);
   const int64_t kv = c.n_kv_head * c.head_dim();
   const float* q = a.qkv;
@@ -305,7 +308,7 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
     PROFILE_SCOPE("rope");
     RopeBackward(s.dqkv, N, c.n_head + c.n_kv_head, c.head_dim(), c.qkv_dim(), ctx.pos, *ctx.rope);
   }
-  LinearBackward(ctx.lowp, s.dnorm, g.qkv_w, g.qkv_b, s.dqkv, Operand(ctx.lowp, a.norm1), w.qkv_w, N, C,
+  LinearBackward(ctx.lowp, s.dnorm, g.qkv_w, g.qkv_b, LinearOperand{s.dqkv}, Operand(ctx.lowp, a.norm1), w.qkv_w, N, C,
                  c.qkv_dim());
   TpSum(ctx, s.dnorm, N * C);
   NormBackward(c, dresid, g.norm1_w, g.norm1_b, s.dnorm, a.x_in, w.norm1_w, a.norm1_mean,

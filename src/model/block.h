@@ -105,9 +105,10 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
 void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockParams& g,
                    const BlockActs& a, const BlockGradScratch& s, float* dresid);
 
-// The input of a linear layer: f32 values, or, in a 16-bit mode, values
-// their producer already rounded to that mode (then f32 is null).
-struct LinearInput {
+// An operand of a linear layer's multiplies (its input; in backward also its
+// output gradient): f32 values, or, in a 16-bit mode, values their producer
+// already rounded to that mode (then f32 is null).
+struct LinearOperand {
   const float* f32 = nullptr;
   const uint16_t* lp = nullptr;
 };
@@ -115,14 +116,15 @@ struct LinearInput {
 // read as linear-layer inputs, so their producers (NormForwardOperand,
 // ActivationForwardOperand) store them rounded, in the activation's own
 // memory, and no f32 copy exists; this is how to read such an activation.
-LinearInput Operand(const LowpContext* lp, const float* x);
+LinearOperand Operand(const LowpContext* lp, const float* x);
 
 // y[N, out] = x[N, in] @ W[out, in]^T (+ b), in ctx's precision (also the LM head's).
-void LinearForward(const LowpContext* lp, float* y, LinearInput x, const float* w, const float* b,
+void LinearForward(const LowpContext* lp, float* y, LinearOperand x, const float* w, const float* b,
                    int64_t N, int64_t in, int64_t out);
-// dx = dy @ W (overwrites, when dx is not null); dW += dy^T @ x; db += colsum(dy).
-void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, const float* dy,
-                    LinearInput x, const float* w, int64_t N, int64_t in, int64_t out);
+// dx = dy @ W (overwrites, when dx is not null); dW += dy^T @ x; db += colsum(dy)
+// (db needs dy in f32).
+void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, LinearOperand dy,
+                    LinearOperand x, const float* w, int64_t N, int64_t in, int64_t out);
 
 // Shared pieces (also used by the model's final norm).
 void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,

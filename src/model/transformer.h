@@ -201,6 +201,7 @@ class Transformer {
   float* normf_ = nullptr;       // [N, C]
   float* normf_mean_ = nullptr;  // [N]
   float* normf_rstd_ = nullptr;  // [N]
+  bool dlogits_lp_ = false;       // the last loss wrote d logits to lowp_.dy (16-bit), not logits_
   float* logits_ = nullptr;      // [N, V] (last stage only; else the recompute workspace)
   float* losses_ = nullptr;      // [N]
   float* dresid_ = nullptr;      // [N, C]

@@ -1,8 +1,8 @@
-// The norm and activation kernels with a 16-bit output write exactly what the
-// f32 kernel followed by ToLowPrecision would, bit for bit, in bf16 and fp16,
-// on random shapes (rows wider than and not a multiple of one vector, and
-// element counts that end inside a piece) and on every thread count the
-// process uses; the statistics they return are the f32 kernel's too.
+// The norm, activation and cross-entropy kernels with a 16-bit output write
+// exactly what the f32 kernel followed by ToLowPrecision would, bit for bit,
+// in bf16 and fp16, on random shapes (rows not a multiple of one vector,
+// element counts that end inside a piece, ignored targets); the statistics
+// and losses they return are the f32 kernel's too.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/activations.h"
+#include "kernels/cross_entropy.h"
 #include "kernels/lowp.h"
 #include "kernels/norms.h"
 #include "test_util.h"
@@ -80,6 +81,32 @@ TEST_P(LowpOutputs, ActivationsRoundTheF32KernelsOutput) {
     SwiGluForward(out.data(), gate_up.data(), s.rows, s.cols);
     SwiGluForwardLowp(p, out16.data(), gate_up.data(), s.rows, s.cols);
     EXPECT_EQ(out16, Rounded(p, out)) << "SwiGLU " << s.rows << "x" << s.cols << " seed " << seed;
+  }
+}
+
+TEST_P(LowpOutputs, CrossEntropyRoundsTheF32Gradient) {
+  const Precision p = GetParam();
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  for (Shape s : {Shape{1, 7}, Shape{13, 1000}, Shape{40, 8192}}) {
+    const int64_t N = s.rows, V = s.cols;
+    const std::vector<float> logits = RandomVec(rng, N * V, 5.f);
+    std::vector<int32_t> targets(N);
+    for (int64_t r = 0; r < N; ++r)
+      targets[r] = r % 5 == 3 ? kIgnoreTarget : static_cast<int32_t>(rng.NextU64() % V);
+    std::vector<float> dlogits(N * V), losses(N), losses16(N);
+    std::vector<uint16_t> d16(N * V, 0xFFFF);
+    const float scale = 1.f / 3;
+    const double sum = CrossEntropyForwardBackward(dlogits.data(), losses.data(), logits.data(), targets.data(), N, V,
+                                                   scale);
+    std::vector<float> untouched = logits;
+    const double sum16 = CrossEntropyForwardBackwardLowp(p, d16.data(), losses16.data(), untouched.data(),
+                                                         targets.data(), N, V, scale);
+    const std::string where = "seed " + std::to_string(seed) + " " + std::to_string(N) + "x" + std::to_string(V);
+    EXPECT_EQ(d16, Rounded(p, dlogits)) << where;
+    EXPECT_EQ(sum, sum16) << where;
+    EXPECT_EQ(0, std::memcmp(losses.data(), losses16.data(), sizeof(float) * N)) << where;
+    EXPECT_EQ(untouched, logits) << "the logits are only read; " << where;
   }
 }
 
