@@ -11,7 +11,11 @@
 # a warm-up step, Seek the median of its per-step rates after step 1 (which
 # creates the oneDNN primitives). The VM's speed drifts by tens of percent
 # from minute to minute, so the whole comparison runs ROUNDS times (default
-# 2), interleaved, and the ratio is also given per round.
+# 2), interleaved, and the ratio is also given per round. Each round also
+# times every bf16 multiply of one training step in isolation (gemm_bench's
+# BM_GemmBf16, when Google Benchmark is installed) and gives Seek's bf16 MFU
+# against that same-run rate of oneDNN at the model's own shapes: 100% would
+# be a step that is nothing but its GEMMs.
 #   bash bench/train_throughput.sh [build-dir] [steps] [precisions, default "fp32 bf16"] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +23,7 @@ build=${1:-build}
 steps=${2:-20}
 precisions=${3:-fp32 bf16}
 rounds=${4:-2}
-ninja -C "$build" seek make_random_shard >/dev/null
+ninja -C "$build" seek make_random_shard $(ninja -C "$build" -t targets all | grep -q "^gemm_bench:" && echo gemm_bench) >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/bench/make_random_shard" "$work/shard.bin" 8192 600
@@ -56,6 +60,30 @@ torch_run() {  # ARGS... -> tokens/s
     --adamw --threads "$(nproc)" --steps 5 "$@" | tee /dev/stderr | sed -n 's/RESULT torch_tokens_per_s=//p'
 }
 
+# gemm_mix TOKENS_PER_S: the bf16 GEMMs of one step (6 blocks x 12 shapes,
+# the LM head x 3) timed alone now, and the MFU of a bf16 run at TOKENS_PER_S
+# against their rate (model FLOPs as the trainer counts them).
+gemm_mix() {
+  "$build/bench/gemm_bench" --benchmark_filter=BM_GemmBf16 --benchmark_min_time=0.2 \
+    --benchmark_format=json 2>/dev/null > "$work/gemm.json"
+  /usr/bin/python3 - "$1" "$work/gemm.json" <<'PY'
+import json, sys
+tps, runs = float(sys.argv[1]), json.load(open(sys.argv[2]))["benchmarks"]
+shape = lambda b: tuple(int(x.split(":")[1]) for x in b["name"].split("/")[1:6])
+ms = {shape(b): b["real_time"] for b in runs}  # milliseconds
+square = ms.pop((0, 0, 1024, 1024, 1024))
+lm = [k for k in ms if 8192 in k[2:]]
+step_ms = sum(6 * t for k, t in ms.items() if k not in lm) + sum(ms[k] for k in lm)
+step_flop = sum((6 if k not in lm else 1) * 2.0 * k[2] * k[3] * k[4] for k in ms)
+C, L, V, T = 384, 6, 8192, 256
+model_flop = 6 * (L * 12 * C * C + V * C) + 6 * L * T * C  # per token (TrainingFlopsPerToken)
+rate = step_flop / step_ms / 1e6
+print(f"  bf16 GEMMs of one step alone: {step_ms:.0f} ms = {rate:.0f} GFLOP/s (1024^3: {2 * 1024**3 / square / 1e6:.0f}); "
+      f"a GEMM-only step would give {2048 / step_ms * 1e3:.0f} tokens/s; "
+      f"MFU against the step's GEMM rate {100 * tps * model_flop / (rate * 1e9):.1f}%")
+PY
+}
+
 for round in $(seq "$rounds"); do
   echo "== round $round of $rounds"
   torch_f32=$(torch_run --autocast none)
@@ -66,6 +94,7 @@ for round in $(seq "$rounds"); do
     anchor=$torch_f32; what="torch f32"
     if [ "$p" = bf16 ]; then anchor=$torch_bf16; what="torch bf16 autocast"; fi
     /usr/bin/python3 -c "print(f'round $round seek gpt2 $p: {$tps:.0f} tokens/s (MFU $mfu%)  vs $what {$anchor:.0f}: {$tps/$anchor:.2f}x')"
+    if [ "$p" = bf16 ] && [ -x "$build/bench/gemm_bench" ]; then gemm_mix "$tps"; fi
   done
   read -r tps mfu < <(seek_run llama bf16)
   echo "round $round seek llama bf16: $tps tokens/s (MFU $mfu%)"
