@@ -2,11 +2,11 @@
 //
 //   model_step [--family gpt2|llama] [--vocab 8192] [--hidden 384] [--layers 6]
 //              [--heads 6] [--seq 256] [--batch 8] [--steps 10] [--docs K]
-//              [--recompute none|selective|full] [--every k]
+//              [--recompute none|selective|full] [--every k] [--precision fp32|bf16|fp16]
 //
 // Defaults are the project's benchmark model (gpt2, f32). Prints ms/step,
-// tokens/s, the step's model FLOP/s and MFU against the f32 GEMM rate that
-// oneDNN reaches on this machine in the same run. bench/model_step.sh runs it
+// tokens/s, the step's model FLOP/s and MFU against the GEMM rate of the
+// precision that oneDNN reaches on this machine in the same run. bench/model_step.sh runs it
 // next to PyTorch and prints the ratio. Also prints the activation memory of
 // the recompute plan and the process's peak RSS (run one plan per process to
 // compare peaks).
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   std::string family = "gpt2";
   int64_t V = 8192, C = 384, L = 6, H = 6, T = 256, B = 8, steps = 10, docs = 1;
   RecomputeConfig recompute;
+  Precision precision = Precision::kF32;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     int64_t v = std::atoll(argv[i + 1]);
@@ -43,6 +44,11 @@ int main(int argc, char** argv) {
     else if (k == "--steps") steps = v;
     else if (k == "--docs") docs = v;
     else if (k == "--every") recompute.every = v;
+    else if (k == "--precision") {
+      auto p = ParsePrecision(argv[i + 1]);
+      if (!p.ok()) { std::fprintf(stderr, "%s\n", p.status().ToString().c_str()); return 2; }
+      precision = *p;
+    }
     else if (k == "--recompute") {
       auto m = ParseRecompute(argv[i + 1]);
       if (!m.ok()) { std::fprintf(stderr, "%s\n", m.status().ToString().c_str()); return 2; }
@@ -61,6 +67,7 @@ int main(int argc, char** argv) {
   if (!config.ok()) { std::fprintf(stderr, "%s\n", config.status().ToString().c_str()); return 2; }
   auto model = std::move(Transformer::Create(*config).value());
   model->params().Initialize(*config, 1);
+  model->SetPrecision(precision);
   if (Status s = model->SetRecompute(recompute); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 2;
@@ -77,7 +84,7 @@ int main(int argc, char** argv) {
   const double attn_full = 6.0 * L * T * C;
   const double flops_per_step =
       (TrainingFlopsPerToken(*config, T) - attn_full + attn_full / docs) * B * T;
-  const double peak = bench::GemmPeakGflops();
+  const double peak = MeasuredGemmGflops(precision);
   model->params().ZeroGrad();
   (void)model->ForwardBackward(batch);  // warm up: buffers, oneDNN primitives
   std::vector<double> times;
@@ -100,9 +107,9 @@ int main(int argc, char** argv) {
   std::printf("seek  %s V=%lld C=%lld L=%lld H=%lld T=%lld B=%lld docs=%lld threads=%d params=%lld\n",
               family.c_str(), (long long)V, (long long)C, (long long)L, (long long)H, (long long)T,
               (long long)B, (long long)docs, NumThreads(), (long long)model->params().num_params());
-  std::printf("seek  fwd+bwd %.1f ms/step (median of %lld)  %.0f tokens/s  %.1f GFLOP/s  "
+  std::printf("seek  %s fwd+bwd %.1f ms/step (median of %lld)  %.0f tokens/s  %.1f GFLOP/s  "
               "MFU %.1f%% of GEMM peak %.1f GFLOP/s  loss %.3f\n",
-              med * 1e3, (long long)steps, B * T / med, flops_per_step / med / 1e9,
+              PrecisionName(precision), med * 1e3, (long long)steps, B * T / med, flops_per_step / med / 1e9,
               100.0 * flops_per_step / med / 1e9 / peak, peak, loss);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);  // ru_maxrss: KiB on Linux

@@ -23,10 +23,10 @@ void InferenceForward::EnsureBuffers(int64_t N) {
   if (N <= cap_) return;
   const int64_t cap = std::max<int64_t>(N, 2 * cap_);
   const int64_t pad_nc = (cap * c_.hidden + 15) / 16 * 16;
-  const int64_t acts = BlockActsSize(c_, 1, cap);
+  const int64_t acts = BlockActsSize(c_, 1, cap, Precision::kF32);
   mem_ = AlignedBuffer(static_cast<size_t>(acts + 2 * pad_nc) * sizeof(float));
   float* m = static_cast<float*>(mem_.data());
-  acts_ = BlockActsAt(c_, 1, cap, m);
+  acts_ = BlockActsAt(c_, 1, cap, Precision::kF32, m);
   x_a_ = m + acts;
   x_b_ = x_a_ + pad_nc;
   cap_ = cap;

@@ -56,6 +56,7 @@ namespace {
 // x in the mode's 16 bits: as stored, or rounded now into `scratch`.
 const uint16_t* Rounded(const LowpContext* lp, LinearOperand x, uint16_t* scratch, int64_t n) {
   if (x.lp) return x.lp;
+  CHECK_MSG(n <= lp->x_halves, "16-bit input scratch too small for an f32 linear input");
   PROFILE_SCOPE("to 16-bit");
   ToLowPrecision(lp->precision, x.f32, scratch, n);
   return scratch;
@@ -97,6 +98,7 @@ void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, Line
   // gradient is summed in the same pass.
   const uint16_t* dy16 = dy.lp;
   if (!dy16) {
+    CHECK(N * out <= lp->dy_halves);
     PROFILE_SCOPE("to 16-bit");
     if (db)
       ToLowPrecisionWithColumnSums(lp->precision, dy.f32, lp->dy, db, N, out);
@@ -123,13 +125,14 @@ BlockParams BlockParamsAt(const ParamStore& store, float* base, int64_t layer) {
                      at("mlp.up.bias"),  at("mlp.down.weight"), at("mlp.down.bias")};
 }
 
-int64_t BlockActsSize(const ModelConfig& c, int64_t B, int64_t T) {
+int64_t BlockActsSize(const ModelConfig& c, int64_t B, int64_t T, Precision p) {
   const int64_t N = B * T, C = c.hidden;
-  return 4 * Pad(N * C) + 4 * Pad(N) + Pad(N * c.qkv_dim()) + Pad(N * c.n_head * c.head_dim()) +
-         Pad(B * c.n_head * T) + Pad(N * UpRows(c)) + Pad(N * c.intermediate);
+  return 2 * Pad(N * C) + 2 * Pad(OperandFloats(N * C, p)) + 4 * Pad(N) + Pad(N * c.qkv_dim()) +
+         Pad(N * c.n_head * c.head_dim()) + Pad(B * c.n_head * T) + Pad(N * UpRows(c)) +
+         Pad(OperandFloats(N * c.intermediate, p));
 }
 
-BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, float* mem) {
+BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, Precision p, float* mem) {
   const int64_t N = B * T, C = c.hidden;
   auto take = [&](int64_t n) {
     float* p = mem;
@@ -138,18 +141,18 @@ BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, float* mem) {
   };
   BlockActs a;
   a.x_in = take(N * C);
-  a.norm1 = take(N * C);
+  a.norm1 = take(OperandFloats(N * C, p));
   a.norm1_mean = take(N);
   a.norm1_rstd = take(N);
   a.qkv = take(N * c.qkv_dim());
   a.attn = take(N * c.n_head * c.head_dim());
   a.lse = take(B * c.n_head * T);
   a.x_mid = take(N * C);
-  a.norm2 = take(N * C);
+  a.norm2 = take(OperandFloats(N * C, p));
   a.norm2_mean = take(N);
   a.norm2_rstd = take(N);
   a.up = take(N * UpRows(c));
-  a.act = take(N * c.intermediate);
+  a.act = take(OperandFloats(N * c.intermediate, p));
   return a;
 }
 

@@ -46,10 +46,14 @@ struct BlockActs {
   float* up;         // [N, I] (GELU) or [N, 2I] (SwiGLU: gate, up) before the activation
   float* act;        // [N, I]
 };
-// Floats one block's activations need for N = B*T tokens.
-int64_t BlockActsSize(const ModelConfig& c, int64_t B, int64_t T);
+// Floats one block's activations need for N = B*T tokens in precision p. In
+// a 16-bit mode norm1, norm2 and act hold 16-bit GEMM operands (see
+// Operand() below) and take half the floats.
+int64_t BlockActsSize(const ModelConfig& c, int64_t B, int64_t T, Precision p);
 // Carves BlockActs out of `mem` (BlockActsSize floats, 64-byte aligned pieces).
-BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, float* mem);
+BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, Precision p, float* mem);
+// Floats that hold n values of an activation read only as a GEMM operand.
+inline int64_t OperandFloats(int64_t n, Precision p) { return p == Precision::kF32 ? n : (n + 1) / 2; }
 
 // Scratch for backward, shared by all blocks.
 struct BlockGradScratch {
@@ -69,8 +73,9 @@ struct LowpContext {
   Precision precision = Precision::kF32;
   const float* params = nullptr;        // ParamStore::data(): the fp32 master weights
   const uint16_t* params_lp = nullptr;  // their 16-bit copy, at the same offsets
-  uint16_t* x = nullptr;                // scratch for a converted input  [N * widest layer]
+  uint16_t* x = nullptr;                // scratch for a converted f32 input (the attention output)
   uint16_t* dy = nullptr;               // scratch for a converted output gradient [N * widest layer]
+  int64_t x_halves = 0, dy_halves = 0;  // their sizes
   const uint16_t* Lp(const float* w) const { return params_lp + (w - params); }
 };
 

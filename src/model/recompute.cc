@@ -30,7 +30,7 @@ class Carver {
 
 // The one place that decides which piece is kept and which is recomputed:
 // sizes and pointers both come from here, so they cannot disagree.
-BlockActs Carve(const ModelConfig& c, int64_t B, int64_t T, Recompute mode, Carver& kept,
+BlockActs Carve(const ModelConfig& c, int64_t B, int64_t T, Precision p, Recompute mode, Carver& kept,
                 Carver& work) {
   const int64_t N = B * T, C = c.hidden;
   const bool full = mode == Recompute::kFull;
@@ -39,39 +39,39 @@ BlockActs Carve(const ModelConfig& c, int64_t B, int64_t T, Recompute mode, Carv
   Carver& rest = full ? work : kept;
   BlockActs a;
   a.x_in = kept.Take(N * C);  // always kept: the checkpoint itself
-  a.norm1 = cheap.Take(N * C);
+  a.norm1 = cheap.Take(OperandFloats(N * C, p));
   a.norm1_mean = rest.Take(N);
   a.norm1_rstd = rest.Take(N);
   a.qkv = rest.Take(N * c.qkv_dim());
   a.attn = rest.Take(N * c.n_head * c.head_dim());
   a.lse = rest.Take(B * c.n_head * T);
   a.x_mid = rest.Take(N * C);
-  a.norm2 = cheap.Take(N * C);
+  a.norm2 = cheap.Take(OperandFloats(N * C, p));
   a.norm2_mean = rest.Take(N);
   a.norm2_rstd = rest.Take(N);
   a.up = rest.Take(N * UpRows(c));
-  a.act = cheap.Take(N * c.intermediate);
+  a.act = cheap.Take(OperandFloats(N * c.intermediate, p));
   return a;
 }
 
 }  // namespace
 
-int64_t CheckpointedActsSize(const ModelConfig& c, int64_t B, int64_t T, Recompute mode) {
+int64_t CheckpointedActsSize(const ModelConfig& c, int64_t B, int64_t T, Precision p, Recompute mode) {
   Carver kept(nullptr), work(nullptr);
-  Carve(c, B, T, mode, kept, work);
+  Carve(c, B, T, p, mode, kept, work);
   return kept.size();
 }
 
-int64_t RecomputeWorkspaceSize(const ModelConfig& c, int64_t B, int64_t T, Recompute mode) {
+int64_t RecomputeWorkspaceSize(const ModelConfig& c, int64_t B, int64_t T, Precision p, Recompute mode) {
   Carver kept(nullptr), work(nullptr);
-  Carve(c, B, T, mode, kept, work);
+  Carve(c, B, T, p, mode, kept, work);
   return work.size();
 }
 
-BlockActs CheckpointedActsAt(const ModelConfig& c, int64_t B, int64_t T, Recompute mode,
+BlockActs CheckpointedActsAt(const ModelConfig& c, int64_t B, int64_t T, Precision p, Recompute mode,
                              float* kept, float* workspace) {
   Carver k(kept), w(workspace);
-  return Carve(c, B, T, mode, k, w);
+  return Carve(c, B, T, p, mode, k, w);
 }
 
 void RecomputeBlock(const BlockContext& ctx, const BlockParams& w, const BlockActs& a,

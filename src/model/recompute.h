@@ -47,15 +47,16 @@ const char* RecomputeName(Recompute mode);
 // The inverse of RecomputeName; the error lists the valid names.
 StatusOr<Recompute> ParseRecompute(std::string_view name);
 
-// Floats a checkpointed block keeps per layer (its part of BlockActs).
-int64_t CheckpointedActsSize(const ModelConfig& c, int64_t B, int64_t T, Recompute mode);
+// Floats a checkpointed block keeps per layer (its part of BlockActs), in
+// precision p (as BlockActsSize: 16-bit GEMM operands take half).
+int64_t CheckpointedActsSize(const ModelConfig& c, int64_t B, int64_t T, Precision p, Recompute mode);
 // Floats of the workspace that all checkpointed blocks share for the pieces
 // they drop (0 for kNone).
-int64_t RecomputeWorkspaceSize(const ModelConfig& c, int64_t B, int64_t T, Recompute mode);
+int64_t RecomputeWorkspaceSize(const ModelConfig& c, int64_t B, int64_t T, Precision p, Recompute mode);
 // A checkpointed block's BlockActs: the kept pieces carved from `kept`
 // (CheckpointedActsSize floats), the dropped ones pointing into `workspace`
 // (RecomputeWorkspaceSize floats, the same for every such block).
-BlockActs CheckpointedActsAt(const ModelConfig& c, int64_t B, int64_t T, Recompute mode,
+BlockActs CheckpointedActsAt(const ModelConfig& c, int64_t B, int64_t T, Precision p, Recompute mode,
                              float* kept, float* workspace);
 
 // Rebuilds what a checkpointed block dropped, in place, before its

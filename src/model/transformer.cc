@@ -100,12 +100,19 @@ void Transformer::UseActivationSlot(int k) {
   embed_out_ = acts_[0].x_in;
 }
 
+// The 16-bit copies rounded on the way into a multiply: of the linear
+// inputs only the attention output (the norms and the MLP activation are
+// stored rounded by their producers), and of the output gradients the
+// widest, the LM head's d logits.
+int64_t Transformer::LowpInputHalves(int64_t B, int64_t T) const {
+  return precision_ == Precision::kF32 ? 0 : Pad(B * T * local_.n_head * local_.head_dim());
+}
+
 int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
   if (precision_ == Precision::kF32) return 0;
   const ModelConfig& c = local_;
-  const int64_t widest =
-      std::max({c.hidden, c.qkv_dim(), c.n_head * c.head_dim(), 2 * c.intermediate, c.vocab_size});
-  return 2 * Pad(B * T * widest);
+  const int64_t widest = std::max({c.hidden, c.qkv_dim(), 2 * c.intermediate, c.vocab_size});
+  return LowpInputHalves(B, T) + Pad(B * T * widest);
 }
 
 int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
@@ -113,12 +120,14 @@ int64_t Transformer::ActivationFloats(int64_t B, int64_t T) const {
   const int64_t N = B * T, C = c.hidden;
   int64_t layers = 0;
   for (int64_t l = params_.layer_begin(); l < params_.layer_end(); ++l)
-    layers += recompute_.Checkpointed(l) ? CheckpointedActsSize(c, B, T, recompute_.mode)
-                                         : BlockActsSize(c, B, T);
+    layers += recompute_.Checkpointed(l) ? CheckpointedActsSize(c, B, T, precision_, recompute_.mode)
+                                         : BlockActsSize(c, B, T, precision_);
   // The logits and the recompute workspace share one piece (EnsureBuffers).
   const int64_t logits = params_.last_stage() ? N * c.vocab_size : 0;
-  const int64_t shared = std::max(Pad(logits), RecomputeWorkspaceSize(c, B, T, recompute_.mode));
-  return layers + 3 * Pad(N * C) + 3 * Pad(N) + shared + BlockGradScratchSize(c, B, T) +
+  const int64_t shared = std::max(Pad(logits), RecomputeWorkspaceSize(c, B, T, precision_, recompute_.mode));
+  // x_final_, dresid_ and normf_ (a GEMM operand: 16-bit in a 16-bit mode).
+  return layers + 2 * Pad(N * C) + Pad(OperandFloats(N * C, precision_)) + 3 * Pad(N) + shared +
+         BlockGradScratchSize(c, B, T) +
          (slots_ - 1) * (layers + Pad(N * C));  // the pipeline's further activation slots
 }
 
@@ -140,17 +149,17 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   // in the workspace, carved further down.
   std::vector<float*> kept(L);
   for (int64_t l = 0; l < L; ++l)
-    kept[l] = take(recompute_.Checkpointed(l0 + l) ? CheckpointedActsSize(c, B, T, recompute_.mode)
-                                              : BlockActsSize(c, B, T));
+    kept[l] = take(recompute_.Checkpointed(l0 + l) ? CheckpointedActsSize(c, B, T, precision_, recompute_.mode)
+                                              : BlockActsSize(c, B, T, precision_));
   x_final_ = take(N * C);
-  normf_ = take(N * C);
+  normf_ = take(OperandFloats(N * C, precision_));
   normf_mean_ = take(N);
   normf_rstd_ = take(N);
   // The recompute workspace is live only while blocks run: in forward before
   // the LM head writes the logits, in backward after the LM head's backward
   // has consumed their gradient. The logits are dead exactly then, so the two
   // share memory (the logits are often the larger: N x vocab).
-  const int64_t ws = RecomputeWorkspaceSize(c, B, T, recompute_.mode);
+  const int64_t ws = RecomputeWorkspaceSize(c, B, T, precision_, recompute_.mode);
   logits_ = take(std::max(params_.last_stage() ? N * c.vocab_size : 0, ws));
   recompute_ws_ = ws > 0 ? logits_ : nullptr;
   losses_ = take(N);
@@ -158,8 +167,8 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   scratch_ = BlockGradScratchAt(c, B, T, take(BlockGradScratchSize(c, B, T)));
   auto acts_at = [&](int64_t l, float* mem) {
     return recompute_.Checkpointed(l0 + l)
-               ? CheckpointedActsAt(c, B, T, recompute_.mode, mem, recompute_ws_)
-               : BlockActsAt(c, B, T, mem);
+               ? CheckpointedActsAt(c, B, T, precision_, recompute_.mode, mem, recompute_ws_)
+               : BlockActsAt(c, B, T, precision_, mem);
   };
   // Slot 0 is the pieces above; further slots (pipeline stages) get their own
   // block activations and output. The workspace is shared: the blocks rebuild
@@ -170,8 +179,8 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   for (int s = 1; s < slots_; ++s) {
     for (int64_t l = 0; l < L; ++l)
       slot_acts_[s].push_back(acts_at(l, take(recompute_.Checkpointed(l0 + l)
-                                                  ? CheckpointedActsSize(c, B, T, recompute_.mode)
-                                                  : BlockActsSize(c, B, T))));
+                                                  ? CheckpointedActsSize(c, B, T, precision_, recompute_.mode)
+                                                  : BlockActsSize(c, B, T, precision_))));
     slot_x_final_[s] = take(N * C);
   }
   CHECK(mem - begin == total);
@@ -182,7 +191,9 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   lowp_mem_ = AlignedBuffer();
   lowp_mem_ = AlignedBuffer(static_cast<size_t>(LowpScratchHalves(B, T)) * sizeof(uint16_t));
   lowp_.x = static_cast<uint16_t*>(lowp_mem_.data());
-  lowp_.dy = lowp_.x ? lowp_.x + LowpScratchHalves(B, T) / 2 : nullptr;
+  lowp_.dy = lowp_.x ? lowp_.x + LowpInputHalves(B, T) : nullptr;
+  lowp_.x_halves = LowpInputHalves(B, T);
+  lowp_.dy_halves = LowpScratchHalves(B, T) - lowp_.x_halves;
   buf_B_ = B;
   buf_T_ = T;
 }

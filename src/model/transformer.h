@@ -161,6 +161,7 @@ class Transformer {
   void EnsureBuffers(int64_t B, int64_t T);
   int64_t ActivationFloats(int64_t B, int64_t T) const;
   int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
+  int64_t LowpInputHalves(int64_t B, int64_t T) const;    // of which lowp_.x
   void ComputePositions(const Batch& b);
   // x_in: the stage input (null on the first stage); dy, dx: StageBackward's.
   LossResult ForwardInternal(const Batch& b, const float* x_in, bool backward, float grad_scale);
