@@ -63,20 +63,40 @@ void GeluForwardLowp(Precision p, uint16_t* out16, const float* inp, int64_t n) 
   });
 }
 
-void GeluBackward(float* dinp, const float* dout, const float* inp, int64_t n) {
+namespace {
+
+void GeluBackwardRange(float* dinp, const float* dout, const float* inp, int64_t n) {
   constexpr float kBeta = static_cast<float>(kGeluBeta);
   constexpr float kKappa = static_cast<float>(kGeluKappa);
-  ParallelFor(n, kMinElemsPerThread, [&](int64_t b, int64_t e) {
 #pragma omp simd
-    for (int64_t i = b; i < e; ++i) {
-      float x = inp[i];
-      float x2 = x * x;
-      float s = vec::SigmoidF(2.0f * kBeta * (x + kKappa * x2 * x));  // 0.5 * (1 + tanh u)
-      // d/dx [x s] = s + x * 0.5 * (1 - tanh^2 u) * u', with 1 - tanh^2 u = 4 s (1 - s).
-      float du = kBeta * (1.0f + 3.0f * kKappa * x2);
-      dinp[i] = dout[i] * (s + 2.0f * x * s * (1.0f - s) * du);
-    }
+  for (int64_t i = 0; i < n; ++i) {
+    float x = inp[i];
+    float x2 = x * x;
+    float s = vec::SigmoidF(2.0f * kBeta * (x + kKappa * x2 * x));  // 0.5 * (1 + tanh u)
+    // d/dx [x s] = s + x * 0.5 * (1 - tanh^2 u) * u', with 1 - tanh^2 u = 4 s (1 - s).
+    float du = kBeta * (1.0f + 3.0f * kKappa * x2);
+    dinp[i] = dout[i] * (s + 2.0f * x * s * (1.0f - s) * du);
+  }
+}
+
+}  // namespace
+
+void GeluBackward(float* dinp, const float* dout, const float* inp, int64_t n) {
+  ParallelFor(n, kMinElemsPerThread, [&](int64_t b, int64_t e) {
+    GeluBackwardRange(dinp + b, dout + b, inp + b, e - b);
   });
+}
+
+void GeluBackwardLowp(Precision p, uint16_t* din16, float* dbias, const float* dout, const float* inp, int64_t N,
+                      int64_t I) {
+  CHECK(p != Precision::kF32);
+  RoundRowsWithColumnSums(
+      p,
+      [&](int64_t r, float* row) {
+        GeluBackwardRange(row, dout + r * I, inp + r * I, I);
+        return row;
+      },
+      din16, dbias, N, I);
 }
 
 void GeluForwardRef(float* out, const float* inp, int64_t n) {
@@ -165,25 +185,39 @@ void SwiGluForwardLowp(Precision p, uint16_t* out16, const float* gate_up, int64
   });
 }
 
-void SwiGluBackward(float* dgate_up, const float* dout, const float* gate_up, int64_t N,
-                    int64_t I) {
-  ParallelFor(N, std::max<int64_t>(1, kMinElemsPerThread / std::max<int64_t>(I, 1)),
-              [&](int64_t r0, int64_t r1) {
-                for (int64_t r = r0; r < r1; ++r) {
-                  const float* g = gate_up + r * 2 * I;
-                  const float* u = g + I;
-                  const float* dy = dout + r * I;
-                  float* dg = dgate_up + r * 2 * I;
-                  float* du = dg + I;
+namespace {
+
+// dg_du [2I]: the gate's gradient, then the up projection's.
+void SwiGluBackwardRow(float* dg_du, const float* dy, const float* g, int64_t I) {
+  const float* u = g + I;
+  float* du = dg_du + I;
 #pragma omp simd
-                  for (int64_t i = 0; i < I; ++i) {
-                    float s = vec::SigmoidF(g[i]);
-                    float silu = g[i] * s;
-                    dg[i] = dy[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
-                    du[i] = dy[i] * silu;
-                  }
-                }
-              });
+  for (int64_t i = 0; i < I; ++i) {
+    float s = vec::SigmoidF(g[i]);
+    float silu = g[i] * s;
+    dg_du[i] = dy[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
+    du[i] = dy[i] * silu;
+  }
+}
+
+}  // namespace
+
+void SwiGluBackward(float* dgate_up, const float* dout, const float* gate_up, int64_t N, int64_t I) {
+  ParallelFor(N, MinSwiGluRows(I), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) SwiGluBackwardRow(dgate_up + r * 2 * I, dout + r * I, gate_up + r * 2 * I, I);
+  });
+}
+
+void SwiGluBackwardLowp(Precision p, uint16_t* dgate_up16, float* dbias, const float* dout, const float* gate_up,
+                        int64_t N, int64_t I) {
+  CHECK(p != Precision::kF32);
+  RoundRowsWithColumnSums(
+      p,
+      [&](int64_t r, float* row) {
+        SwiGluBackwardRow(row, dout + r * I, gate_up + r * 2 * I, I);
+        return row;
+      },
+      dgate_up16, dbias, N, 2 * I);
 }
 
 void SwiGluForwardRef(float* out, const float* gate_up, int64_t N, int64_t I) {

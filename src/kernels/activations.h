@@ -25,6 +25,16 @@ void GeluBackwardRef(float* dinp, const float* dout, const float* inp, int64_t n
 // bit, rounded piece by piece while in cache; no f32 copy is kept.
 void GeluForwardLowp(Precision p, uint16_t* out16, const float* inp, int64_t n);
 void SwiGluForwardLowp(Precision p, uint16_t* out16, const float* gate_up, int64_t N, int64_t I);
+// Their backward for the same use, where the input gradient is only read as
+// a 16-bit GEMM operand (the output gradient of the layer before) and summed
+// into that layer's bias gradient: din16 [N, I] (GELU) or [N, 2I] (SwiGLU)
+// gets exactly ToLowPrecision(p) of GeluBackward's / SwiGluBackward's
+// result, and dbias (null: none) exactly the column sums that
+// ToLowPrecisionWithColumnSums would add; no f32 gradient is written.
+void GeluBackwardLowp(Precision p, uint16_t* din16, float* dbias, const float* dout, const float* inp, int64_t N,
+                      int64_t I);
+void SwiGluBackwardLowp(Precision p, uint16_t* dgate_up16, float* dbias, const float* dout, const float* gate_up,
+                        int64_t N, int64_t I);
 
 // SiLU: out = x * sigmoid(x).
 void SiluForward(float* out, const float* inp, int64_t n);

@@ -122,28 +122,7 @@ void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n) {
 
 void ToLowPrecisionWithColumnSums(Precision p, const float* x, uint16_t* y, float* colsum, int64_t rows,
                                   int64_t cols) {
-  constexpr int64_t kRows = 64;  // rows per block: its partial sums stay in L1/L2 while it converts
-  const int64_t blocks = (rows + kRows - 1) / kRows;
-  thread_local std::vector<double> partial;  // [blocks, cols]; grown once, reused every step
-  partial.assign(static_cast<size_t>(blocks * cols), 0.0);
-  double* part = partial.data();
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t r1 = std::min(rows, (b + 1) * kRows);
-    double* acc = part + b * cols;
-    for (int64_t r = b * kRows; r < r1; ++r) {
-      const float* row = x + r * cols;
-#pragma omp simd
-      for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
-    }
-    ToLowPrecisionSpan(p, x + b * kRows * cols, y + b * kRows * cols, (r1 - b * kRows) * cols);
-  }
-#pragma omp parallel for schedule(static) if (cols >= 4096)
-  for (int64_t c = 0; c < cols; ++c) {
-    double s = 0;
-    for (int64_t b = 0; b < blocks; ++b) s += part[b * cols + c];
-    colsum[c] = static_cast<float>(colsum[c] + s);
-  }
+  RoundRowsWithColumnSums(p, [&](int64_t r, float*) { return x + r * cols; }, y, colsum, rows, cols);
 }
 
 void FromLowPrecision(Precision p, const uint16_t* x, float* y, int64_t n) {

@@ -11,8 +11,10 @@
 // the plain scalar twins the tests compare them with.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "kernels/precision.h"
@@ -28,10 +30,47 @@ void ToLowPrecision(Precision p, const float* x, uint16_t* y, int64_t n);
 // blocks of rows, added in block order: the same for any thread count.
 void ToLowPrecisionWithColumnSums(Precision p, const float* x, uint16_t* y, float* colsum, int64_t rows,
                                   int64_t cols);
+// The same for rows that a kernel computes: row(r, scratch) returns row r's
+// cols f32 values (computed into scratch [cols], or found elsewhere), which
+// are rounded into y and summed into colsum (may be null) while in cache,
+// in exactly ToLowPrecisionWithColumnSums's order.
+template <class RowFn>
+void RoundRowsWithColumnSums(Precision p, RowFn&& row, uint16_t* y, float* colsum, int64_t rows, int64_t cols);
 
 // ToLowPrecision of x[0, n) on the calling thread only: for kernels that
 // round their own output piece by piece while it is still in cache.
 void ToLowPrecisionSpan(Precision p, const float* x, uint16_t* y, int64_t n);
+
+template <class RowFn>
+void RoundRowsWithColumnSums(Precision p, RowFn&& row, uint16_t* y, float* colsum, int64_t rows, int64_t cols) {
+  constexpr int64_t kRows = 64;  // rows per block: its partial sums stay in L1/L2 while it converts
+  const int64_t blocks = (rows + kRows - 1) / kRows;
+  thread_local std::vector<double> partial;  // [blocks, cols]; grown once, reused every step
+  if (colsum) partial.assign(static_cast<size_t>(blocks * cols), 0.0);
+  double* part = partial.data();
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t b = 0; b < blocks; ++b) {
+    thread_local std::vector<float> scratch;
+    if (static_cast<int64_t>(scratch.size()) < cols) scratch.resize(static_cast<size_t>(cols));
+    const int64_t r1 = std::min(rows, (b + 1) * kRows);
+    double* acc = colsum ? part + b * cols : nullptr;
+    for (int64_t r = b * kRows; r < r1; ++r) {
+      const float* x = row(r, scratch.data());
+      if (acc) {
+#pragma omp simd
+        for (int64_t c = 0; c < cols; ++c) acc[c] += x[c];
+      }
+      ToLowPrecisionSpan(p, x, y + r * cols, cols);
+    }
+  }
+  if (!colsum) return;
+#pragma omp parallel for schedule(static) if (cols >= 4096)
+  for (int64_t c = 0; c < cols; ++c) {
+    double s = 0;
+    for (int64_t b = 0; b < blocks; ++b) s += part[b * cols + c];
+    colsum[c] = static_cast<float>(colsum[c] + s);
+  }
+}
 
 // y[i] = float(x[i]) (exact).
 void FromLowPrecision(Precision p, const uint16_t* x, float* y, int64_t n);

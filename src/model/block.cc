@@ -229,6 +229,26 @@ void ActivationForwardOperand(const LowpContext* lp, const ModelConfig& c, float
     GeluForwardLowp(lp->precision, act16, up, N * I);
 }
 
+LinearOperand ActivationBackwardOperand(const LowpContext* lp, const ModelConfig& c, float* dup, float* dup_bias,
+                                        const float* dact, const float* up, int64_t N) {
+  PROFILE_SCOPE("activation backward");
+  const int64_t I = c.intermediate;
+  const bool swiglu = c.arch.mlp == MlpKind::kSwiGlu;
+  if (!IsLowp(lp)) {
+    if (swiglu)
+      SwiGluBackward(dup, dact, up, N, I);
+    else
+      GeluBackward(dup, dact, up, N * I);
+    return LinearOperand{dup};
+  }
+  CHECK(N * UpRows(c) <= lp->dy_halves);
+  if (swiglu)
+    SwiGluBackwardLowp(lp->precision, lp->dy, dup_bias, dact, up, N, I);
+  else
+    GeluBackwardLowp(lp->precision, lp->dy, dup_bias, dact, up, N, I);
+  return LinearOperand{nullptr, lp->dy};
+}
+
 void BlockAttnInForward(const BlockContext& ctx, const BlockParams& w, const BlockActs& a) {
   const ModelConfig& c = *ctx.config;
   const int64_t N = ctx.B * ctx.T, C = c.hidden;
@@ -285,14 +305,8 @@ void BlockBackward(const BlockContext& ctx, const BlockParams& w, const BlockPar
 
   // MLP: x_out = x_mid + Down(Act(Up(Norm2(x_mid)))); dresid holds d x_out.
   LinearBackward(ctx.lowp, s.dact, g.down_w, g.down_b, LinearOperand{dresid}, Operand(ctx.lowp, a.act), w.down_w, N, I, C);
-  {
-    PROFILE_SCOPE("activation backward");
-    if (c.arch.mlp == MlpKind::kSwiGlu)
-      SwiGluBackward(s.dup, s.dact, a.up, N, I);
-    else
-      GeluBackward(s.dup, s.dact, a.up, N * I);
-  }
-  LinearBackward(ctx.lowp, s.dnorm, g.up_w, g.up_b, LinearOperand{s.dup}, Operand(ctx.lowp, a.norm2), w.up_w, N, C, up_rows);
+  const LinearOperand dup = ActivationBackwardOperand(ctx.lowp, c, s.dup, g.up_b, s.dact, a.up, N);
+  LinearBackward(ctx.lowp, s.dnorm, g.up_w, ActivationBackwardBias(dup, g.up_b), dup, Operand(ctx.lowp, a.norm2), w.up_w, N, C, up_rows);
   TpSum(ctx, s.dnorm, N * C);
   NormBackward(c, dresid, g.norm2_w, g.norm2_b, s.dnorm, a.x_mid, w.norm2_w, a.norm2_mean,
                a.norm2_rstd, N);  // dresid now holds d x_mid

@@ -141,6 +141,15 @@ void NormForwardOperand(const LowpContext* lp, const ModelConfig& c, float* out,
 // rows] into act [N, I], read only through Operand(lp, act).
 void ActivationForwardOperand(const LowpContext* lp, const ModelConfig& c, float* act, const float* up,
                               int64_t N);
+// Its backward: d up from d act, as the operand the up projection's
+// backward reads. In fp32 it is written to dup; in a 16-bit mode it is
+// rounded straight into lp->dy, and its column sums are already added to
+// dup_bias (the up projection's bias gradient, may be null), which the
+// caller then must not pass to LinearBackward: see ActivationBackwardBias.
+LinearOperand ActivationBackwardOperand(const LowpContext* lp, const ModelConfig& c, float* dup, float* dup_bias,
+                                        const float* dact, const float* up, int64_t N);
+// The bias gradient LinearBackward still has to sum from `dup`.
+inline float* ActivationBackwardBias(LinearOperand dup, float* dup_bias) { return dup.lp ? nullptr : dup_bias; }
 void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const float* dout,
                   const float* inp, const float* w, const float* mean, const float* rstd,
                   int64_t N);

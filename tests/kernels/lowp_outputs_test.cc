@@ -84,6 +84,41 @@ TEST_P(LowpOutputs, ActivationsRoundTheF32KernelsOutput) {
   }
 }
 
+// The activations' backward with a 16-bit output and the bias gradient's
+// column sums: ToLowPrecisionWithColumnSums of the f32 backward, bit for bit.
+TEST_P(LowpOutputs, ActivationBackwardRoundsAndSumsTheF32Gradient) {
+  const Precision p = GetParam();
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  for (Shape s : {Shape{1, 3}, Shape{65, 1536}, Shape{300, 77}}) {
+    for (bool swiglu : {false, true}) {
+      const int64_t N = s.rows, I = s.cols, width = swiglu ? 2 * I : I;
+      const std::vector<float> up = RandomVec(rng, N * width, 4.f), dact = RandomVec(rng, N * I);
+      const std::vector<float> bias0 = RandomVec(rng, width);
+      std::vector<float> dup(N * width), bias = bias0, bias16 = bias0;
+      std::vector<uint16_t> want(N * width), got(N * width, 0xFFFF);
+      if (swiglu) {
+        SwiGluBackward(dup.data(), dact.data(), up.data(), N, I);
+        SwiGluBackwardLowp(p, got.data(), bias16.data(), dact.data(), up.data(), N, I);
+      } else {
+        GeluBackward(dup.data(), dact.data(), up.data(), N * I);
+        GeluBackwardLowp(p, got.data(), bias16.data(), dact.data(), up.data(), N, I);
+      }
+      ToLowPrecisionWithColumnSums(p, dup.data(), want.data(), bias.data(), N, width);
+      const std::string where = std::string(swiglu ? "SwiGLU " : "GELU ") + std::to_string(N) + "x" +
+                                std::to_string(I) + " seed " + std::to_string(seed);
+      EXPECT_EQ(got, want) << where;
+      EXPECT_EQ(bias16, bias) << where;
+      std::vector<uint16_t> no_bias(N * width, 0xFFFF);  // dbias null: the same rounding, no sums
+      if (swiglu)
+        SwiGluBackwardLowp(p, no_bias.data(), nullptr, dact.data(), up.data(), N, I);
+      else
+        GeluBackwardLowp(p, no_bias.data(), nullptr, dact.data(), up.data(), N, I);
+      EXPECT_EQ(no_bias, want) << where;
+    }
+  }
+}
+
 TEST_P(LowpOutputs, CrossEntropyRoundsTheF32Gradient) {
   const Precision p = GetParam();
   const uint64_t seed = FreshSeed();
