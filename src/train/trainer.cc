@@ -283,7 +283,7 @@ void Trainer::Sample() {
 }
 
 Status Trainer::Checkpoint() {
-  TrainerState st{step_, tokens_seen_, ToJson(train_->position()), config_.ToJson()};
+  TrainerState st{step_, tokens_seen_, ToJson(train_->position()), config_.ToJson(), nullptr};
   if (scaler_) {
     const LossScalerState& l = scaler_->state();
     st.loss_scaler = {{"scale", l.scale}, {"growth_tracker", l.growth_tracker},

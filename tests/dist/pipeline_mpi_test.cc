@@ -51,7 +51,9 @@ void ExpectPipelineEqualsSingleProcess(const ModelConfig& c, int m, bool keep) {
   const double lr = 3e-3;
   StageRun ref = Make(c, ModelShard{}, seed, o);
   StageRun pipe = Make(c, PipelineStageShard(c, pp, stage).value(), seed, o);
-  if (keep) ASSERT_TRUE(pipe.model->SetActivationSlots(OneFOneBInFlight(pp, stage, m)).ok());
+  if (keep) {
+    ASSERT_TRUE(pipe.model->SetActivationSlots(OneFOneBInFlight(pp, stage, m)).ok());
+  }
   Rng rng(seed + 17);
   double max_grad_rel = 0, max_loss_diff = 0, first_loss_rel = 0;
   int clipped = 0;
@@ -198,7 +200,9 @@ TEST(PipelineMpi, MixedPrecisionAndLossScalingFollowTheSingleProcess) {
       EXPECT_EQ(got.loss_scale, want.loss_scale) << "step " << step;
       overflows += got.overflow;
     }
-    if (fp16) EXPECT_GT(overflows, 0) << "the test should exercise skipped steps";
+    if (fp16) {
+      EXPECT_GT(overflows, 0) << "the test should exercise skipped steps";
+    }
   }
 }
 

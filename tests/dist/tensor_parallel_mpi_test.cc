@@ -98,9 +98,10 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
         all_diff = std::max(all_diff, std::fabs(static_cast<double>(a[i]) - z[i]));
         all_scale = std::max(all_scale, std::fabs(static_cast<double>(z[i])));
       }
-      if (TpReplicated(p.name))  // this rank's own copy, too
+      if (TpReplicated(p.name)) {  // this rank's own copy, too
         EXPECT_LE(MaxRelDiff(tp->params().Grad(p.name), z, p.numel()), 2e-6)
             << k.family << " rank " << shard.tp_rank << " " << p.name;
+      }
     }
     EXPECT_LE(all_diff / all_scale, 1e-6) << k.family << " tp " << k.tp << " seed " << seed;
     ParamStore gathered(c);

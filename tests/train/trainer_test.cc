@@ -111,8 +111,9 @@ TEST_F(TrainerTest, ResumeIsBitIdenticalInEveryPrecision) {
       EXPECT_EQ(Weights(*second), Weights(*straight)) << tag << " seed " << seed_;
       // And the run learned something: loss fell (fp16 skips its first,
       // overflowing steps, too many of them to learn in 11 on some data).
-      if (mode["precision"] != "fp16")
+      if (mode["precision"] != "fp16") {
         EXPECT_LT(straight->history().back().loss, straight->history().front().loss) << tag;
+      }
       if (mode["precision"] == "fp16") {
         const auto& hs = straight->history();
         EXPECT_TRUE(std::any_of(hs.begin(), hs.end(), [](const StepRecord& r) { return !r.skipped; }))
