@@ -135,9 +135,9 @@ int64_t BlockActsSize(const ModelConfig& c, int64_t B, int64_t T, Precision p) {
 BlockActs BlockActsAt(const ModelConfig& c, int64_t B, int64_t T, Precision p, float* mem) {
   const int64_t N = B * T, C = c.hidden;
   auto take = [&](int64_t n) {
-    float* p = mem;
+    float* piece = mem;
     mem += Pad(n);
-    return p;
+    return piece;
   };
   BlockActs a;
   a.x_in = take(N * C);
