@@ -270,10 +270,9 @@ LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool 
   if (b.targets == nullptr) return r;
   for (int64_t i = 0; i < N; ++i) r.n_targets += b.targets[i] != kIgnoreTarget;
   PROFILE_SCOPE("cross-entropy");
+  const float scale = grad_scale != 0.f ? grad_scale
+                                        : (r.n_targets ? 1.f / static_cast<float>(r.n_targets) : 0.f);
   if (tp_.active()) {
-    float scale = grad_scale != 0.f ? grad_scale
-                                    : (r.n_targets ? 1.f / static_cast<float>(r.n_targets) : 0.f);
-    dlogits_lp_ = false;
     r.loss_sum = TpCrossEntropy(tp_, vocab_, backward ? logits_ : nullptr, losses_, logits_,
                                 b.targets, N, scale);
     return r;
@@ -282,13 +281,7 @@ LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool 
     r.loss_sum = CrossEntropyForward(losses_, logits_, b.targets, N, V);
     return r;
   }
-  float scale = grad_scale != 0.f ? grad_scale
-                                  : (r.n_targets ? 1.f / static_cast<float>(r.n_targets) : 0.f);
-  // In a 16-bit mode the LM head's backward reads d logits only as a 16-bit
-  // operand: the loss kernel writes that copy straight into the conversion
-  // scratch, and no f32 gradient is stored.
-  dlogits_lp_ = precision_ != Precision::kF32;
-  if (dlogits_lp_)
+  if (DlogitsIn16Bits())
     r.loss_sum = CrossEntropyForwardBackwardLowp(precision_, lowp_.dy, losses_, logits_, b.targets, N, V, scale);
   else
     r.loss_sum = CrossEntropyForwardBackward(logits_, losses_, logits_, b.targets, N, V, scale);
@@ -303,7 +296,7 @@ void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
     const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
     // LM head: logits = normf @ head^T; logits_ (or, in a 16-bit mode, the
     // conversion scratch lowp_.dy) now holds d logits.
-    const LinearOperand dlogits = dlogits_lp_ ? LinearOperand{nullptr, lowp_.dy} : LinearOperand{logits_};
+    const LinearOperand dlogits = DlogitsIn16Bits() ? LinearOperand{nullptr, lowp_.dy} : LinearOperand{logits_};
     LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, dlogits, Operand(&lowp_, normf_),
                    params_.Param(head_name), N, C, V);
     if (tp_.active()) {

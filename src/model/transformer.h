@@ -162,6 +162,11 @@ class Transformer {
   int64_t ActivationFloats(int64_t B, int64_t T) const;
   int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
   int64_t LowpInputHalves(int64_t B, int64_t T) const;    // of which lowp_.x
+  // Where the loss's backward leaves d logits: in a 16-bit mode the LM head's
+  // backward reads them only as a 16-bit operand, so the loss kernel writes
+  // that copy straight into lowp_.dy and no f32 gradient is stored;
+  // otherwise (and under TP, whose loss is its own kernel) in logits_.
+  bool DlogitsIn16Bits() const { return precision_ != Precision::kF32 && !tp_.active(); }
   void ComputePositions(const Batch& b);
   // x_in: the stage input (null on the first stage); dy, dx: StageBackward's.
   LossResult ForwardInternal(const Batch& b, const float* x_in, bool backward, float grad_scale);
@@ -202,7 +207,6 @@ class Transformer {
   float* normf_ = nullptr;       // [N, C]
   float* normf_mean_ = nullptr;  // [N]
   float* normf_rstd_ = nullptr;  // [N]
-  bool dlogits_lp_ = false;       // the last loss wrote d logits to lowp_.dy (16-bit), not logits_
   float* logits_ = nullptr;      // [N, V] (last stage only; else the recompute workspace)
   float* losses_ = nullptr;      // [N]
   float* dresid_ = nullptr;      // [N, C]

@@ -20,29 +20,42 @@ namespace {
 
 using testing::MakeBatch;
 using testing::MaxRelDiff;
-using testing::TinyConfig;
+using testing::TinyTpConfig;
 
 using testing::SharedSeed;
 using testing::World;
-
-ModelConfig TpConfig(const std::string& family) {
-  ModelConfig c = TinyConfig(family, /*tied=*/false);
-  c.vocab_size = 97;
-  return c;
-}
 
 struct Case {
   const char* family;
   int tp;
 };
 
-// The TP group of `tp` consecutive world ranks this rank belongs to.
-std::unique_ptr<Communicator> TpGroup(Communicator& world, int tp) {
-  auto g = world.Split(world.rank() / tp, world.rank());
-  EXPECT_TRUE(g.ok()) << g.status().message();
-  (*g)->set_timeout_s(120);
-  return std::move(*g);
-}
+// One case on this rank: its TP group of `tp` consecutive world ranks, the
+// group's collectives and this rank's shard, with a seed all ranks share;
+// the single-process model initialised from it and this rank's TP model
+// holding its slice of the same weights.
+struct TpSetup {
+  ModelConfig c;
+  uint64_t seed;
+  std::unique_ptr<Communicator> group;
+  std::unique_ptr<CommunicatorTpCollectives> collectives;
+  ModelShard shard;
+  std::unique_ptr<Transformer> single, tp;
+
+  TpSetup(Communicator& world, const Case& k) : c(TinyTpConfig(k.family)), seed(SharedSeed(world)) {
+    auto g = world.Split(world.rank() / k.tp, world.rank());
+    EXPECT_TRUE(g.ok()) << g.status().message();
+    group = std::move(*g);
+    group->set_timeout_s(120);
+    collectives = std::make_unique<CommunicatorTpCollectives>(group.get());
+    shard.tp_rank = group->rank();
+    shard.tp_size = k.tp;
+    single = std::move(Transformer::Create(c).value());
+    single->params().Initialize(c, seed);
+    tp = std::move(Transformer::Create(c, shard, collectives.get()).value());
+    ShardParams(c, shard, single->params(), &tp->params());
+  }
+};
 
 std::vector<Case> Cases(int world) {
   std::vector<Case> out;
@@ -55,24 +68,20 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
   auto world = World();
   if (Cases(world->size()).empty()) GTEST_SKIP() << "needs an even number of ranks";
   for (const Case& k : Cases(world->size())) {
-    const ModelConfig c = TpConfig(k.family);
-    const uint64_t seed = SharedSeed(*world);
-    auto group = TpGroup(*world, k.tp);
-    CommunicatorTpCollectives collectives(group.get());
-    ModelShard shard;
-    shard.tp_rank = group->rank();
-    shard.tp_size = k.tp;
+    TpSetup setup(*world, k);
+    const ModelConfig& c = setup.c;
+    const uint64_t seed = setup.seed;
+    const ModelShard& shard = setup.shard;
+    Communicator* group = setup.group.get();
+    auto& single = setup.single;
+    auto& tp = setup.tp;
 
-    auto single = std::move(Transformer::Create(c).value());
-    single->params().Initialize(c, seed);
     single->params().ZeroGrad();
     Rng rng(seed);
     auto rb = MakeBatch(rng, 2, 21, c.vocab_size);
     Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
     const LossResult ref = single->ForwardBackward(b).value();
 
-    auto tp = std::move(Transformer::Create(c, shard, &collectives).value());
-    ShardParams(c, shard, single->params(), &tp->params());
     tp->params().ZeroGrad();
     auto got = tp->ForwardBackward(b);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -105,7 +114,7 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
     }
     EXPECT_LE(all_diff / all_scale, 1e-6) << k.family << " tp " << k.tp << " seed " << seed;
     ParamStore gathered(c);
-    ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group.get(), &gathered).ok());
+    ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group, &gathered).ok());
     for (const ParamInfo& p : fp.infos())
       for (int64_t i = 0; i < p.numel(); ++i)
         ASSERT_EQ(gathered.data()[p.offset + i], fp.data()[p.offset + i])
@@ -125,18 +134,13 @@ TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
   auto world = World();
   if (Cases(world->size()).empty()) GTEST_SKIP() << "needs an even number of ranks";
   for (const Case& k : Cases(world->size())) {
-    const ModelConfig c = TpConfig(k.family);
-    const uint64_t seed = SharedSeed(*world);
-    auto group = TpGroup(*world, k.tp);
-    CommunicatorTpCollectives collectives(group.get());
-    ModelShard shard;
-    shard.tp_rank = group->rank();
-    shard.tp_size = k.tp;
-
-    auto single = std::move(Transformer::Create(c).value());
-    single->params().Initialize(c, seed);
-    auto tp = std::move(Transformer::Create(c, shard, &collectives).value());
-    ShardParams(c, shard, single->params(), &tp->params());
+    TpSetup setup(*world, k);
+    const ModelConfig& c = setup.c;
+    const uint64_t seed = setup.seed;
+    const ModelShard& shard = setup.shard;
+    Communicator* group = setup.group.get();
+    auto& single = setup.single;
+    auto& tp = setup.tp;
     OptimSection opt;
     opt.grad_clip = 0.5;  // small enough to clip: the global norm matters
     AdamWOptimizer single_opt(single->params(), opt), tp_opt(tp->params(), opt);
@@ -146,7 +150,7 @@ TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
       auto rb = MakeBatch(rng, 2, 15, c.vocab_size);
       Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
       StepParallel par;
-      par.world = group.get();
+      par.world = group;
       par.shard = shard;
       par.count_loss = shard.tp_rank == 0;
       for (int32_t t : rb.targets) par.global_targets += t != -1;
@@ -169,18 +173,14 @@ TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
 TEST(TensorParallelMpi, OverflowOnOneRankIsSeenByAll) {
   auto world = World();
   if (world->size() % 2) GTEST_SKIP() << "needs an even number of ranks";
-  const ModelConfig c = TpConfig("llama");
-  auto group = TpGroup(*world, 2);
-  CommunicatorTpCollectives collectives(group.get());
-  ModelShard shard;
-  shard.tp_rank = group->rank();
-  shard.tp_size = 2;
-  ParamStore local(c, shard);
+  TpSetup setup(*world, Case{"llama", 2});
+  const ModelShard& shard = setup.shard;
+  ParamStore local(setup.c, shard);
   local.ZeroGrad();
   local.Grad("layers.1.mlp.down.weight")[3] = 1.f;
   if (shard.tp_rank == 1) local.Grad("layers.0.attn.qkv.weight")[7] = INFINITY;
   StepParallel par;
-  par.world = group.get();
+  par.world = setup.group.get();
   par.shard = shard;
   double sums[2];
   ASSERT_TRUE(SumOverJob(par, local, 1.0, sums).ok());

@@ -27,6 +27,15 @@ inline ModelConfig TinyConfig(const std::string& family, bool tied = false, int 
   return *c;
 }
 
+// For tensor-parallel tests: TinyConfig, untied, with a vocabulary (97) that
+// divides by neither 2 nor 4. gpt2-like: LayerNorm, GELU, biases, learned
+// positions; llama-like: RMSNorm, SwiGLU, RoPE, 2 KV heads for 4 heads.
+inline ModelConfig TinyTpConfig(const std::string& family) {
+  ModelConfig c = TinyConfig(family, /*tied=*/false);
+  c.vocab_size = 97;
+  return c;
+}
+
 struct RandomBatch {
   int64_t B, T;
   std::vector<int32_t> tokens, targets, docs;

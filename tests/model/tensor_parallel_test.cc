@@ -20,15 +20,7 @@ using testing::MaxRelDiff;
 using testing::ThreadTpCollectives;
 using testing::ThreadTpGroup;
 using testing::TinyConfig;
-
-// gpt2-like: LayerNorm, GELU, biases, learned positions, tied embeddings;
-// llama-like: RMSNorm, SwiGLU, RoPE, 2 KV heads for 4 heads, untied. The
-// vocabulary (97) divides by neither 2 nor 4.
-ModelConfig TpConfig(const std::string& family) {
-  ModelConfig c = TinyConfig(family, /*tied=*/false);
-  c.vocab_size = 97;
-  return c;
-}
+using testing::TinyTpConfig;
 
 // tp model shards of one full model, on threads.
 struct TpRun {
@@ -72,7 +64,7 @@ struct TpRun {
 
 TEST(TensorParallel, ShardThenGatherGivesTheFullModel) {
   for (const char* family : {"gpt2", "llama"}) {
-    ModelConfig c = TpConfig(family);
+    ModelConfig c = TinyTpConfig(family);
     ParamStore full(c);
     full.Initialize(c, FreshSeed());
     for (int tp : {1, 2, 4}) {
@@ -105,7 +97,7 @@ TEST(TensorParallel, ShardThenGatherGivesTheFullModel) {
 // tp = 1 is the whole model: the same layout and bitwise the same step.
 TEST(TensorParallel, SizeOneIsTheWholeModel) {
   for (const char* family : {"gpt2", "llama"}) {
-    ModelConfig c = TpConfig(family);
+    ModelConfig c = TinyTpConfig(family);
     const auto whole = ParamStore::Layout(c), one = ParamStore::Layout(c, ModelShard{});
     ASSERT_EQ(whole.size(), one.size());
     for (size_t i = 0; i < whole.size(); ++i) {
@@ -132,7 +124,7 @@ TEST(TensorParallel, SizeOneIsTheWholeModel) {
 }
 
 TEST(TensorParallel, RejectsSizesThatDoNotDivide) {
-  ModelConfig c = TpConfig("llama");  // 4 heads, 2 KV heads, intermediate 48
+  ModelConfig c = TinyTpConfig("llama");  // 4 heads, 2 KV heads, intermediate 48
   auto kv = Transformer::Create(c, ModelShard{0, 4}, nullptr);
   ASSERT_FALSE(kv.ok());
   EXPECT_NE(kv.status().message().find("n_kv_head = 2"), std::string::npos)
@@ -144,9 +136,9 @@ TEST(TensorParallel, RejectsSizesThatDoNotDivide) {
   auto inner = Transformer::Create(c, ModelShard{1, 2}, nullptr);
   ASSERT_FALSE(inner.ok());
   EXPECT_NE(inner.status().message().find("intermediate = 49"), std::string::npos);
-  auto rank = Transformer::Create(TpConfig("gpt2"), ModelShard{2, 2}, nullptr);
+  auto rank = Transformer::Create(TinyTpConfig("gpt2"), ModelShard{2, 2}, nullptr);
   EXPECT_FALSE(rank.ok());
-  auto no_group = Transformer::Create(TpConfig("gpt2"), ModelShard{0, 2}, nullptr);
+  auto no_group = Transformer::Create(TinyTpConfig("gpt2"), ModelShard{0, 2}, nullptr);
   EXPECT_FALSE(no_group.ok());
 }
 
@@ -157,7 +149,7 @@ TEST(TensorParallel, FirstStepEqualsSingleProcess) {
   // "gpt2-v5": vocabulary 5 at tp 4 gives the ranks 2, 2, 1 and 0 real rows.
   for (std::string family : {"gpt2", "llama", "gpt2-v5"}) {
     for (int tp : {2, 4}) {
-      ModelConfig c = TpConfig(family == "gpt2-v5" ? "gpt2" : family);
+      ModelConfig c = TinyTpConfig(family == "gpt2-v5" ? "gpt2" : family);
       if (family == "gpt2-v5") c.vocab_size = 5;
       if (c.n_kv_head % tp) continue;
       const uint64_t seed = FreshSeed();
@@ -216,7 +208,7 @@ TEST(TensorParallel, FirstStepEqualsSingleProcess) {
 TEST(TensorParallel, TwentyStepsFollowSingleProcess) {
   for (const char* family : {"gpt2", "llama"}) {
     const int tp = 2;
-    ModelConfig c = TpConfig(family);
+    ModelConfig c = TinyTpConfig(family);
     const uint64_t seed = FreshSeed();
     std::printf("%s seed %llu\n", family, static_cast<unsigned long long>(seed));
     auto single = std::move(Transformer::Create(c).value());
@@ -247,7 +239,7 @@ TEST(TensorParallel, TwentyStepsFollowSingleProcess) {
 // Activation checkpointing re-runs blocks (and their all-reduces) in backward:
 // the gradients are bitwise those without it.
 TEST(TensorParallel, RecomputeChangesNoNumber) {
-  ModelConfig c = TpConfig("llama");
+  ModelConfig c = TinyTpConfig("llama");
   ParamStore full(c);
   full.Initialize(c, FreshSeed());
   Rng rng(FreshSeed());
@@ -279,7 +271,7 @@ TEST(TensorParallel, RecomputeChangesNoNumber) {
 // of the row-parallel layers differ.
 TEST(TensorParallel, Bf16FollowsSingleProcess) {
   for (const char* family : {"gpt2", "llama"}) {
-    ModelConfig c = TpConfig(family);
+    ModelConfig c = TinyTpConfig(family);
     const uint64_t seed = FreshSeed();
     auto single = std::move(Transformer::Create(c).value());
     single->params().Initialize(c, seed);
