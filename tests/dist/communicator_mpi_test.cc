@@ -135,7 +135,7 @@ TEST(Communicator, TimeoutNamesTheRankThatDoesNotAnswer) {
   }
   c->set_timeout_s(0.5);
   float v = 1;
-  auto r = c->IAllReduceSum(&v, 1);  // completes when rank 1 arrives (r's destructor waits)
+  auto r = c->IAllReduceSum(&v, 1);  // completes when rank 1 arrives
   ASSERT_TRUE(r.ok());
   const auto start = std::chrono::steady_clock::now();
   Status s = c->Wait(**r, "all-reduce");
@@ -144,6 +144,39 @@ TEST(Communicator, TimeoutNamesTheRankThatDoesNotAnswer) {
   EXPECT_NE(s.message().find("no answer from rank 1 "), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("all-reduce on rank " + std::to_string(me) + " did not complete"), std::string::npos) << s.message();
   EXPECT_LT(took, 3.5) << "timeout 0.5 s plus a grace of 1 s";
+  c->set_timeout_s(60);
+  EXPECT_TRUE(c->Wait(**r, "all-reduce").ok()) << "rank 1 arrives after 4 s";
+  EXPECT_EQ(v, p);
+}
+
+// A blocking collective that times out returns its error at once: the
+// cleanup of its unfinished request does not wait for the silent rank (it
+// did, and `mpirun seek train` with a stopped rank hung forever). The
+// abandoned request still owns its buffer, so when the rank comes back the
+// collective completes without writing into freed memory.
+TEST(Communicator, TimedOutBlockingCollectiveReturnsAtOnce) {
+  auto c = World();
+  const int p = c->size(), me = c->rank();
+  if (p < 2) GTEST_SKIP() << "needs 2 ranks";
+  std::mt19937 g(std::random_device{}());
+  const double mine = std::uniform_real_distribution<double>(-1, 1)(g);
+  if (me == 1) {
+    std::this_thread::sleep_for(std::chrono::seconds(4));  // busy outside communication
+    auto others = c->AllReduceMax(mine);  // meets the other ranks' abandoned collective
+    ASSERT_TRUE(others.ok());
+    EXPECT_GE(*others, mine);
+    ASSERT_TRUE(c->Barrier().ok());
+    return;
+  }
+  c->set_timeout_s(0.5);
+  const auto start = std::chrono::steady_clock::now();
+  StatusOr<double> s = c->AllReduceMax(mine);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("no answer from rank 1 "), std::string::npos) << s.status().message();
+  EXPECT_LT(took, 3.5) << "timeout 0.5 s plus a grace of 1 s, and no wait in the cleanup";
+  c->set_timeout_s(60);
+  EXPECT_TRUE(c->Barrier().ok()) << "progresses the abandoned collective until rank 1 has met it";
 }
 
 }  // namespace

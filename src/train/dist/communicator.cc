@@ -20,6 +20,7 @@ Status Communicator::Wait(Request& request, const char* what) {
     AnswerPings();
     const double waited = std::chrono::duration<double>(Clock::now() - start).count();
     if (waited > timeout_s_) {
+      StopWaitingOnDestruction();
       const std::string silent = UnresponsiveRanks(std::min(10.0, std::max(1.0, timeout_s_ / 4)));
       return IoError("{} on rank {} did not complete within {:.3g} s (train.dist_timeout_s): {}", what,
                      world_rank(rank()), timeout_s_,

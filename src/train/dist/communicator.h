@@ -15,9 +15,13 @@
 // Failure handling: no wait blocks forever. A wait that has not completed
 // after timeout_s() seconds asks every rank of the job whether it is alive
 // (a ping on a private duplicate of MPI_COMM_WORLD, answered by any rank
-// that is itself inside a wait) and returns DeadlineExceeded naming the
+// that is itself inside a wait) and returns an error naming the
 // ranks that did not answer. The caller then ends the job (AbortJob), since
-// the other ranks are stuck in a collective that cannot complete.
+// the other ranks are stuck in a collective that cannot complete. From that
+// timeout on, the process is failing: unfinished Requests destroyed while
+// the error unwinds no longer wait for their peers (which may never come);
+// their MPI handles and the buffers they own are kept until the process
+// ends, so a late completion still writes into live memory.
 //
 // Large tensors: any size works (MPI's int counts are handled in pieces).
 // Thread-safety: one thread per process makes all calls (MPI_THREAD_FUNNELED).
@@ -32,7 +36,8 @@
 namespace seek {
 
 // A pending non-blocking operation. Destroying an unfinished Request waits
-// for it (ignoring errors); prefer Communicator::Wait.
+// for it (ignoring errors), unless a wait of this process has timed out (see
+// the file comment); prefer Communicator::Wait.
 class Request {
  public:
   virtual ~Request() = default;
@@ -91,6 +96,8 @@ class Communicator {
   // After a timeout: the job-wide ranks that did not answer a ping within
   // `grace_s` (empty for a local communicator).
   virtual std::string UnresponsiveRanks(double grace_s) { return ""; }
+  // After a timeout: unfinished requests destroyed from now on do not wait.
+  virtual void StopWaitingOnDestruction() {}
 
  private:
   double timeout_s_ = 300;

@@ -45,15 +45,33 @@ void AnswerPingsNow() {
   }
 }
 
+// Set by the first timed-out wait: the process is failing (see
+// communicator.h), and unfinished requests are abandoned, not waited for.
+bool g_failing = false;
+struct Abandoned {
+  std::vector<MPI_Request> reqs;
+  std::vector<float> scratch;
+  std::vector<double> f64;
+};
+std::vector<Abandoned>* g_abandoned = nullptr;  // never freed: MPI may still write into it
+
 class MpiRequest : public Request {
  public:
   std::vector<MPI_Request> reqs;
-  std::vector<float> scratch;          // packed pieces of large reduce-scatters / all-gathers
+  std::vector<float> scratch;   // packed pieces of large reduce-scatters / all-gathers
+  std::vector<double> f64;      // the operands of small double collectives
   std::function<void()> on_complete;  // unpacks scratch
   bool done = false;
 
   ~MpiRequest() override {
-    if (!done && !reqs.empty()) MPI_Waitall(static_cast<int>(reqs.size()), reqs.data(), MPI_STATUSES_IGNORE);
+    if (done) return;
+    if (!g_failing) {
+      if (!reqs.empty()) MPI_Waitall(static_cast<int>(reqs.size()), reqs.data(), MPI_STATUSES_IGNORE);
+      return;
+    }
+    if (reqs.empty() && scratch.empty() && f64.empty()) return;
+    if (g_abandoned == nullptr) g_abandoned = new std::vector<Abandoned>;
+    g_abandoned->push_back({std::move(reqs), std::move(scratch), std::move(f64)});
   }
   StatusOr<bool> Test() override {
     if (done) return true;
@@ -117,13 +135,12 @@ class Mpi : public Communicator {
     for (int64_t o = 0; o < n; o += g_piece) {
       const int64_t k = std::min(g_piece, n - o);
       for (int r = 0; r < size_; ++r) std::memcpy(packed + r * k, in + r * n + o, k * sizeof(float));
-      req->reqs.emplace_back();
-      RETURN_IF_ERROR(MpiStatus(MPI_Ireduce_scatter_block(packed, out + o, static_cast<int>(k), MPI_FLOAT,
-                                                          MPI_SUM, comm_, &req->reqs.back()),
-                                "reduce-scatter"));
       // The packed input must stay untouched until the piece is done.
-      RETURN_IF_ERROR(MpiStatus(MPI_Wait(&req->reqs.back(), MPI_STATUS_IGNORE), "reduce-scatter"));
-      req->reqs.pop_back();
+      RETURN_IF_ERROR(WaitFor(
+          [&](MPI_Request* r) {
+            return MPI_Ireduce_scatter_block(packed, out + o, static_cast<int>(k), MPI_FLOAT, MPI_SUM, comm_, r);
+          },
+          "reduce-scatter"));
     }
     return RequestPtr(std::move(req));
   }
@@ -141,11 +158,12 @@ class Mpi : public Communicator {
     float* packed = req->scratch.data();
     for (int64_t o = 0; o < n; o += g_piece) {
       const int64_t k = std::min(g_piece, n - o);
-      MPI_Request r;
-      RETURN_IF_ERROR(MpiStatus(MPI_Iallgather(in + o, static_cast<int>(k), MPI_FLOAT, packed,
-                                               static_cast<int>(k), MPI_FLOAT, comm_, &r),
-                                "all-gather"));
-      RETURN_IF_ERROR(MpiStatus(MPI_Wait(&r, MPI_STATUS_IGNORE), "all-gather"));
+      RETURN_IF_ERROR(WaitFor(
+          [&](MPI_Request* r) {
+            return MPI_Iallgather(in + o, static_cast<int>(k), MPI_FLOAT, packed, static_cast<int>(k), MPI_FLOAT,
+                                  comm_, r);
+          },
+          "all-gather"));
       for (int rr = 0; rr < size_; ++rr) std::memcpy(out + rr * n + o, packed + rr * k, k * sizeof(float));
     }
     return RequestPtr(std::move(req));
@@ -193,23 +211,27 @@ class Mpi : public Communicator {
 
   Status AllReduceSumF64(double* data, int64_t n) override {
     MpiRequest req;
+    req.f64.assign(data, data + n);  // owned by the request: it outlives an abandoned wait
     for (int64_t o = 0; o < n; o += g_piece) {
       req.reqs.emplace_back();
-      RETURN_IF_ERROR(MpiStatus(MPI_Iallreduce(MPI_IN_PLACE, data + o, Count(n - o), MPI_DOUBLE, MPI_SUM, comm_,
-                                               &req.reqs.back()),
+      RETURN_IF_ERROR(MpiStatus(MPI_Iallreduce(MPI_IN_PLACE, req.f64.data() + o, Count(n - o), MPI_DOUBLE, MPI_SUM,
+                                               comm_, &req.reqs.back()),
                                 "all-reduce (f64)"));
     }
-    return Wait(req, "all-reduce (f64)");
+    RETURN_IF_ERROR(Wait(req, "all-reduce (f64)"));
+    std::copy(req.f64.begin(), req.f64.end(), data);
+    return Status::Ok();
   }
 
   StatusOr<double> AllReduceMax(double value) override {
     MpiRequest req;
-    double out = value;
+    req.f64 = {value};  // owned by the request: it outlives an abandoned wait
     req.reqs.emplace_back();
-    RETURN_IF_ERROR(MpiStatus(MPI_Iallreduce(&value, &out, 1, MPI_DOUBLE, MPI_MAX, comm_, &req.reqs.back()),
+    RETURN_IF_ERROR(MpiStatus(MPI_Iallreduce(MPI_IN_PLACE, req.f64.data(), 1, MPI_DOUBLE, MPI_MAX, comm_,
+                                             &req.reqs.back()),
                               "all-reduce (max)"));
     RETURN_IF_ERROR(Wait(req, "all-reduce (max)"));
-    return out;
+    return req.f64[0];
   }
 
   Status Barrier() override {
@@ -230,6 +252,7 @@ class Mpi : public Communicator {
 
  protected:
   void AnswerPings() override { AnswerPingsNow(); }
+  void StopWaitingOnDestruction() override { g_failing = true; }
 
   std::string UnresponsiveRanks(double grace_s) override {
     int world = 1, me = 0;
@@ -267,6 +290,14 @@ class Mpi : public Communicator {
 
  private:
   static int Count(int64_t left) { return static_cast<int>(std::min(left, g_piece)); }
+  // Starts one non-blocking call (start(&request) returns its MPI code) and
+  // waits for it with the timeout.
+  Status WaitFor(const std::function<int(MPI_Request*)>& start, const char* what) {
+    MpiRequest req;
+    req.reqs.emplace_back();
+    RETURN_IF_ERROR(MpiStatus(start(&req.reqs.back()), what));
+    return Wait(req, what);
+  }
   Status CheckPeer(int peer, const char* what) const {
     if (peer < 0 || peer >= size_ || peer == rank_)
       return InvalidArgumentError("{} rank {}: not another rank of this group of {}", what, peer, size_);
