@@ -14,7 +14,7 @@ cd "$work"
 pass=0 fail=0
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1"; fail=$((fail + 1)); }
-mpi() { local n=$1; shift; timeout 600 mpirun --allow-run-as-root --oversubscribe -np "$n" -x OMP_NUM_THREADS=1 "$seek" "$@"; }
+mpi() { local n=$1; shift; timeout "${limit:-600}" mpirun --allow-run-as-root --oversubscribe -np "$n" -x OMP_NUM_THREADS=1 "$seek" "$@"; }
 # losses A B FIRST TOL: the per-step losses (and validation losses) of run A
 # from step FIRST on equal run B's within TOL.
 losses() {
@@ -132,8 +132,9 @@ if [ -n "${victim:-}" ] && [ $rc -ne 0 ] && [ $took -le 40 ] && grep -qiE "rank 
 if mpi 2 train --config long.json --out rk --resume --steps-this-run 2 > rk2.log 2>&1 && grep -q "resuming from .*step_" rk2.log; then
   ok "rerun resumes from the last checkpoint ($(grep -o 'step_[0-9]*' rk2.log | head -1))"; else bad "rerun resumes"; tail -5 rk2.log; fi
 
-# A hung rank (stopped): the other's collective times out and names it.
-mpi 2 train --config long.json --out rk --resume > rh.log 2>&1 &
+# A hung rank (stopped): the other's collective times out and names it
+# (a job still running after 120 s has hung in the error path).
+limit=120 mpi 2 train --config long.json --out rk --resume > rh.log 2>&1 &
 job=$!
 victim=
 wait_for '^saved checkpoint' rh.log 120 && victim=$(rank_pid 1)
