@@ -182,6 +182,8 @@ Status ParseTrain(const nlohmann::json& j, const std::string& source, TrainSecti
   RETURN_IF_ERROR(f.Double("dist_timeout_s", &t->dist_timeout_s, 300));
   RETURN_IF_ERROR(Range(source, "train.dp_bucket_mb", t->dp_bucket_mb, 0.001, 1e6));
   RETURN_IF_ERROR(Range(source, "train.dist_timeout_s", t->dist_timeout_s, 0.1, 1e7));
+  RETURN_IF_ERROR(f.Double("peak_tflops", &t->peak_tflops, 0));
+  RETURN_IF_ERROR(Range(source, "train.peak_tflops", t->peak_tflops, 0, 1e6));
   struct IntRange { const char* name; int64_t v, lo, hi; };
   for (const IntRange& r : {IntRange{"train.batch_size", t->batch_size, 1, 1 << 20},
                             IntRange{"train.seq_len", t->seq_len, 1, 1 << 24},
@@ -311,7 +313,7 @@ nlohmann::json TrainConfig::ToJson() const {
                 {"precision", PrecisionName(t.precision)},
                 {"dp", t.dp}, {"tp", t.tp}, {"pp", t.pp}, {"zero_stage", t.zero_stage},
                 {"dp_bucket_mb", t.dp_bucket_mb}, {"dp_overlap", t.dp_overlap},
-                {"dist_timeout_s", t.dist_timeout_s}};
+                {"dist_timeout_s", t.dist_timeout_s}, {"peak_tflops", t.peak_tflops}};
   if (t.precision == Precision::kBf16) j["train"]["stochastic_rounding"] = t.stochastic_rounding;
   if (t.precision == Precision::kF16) {
     const LossScalerOptions& l = t.loss_scale;

@@ -69,6 +69,9 @@ struct TrainSection {
   double dp_bucket_mb = 25;      // gradient all-reduce bucket size
   bool dp_overlap = true;        // all-reduce buckets during backward
   double dist_timeout_s = 300;   // a collective that takes longer ends the job, naming the silent ranks
+  // The MFU's denominator per rank, in TFLOP/s; 0: this precision's GEMM
+  // rate measured at start-up (kernels/gemm.h MeasuredGemmGflops).
+  double peak_tflops = 0;
 
   int64_t tokens_per_step() const { return batch_size * seq_len * grad_accum; }
   // Optimizer steps this run takes: max_steps, cut by max_tokens when set.

@@ -360,8 +360,10 @@ Status Trainer::Run() {
     metrics.emplace(std::move(m));
   }
   const double flops_per_token = TrainingFlopsPerToken(config_.model, tc.seq_len);
-  // MFU against this precision's GEMM rate, on every rank of the job.
-  const double peak = MeasuredGemmGflops(tc.precision) * 1e9 * world_->size();
+  // MFU against the given peak or this precision's measured GEMM rate, on
+  // every rank of the job.
+  const double peak =
+      (tc.peak_tflops > 0 ? tc.peak_tflops * 1e12 : MeasuredGemmGflops(tc.precision) * 1e9) * world_->size();
   if (!options_.quiet)
     std::printf("seek train: %s, %lld parameters, %s, %lld steps of %lld tokens, %d threads -> %s\n",
                 config_.model.family.c_str(), (long long)model_->params().num_params(),

@@ -111,6 +111,7 @@ TEST(TrainConfig, BadConfigsNameTheField) {
       {"{\"data\": ", "not valid JSON"},
       {R"({"data": {"shards": ["a"]}, "train": {"precision": "fp8"}})", "train.precision"},
       {R"({"data": {"shards": ["a"]}, "train": {"hysteresis": 3}})", "fp16"},
+      {R"({"data": {"shards": ["a"]}, "train": {"peak_tflops": -2}})", "train.peak_tflops = -2"},
       {R"({"data": {"shards": ["a"]}, "train": {"precision": "fp16", "min_loss_scale": 1e9}})", "min_loss_scale"},
       {R"({"data": {"shards": ["a"]}, "train": {"batch_size": 1048576, "seq_len": 16777216,
            "grad_accum": 1048576}})", "tokens per step"},

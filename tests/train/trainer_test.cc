@@ -173,6 +173,27 @@ TEST_F(TrainerTest, RetentionKeepsTheNewestCheckpoints) {
                                             (*m)->params().data() + (*m)->params().size()));
 }
 
+// train.peak_tflops is the MFU's denominator: every metrics line's mfu is
+// its tokens/s times the model's training FLOPs per token over that peak.
+TEST_F(TrainerTest, MfuIsAgainstTheGivenPeak) {
+  std::mt19937 g(seed_);
+  const double peak_tflops = std::uniform_real_distribution<double>(1e-3, 1.0)(g);
+  TrainConfig c = Config("llama", 4, 1, {{"peak_tflops", peak_tflops}});
+  auto t = Make(c, Run("mfu"), false);
+  ASSERT_TRUE(t->Run().ok());
+  const double flops_per_token = TrainingFlopsPerToken(t->model().config(), c.train.seq_len);
+  std::ifstream in(Run("mfu") + "/metrics.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json m = nlohmann::json::parse(line);
+    if (!m.contains("mfu")) continue;
+    const double expect = m["tokens_per_s"].get<double>() * flops_per_token / (peak_tflops * 1e12);
+    EXPECT_NEAR(m["mfu"].get<double>(), expect, 1e-12 + 1e-9 * expect) << line;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 4);
+}
+
 // A kill at any point of a checkpoint write leaves the previous checkpoint
 // loadable, and resuming from it reproduces the uninterrupted run. The kill
 // is real: `seek train --resume` runs as a child process told to die (exit
