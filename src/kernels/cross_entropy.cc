@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/check.h"
@@ -117,15 +118,31 @@ double CrossEntropyForwardBackward(float* dlogits, float* losses, const float* l
 double CrossEntropyForwardBackwardLowp(Precision p, uint16_t* dlogits16, float* losses, const float* logits,
                                        const int32_t* targets, int64_t N, int64_t V, float grad_scale) {
   CHECK(V > 0 && p != Precision::kF32);
+  // In place, each row's halves first go to the first half of its own floats
+  // (a row is read whole before it is written), rows 2V halves apart; then
+  // rows move down to V apart. Row r's new place [rV, rV + V) covers the old
+  // places of rows below r / 2 + 1 only, so rows [2^k, 2^(k+1)) move
+  // together once the rows below 2^k have.
+  const bool in_place = static_cast<const void*>(dlogits16) == static_cast<const void*>(logits);
+  const int64_t ld16 = in_place ? 2 * V : V;
   ParallelFor(N, MinRowsPerThread(V), [&](int64_t r0, int64_t r1) {
     thread_local std::vector<float> row;  // one row of f32 gradient, reused
     if (static_cast<int64_t>(row.size()) < V) row.resize(static_cast<size_t>(V));
     for (int64_t r = r0; r < r1; ++r) {
       CheckTarget(targets[r], V);
       losses[r] = RowForwardBackward(row.data(), logits + r * V, targets[r], V, grad_scale);
-      ToLowPrecisionSpan(p, row.data(), dlogits16 + r * V, V);
+      ToLowPrecisionSpan(p, row.data(), dlogits16 + r * ld16, V);
     }
   });
+  if (in_place) {
+    for (int64_t lo = 1; lo < N; lo *= 2) {
+      const int64_t hi = std::min(N, 2 * lo);
+      ParallelFor(hi - lo, std::max<int64_t>(1, (int64_t{1} << 16) / V), [&](int64_t b, int64_t e) {
+        for (int64_t r = lo + b; r < lo + e; ++r)
+          std::memcpy(dlogits16 + r * V, dlogits16 + r * 2 * V, sizeof(uint16_t) * V);
+      });
+    }
+  }
   return SumLosses(losses, N);
 }
 

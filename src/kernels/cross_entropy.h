@@ -23,8 +23,10 @@ double CrossEntropyForwardBackward(float* dlogits, float* losses, const float* l
                                    const int32_t* targets, int64_t N, int64_t V, float grad_scale);
 // CrossEntropyForwardBackward for mixed precision, where dlogits is only read
 // as a 16-bit GEMM operand: dlogits16 [N, V] gets exactly ToLowPrecision(p)
-// of the f32 dlogits, bit for bit, each row rounded while in cache, and
-// logits are only read (no f32 gradient is written).
+// of the f32 dlogits, bit for bit, each row rounded while in cache; no f32
+// gradient is written. dlogits16 may be the logits' own memory
+// (reinterpret_cast<uint16_t*>(logits)), which then needs no other buffer;
+// else the logits are only read.
 double CrossEntropyForwardBackwardLowp(Precision p, uint16_t* dlogits16, float* losses, const float* logits,
                                        const int32_t* targets, int64_t N, int64_t V, float grad_scale);
 double CrossEntropyForwardBackwardRef(float* dlogits, float* losses, const float* logits,

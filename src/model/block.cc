@@ -13,10 +13,6 @@ namespace {
 
 int64_t Pad(int64_t n) { return (n + 15) / 16 * 16; }  // keep every piece 64-byte aligned
 
-int64_t UpRows(const ModelConfig& c) {
-  return c.arch.mlp == MlpKind::kSwiGlu ? 2 * c.intermediate : c.intermediate;
-}
-
 AttentionShape AttnShape(const BlockContext& ctx) {
   const ModelConfig& c = *ctx.config;
   AttentionShape s;
@@ -45,6 +41,10 @@ void TpSum(const BlockContext& ctx, float* data, int64_t n) {
 }
 
 }  // namespace
+
+int64_t UpRows(const ModelConfig& c) {
+  return c.arch.mlp == MlpKind::kSwiGlu ? 2 * c.intermediate : c.intermediate;
+}
 
 LinearOperand Operand(const LowpContext* lp, const float* x) {
   if (!IsLowp(lp)) return LinearOperand{x, nullptr};

@@ -117,6 +117,9 @@ struct LinearOperand {
   const float* f32 = nullptr;
   const uint16_t* lp = nullptr;
 };
+// The up projection's output width: 2 x intermediate when gated (SwiGLU).
+int64_t UpRows(const ModelConfig& c);
+
 // In a 16-bit mode, the norms' outputs and the MLP activation are only ever
 // read as linear-layer inputs, so their producers (NormForwardOperand,
 // ActivationForwardOperand) store them rounded, in the activation's own

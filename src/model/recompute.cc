@@ -7,10 +7,6 @@ namespace {
 
 int64_t Pad(int64_t n) { return (n + 15) / 16 * 16; }  // 64-byte aligned pieces, as block.cc
 
-int64_t UpRows(const ModelConfig& c) {
-  return c.arch.mlp == MlpKind::kSwiGlu ? 2 * c.intermediate : c.intermediate;
-}
-
 // Hands out consecutive 64-byte aligned pieces of one float array.
 class Carver {
  public:

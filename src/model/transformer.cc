@@ -111,7 +111,10 @@ int64_t Transformer::LowpInputHalves(int64_t B, int64_t T) const {
 int64_t Transformer::LowpScratchHalves(int64_t B, int64_t T) const {
   if (precision_ == Precision::kF32) return 0;
   const ModelConfig& c = local_;
-  const int64_t widest = std::max({c.hidden, c.qkv_dim(), 2 * c.intermediate, c.vocab_size});
+  // d logits are rounded in the logits' own memory (DlogitsIn16Bits) unless
+  // tensor parallelism splits them.
+  const int64_t widest =
+      std::max({c.hidden, c.qkv_dim(), UpRows(c), DlogitsIn16Bits() ? int64_t{0} : c.vocab_size});
   return LowpInputHalves(B, T) + Pad(B * T * widest);
 }
 
@@ -282,7 +285,8 @@ LossResult Transformer::ForwardInternal(const Batch& b, const float* x_in, bool 
     return r;
   }
   if (DlogitsIn16Bits())
-    r.loss_sum = CrossEntropyForwardBackwardLowp(precision_, lowp_.dy, losses_, logits_, b.targets, N, V, scale);
+    r.loss_sum = CrossEntropyForwardBackwardLowp(precision_, DlogitsLowp(), losses_, logits_, b.targets, N, V,
+                                                 scale);
   else
     r.loss_sum = CrossEntropyForwardBackward(logits_, losses_, logits_, b.targets, N, V, scale);
   return r;
@@ -294,9 +298,9 @@ void Transformer::Backward(const Batch& b, const float* dy, float* dx) {
   const int64_t l0 = params_.layer_begin(), l1 = params_.layer_end();
   if (params_.last_stage()) {
     const char* head_name = c.tie_embeddings ? "embed.tokens" : "lm_head.weight";
-    // LM head: logits = normf @ head^T; logits_ (or, in a 16-bit mode, the
-    // conversion scratch lowp_.dy) now holds d logits.
-    const LinearOperand dlogits = DlogitsIn16Bits() ? LinearOperand{nullptr, lowp_.dy} : LinearOperand{logits_};
+    // LM head: logits = normf @ head^T; logits_ now holds d logits (in a
+    // 16-bit mode rounded, in the first half of its memory).
+    const LinearOperand dlogits = DlogitsIn16Bits() ? LinearOperand{nullptr, DlogitsLowp()} : LinearOperand{logits_};
     LinearBackward(&lowp_, scratch_.dnorm, params_.Grad(head_name), nullptr, dlogits, Operand(&lowp_, normf_),
                    params_.Param(head_name), N, C, V);
     if (tp_.active()) {

@@ -162,11 +162,13 @@ class Transformer {
   int64_t ActivationFloats(int64_t B, int64_t T) const;
   int64_t LowpScratchHalves(int64_t B, int64_t T) const;  // 16-bit elements of lowp_mem_
   int64_t LowpInputHalves(int64_t B, int64_t T) const;    // of which lowp_.x
-  // Where the loss's backward leaves d logits: in a 16-bit mode the LM head's
-  // backward reads them only as a 16-bit operand, so the loss kernel writes
-  // that copy straight into lowp_.dy and no f32 gradient is stored;
-  // otherwise (and under TP, whose loss is its own kernel) in logits_.
+  // How the loss's backward leaves d logits in logits_: in a 16-bit mode the
+  // LM head's backward reads them only as a 16-bit operand, so the loss
+  // kernel writes that copy over the logits (DlogitsLowp(), [N, V] halves)
+  // and no f32 gradient is stored; otherwise (and under TP, whose loss is
+  // its own kernel) in f32.
   bool DlogitsIn16Bits() const { return precision_ != Precision::kF32 && !tp_.active(); }
+  uint16_t* DlogitsLowp() const { return reinterpret_cast<uint16_t*>(logits_); }
   void ComputePositions(const Batch& b);
   // x_in: the stage input (null on the first stage); dy, dx: StageBackward's.
   LossResult ForwardInternal(const Batch& b, const float* x_in, bool backward, float grad_scale);

@@ -123,7 +123,7 @@ TEST_P(LowpOutputs, CrossEntropyRoundsTheF32Gradient) {
   const Precision p = GetParam();
   const uint64_t seed = FreshSeed();
   Rng rng(seed);
-  for (Shape s : {Shape{1, 7}, Shape{13, 1000}, Shape{40, 8192}}) {
+  for (Shape s : {Shape{1, 7}, Shape{300, 33}, Shape{13, 1000}, Shape{40, 8192}}) {
     const int64_t N = s.rows, V = s.cols;
     const std::vector<float> logits = RandomVec(rng, N * V, 5.f);
     std::vector<int32_t> targets(N);
@@ -138,10 +138,18 @@ TEST_P(LowpOutputs, CrossEntropyRoundsTheF32Gradient) {
     const double sum16 = CrossEntropyForwardBackwardLowp(p, d16.data(), losses16.data(), untouched.data(),
                                                          targets.data(), N, V, scale);
     const std::string where = "seed " + std::to_string(seed) + " " + std::to_string(N) + "x" + std::to_string(V);
-    EXPECT_EQ(d16, Rounded(p, dlogits)) << where;
+    const std::vector<uint16_t> expect = Rounded(p, dlogits);
+    EXPECT_EQ(d16, expect) << where;
     EXPECT_EQ(sum, sum16) << where;
     EXPECT_EQ(0, std::memcmp(losses.data(), losses16.data(), sizeof(float) * N)) << where;
     EXPECT_EQ(untouched, logits) << "the logits are only read; " << where;
+    // In place: the halves over the first half of the logits' memory.
+    std::vector<float> in_place = logits;
+    uint16_t* base = reinterpret_cast<uint16_t*>(in_place.data());
+    const double sum_in_place = CrossEntropyForwardBackwardLowp(p, base, losses16.data(), in_place.data(),
+                                                                targets.data(), N, V, scale);
+    EXPECT_EQ(sum, sum_in_place) << where;
+    EXPECT_EQ(std::vector<uint16_t>(base, base + N * V), expect) << "in place; " << where;
   }
 }
 

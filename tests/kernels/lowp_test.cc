@@ -140,16 +140,20 @@ TEST(LowPrecision, ConversionWithColumnSumsIsBothPassesInOne) {
 TEST(LowPrecision, GemmLowpReadsStridedWindowsOnly) {
   const uint64_t seed = FreshSeed();
   Rng rng(seed);
-  const GemmShape s{false, true, 9, 7, 12, /*lda=*/20, /*ldb=*/15, /*ldc=*/10};
-  for (Precision p : {Precision::kBf16, Precision::kF16}) {
-    const auto fa = RandomVec(rng, 8 * 20 + 12), fb = RandomVec(rng, 6 * 15 + 12);
-    std::vector<uint16_t> a(fa.size()), b(fb.size());
-    ToLowPrecision(p, fa.data(), a.data(), static_cast<int64_t>(a.size()));
-    ToLowPrecision(p, fb.data(), b.data(), static_cast<int64_t>(b.size()));
-    std::vector<float> got(8 * 10 + 7, 0.f), want = got;
-    GemmLowp(p, s, 1.f, a.data(), b.data(), 0.f, got.data());
-    GemmLowpRef(p, s, 1.f, a.data(), b.data(), 0.f, want.data());
-    EXPECT_LT(testing::MaxAbsDiff(got, want), 1e-4f) << PrecisionName(p) << " seed " << seed;
+  // A [M, K] and B^T; then A^T (the LM head's d weight reads d logits so).
+  for (bool ta : {false, true}) {
+    const GemmShape s{ta, !ta, 9, 7, 12, /*lda=*/20, /*ldb=*/15, /*ldc=*/10};
+    const int64_t a_rows = ta ? 12 : 9, a_cols = ta ? 9 : 12, b_rows = ta ? 12 : 7, b_cols = ta ? 7 : 12;
+    for (Precision p : {Precision::kBf16, Precision::kF16}) {
+      const auto fa = RandomVec(rng, (a_rows - 1) * 20 + a_cols), fb = RandomVec(rng, (b_rows - 1) * 15 + b_cols);
+      std::vector<uint16_t> a(fa.size()), b(fb.size());
+      ToLowPrecision(p, fa.data(), a.data(), static_cast<int64_t>(a.size()));
+      ToLowPrecision(p, fb.data(), b.data(), static_cast<int64_t>(b.size()));
+      std::vector<float> got(8 * 10 + 7, 0.f), want = got;
+      GemmLowp(p, s, 1.f, a.data(), b.data(), 0.f, got.data());
+      GemmLowpRef(p, s, 1.f, a.data(), b.data(), 0.f, want.data());
+      EXPECT_LT(testing::MaxAbsDiff(got, want), 1e-4f) << PrecisionName(p) << " ta " << ta << " seed " << seed;
+    }
   }
 }
 
