@@ -118,6 +118,17 @@ void LayerNormBackwardRow(float* dx, float* bw, float* bb, const float* g, const
   }
 }
 
+// Row r's input: inp's row, or (fused residual add) the sum row, written now.
+inline const float* InputRow(const float* inp, ResidualAdd residual, int64_t r, int64_t C) {
+  const float* x = inp + r * C;
+  if (residual.add == nullptr) return x;
+  float* s = residual.sum + r * C;
+  const float* a = residual.add + r * C;
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) s[c] = x[c] + a[c];
+  return s;
+}
+
 // y, x, w: [C]. Writes *rstd.
 void RmsNormRow(float* y, float* rstd, const float* x, const float* w, int64_t C, float eps) {
   double ss = 0;
@@ -150,11 +161,11 @@ void RmsNormBackwardRow(float* dx, float* bw, const float* g, const float* x, co
 // ---------------------------------------------------------------- LayerNorm
 
 void LayerNormForward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
-                      const float* bias, int64_t N, int64_t C, float eps) {
-  CHECK(C > 0);
+                      const float* bias, int64_t N, int64_t C, float eps, ResidualAdd residual) {
+  CHECK(C > 0 && (residual.add == nullptr || residual.sum != nullptr));
   ParallelFor(N, MinRowsPerThread(C), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      LayerNormRow(out + r * C, mean + r, rstd + r, inp + r * C, weight, bias, C, eps);
+      LayerNormRow(out + r * C, mean + r, rstd + r, InputRow(inp, residual, r, C), weight, bias, C, eps);
   });
 }
 
@@ -166,12 +177,13 @@ std::vector<float>& LowpRow(int64_t C) {
 }
 
 void LayerNormForwardLowp(Precision p, uint16_t* out16, float* mean, float* rstd, const float* inp,
-                          const float* weight, const float* bias, int64_t N, int64_t C, float eps) {
-  CHECK(C > 0 && p != Precision::kF32);
+                          const float* weight, const float* bias, int64_t N, int64_t C, float eps,
+                          ResidualAdd residual) {
+  CHECK(C > 0 && p != Precision::kF32 && (residual.add == nullptr || residual.sum != nullptr));
   ParallelFor(N, MinRowsPerThread(C), [&](int64_t r0, int64_t r1) {
     float* row = LowpRow(C).data();
     for (int64_t r = r0; r < r1; ++r) {
-      LayerNormRow(row, mean + r, rstd + r, inp + r * C, weight, bias, C, eps);
+      LayerNormRow(row, mean + r, rstd + r, InputRow(inp, residual, r, C), weight, bias, C, eps);
       ToLowPrecisionSpan(p, row, out16 + r * C, C);
     }
   });
@@ -253,21 +265,21 @@ void LayerNormBackwardRef(float* dinp, float* dweight, float* dbias, const float
 // ------------------------------------------------------------------ RMSNorm
 
 void RmsNormForward(float* out, float* rstd, const float* inp, const float* weight, int64_t N,
-                    int64_t C, float eps) {
-  CHECK(C > 0);
+                    int64_t C, float eps, ResidualAdd residual) {
+  CHECK(C > 0 && (residual.add == nullptr || residual.sum != nullptr));
   ParallelFor(N, MinRowsPerThread(C), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      RmsNormRow(out + r * C, rstd + r, inp + r * C, weight, C, eps);
+      RmsNormRow(out + r * C, rstd + r, InputRow(inp, residual, r, C), weight, C, eps);
   });
 }
 
 void RmsNormForwardLowp(Precision p, uint16_t* out16, float* rstd, const float* inp, const float* weight,
-                        int64_t N, int64_t C, float eps) {
-  CHECK(C > 0 && p != Precision::kF32);
+                        int64_t N, int64_t C, float eps, ResidualAdd residual) {
+  CHECK(C > 0 && p != Precision::kF32 && (residual.add == nullptr || residual.sum != nullptr));
   ParallelFor(N, MinRowsPerThread(C), [&](int64_t r0, int64_t r1) {
     float* row = LowpRow(C).data();
     for (int64_t r = r0; r < r1; ++r) {
-      RmsNormRow(row, rstd + r, inp + r * C, weight, C, eps);
+      RmsNormRow(row, rstd + r, InputRow(inp, residual, r, C), weight, C, eps);
       ToLowPrecisionSpan(p, row, out16 + r * C, C);
     }
   });

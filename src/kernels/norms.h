@@ -15,10 +15,20 @@
 
 namespace seek {
 
+// The residual add fused into the forward kernels (one pass over the rows,
+// each row still in cache): with `add` set, the normalised input is
+// inp + add, element by element in f32, and that sum is also stored to
+// `sum` ([N, C], which may be inp itself). Bitwise the same as an Add pass
+// followed by the plain kernel on its output.
+struct ResidualAdd {
+  const float* add = nullptr;
+  float* sum = nullptr;
+};
+
 // out, inp: [N, C]; weight, bias: [C] (bias may be null); mean, rstd: [N].
 // out = (inp - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps), biased variance.
 void LayerNormForward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
-                      const float* bias, int64_t N, int64_t C, float eps);
+                      const float* bias, int64_t N, int64_t C, float eps, ResidualAdd residual = {});
 // dinp: [N, C] (+=); dweight, dbias: [C] (+=; dbias may be null); dout, inp: [N, C].
 void LayerNormBackward(float* dinp, float* dweight, float* dbias, const float* dout,
                        const float* inp, const float* weight, const float* mean, const float* rstd,
@@ -34,14 +44,15 @@ void LayerNormBackwardRef(float* dinp, float* dweight, float* dbias, const float
 // out16 gets exactly ToLowPrecision(p) of what the f32 kernel writes, bit for
 // bit, but each row is rounded while it is in cache and no f32 copy is kept.
 void LayerNormForwardLowp(Precision p, uint16_t* out16, float* mean, float* rstd, const float* inp,
-                          const float* weight, const float* bias, int64_t N, int64_t C, float eps);
+                          const float* weight, const float* bias, int64_t N, int64_t C, float eps,
+                          ResidualAdd residual = {});
 void RmsNormForwardLowp(Precision p, uint16_t* out16, float* rstd, const float* inp, const float* weight,
-                        int64_t N, int64_t C, float eps);
+                        int64_t N, int64_t C, float eps, ResidualAdd residual = {});
 
 // RMSNorm as in HF Llama: out = inp * rstd * weight, rstd = 1 / sqrt(mean(inp^2) + eps).
 // out, inp: [N, C]; weight: [C]; rstd: [N].
 void RmsNormForward(float* out, float* rstd, const float* inp, const float* weight, int64_t N,
-                    int64_t C, float eps);
+                    int64_t C, float eps, ResidualAdd residual = {});
 // dinp: [N, C] (+=); dweight: [C] (+=).
 void RmsNormBackward(float* dinp, float* dweight, const float* dout, const float* inp,
                      const float* weight, const float* rstd, int64_t N, int64_t C);

@@ -179,13 +179,13 @@ BlockGradScratch BlockGradScratchAt(const ModelConfig& c, int64_t B, int64_t T, 
 }
 
 void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,
-                 const float* w, const float* b, int64_t N) {
+                 const float* w, const float* b, int64_t N, ResidualAdd residual) {
   PROFILE_SCOPE("norm forward");
   const float eps = static_cast<float>(c.norm_eps);
   if (c.arch.norm == NormKind::kLayerNorm)
-    LayerNormForward(out, mean, rstd, inp, w, b, N, c.hidden, eps);
+    LayerNormForward(out, mean, rstd, inp, w, b, N, c.hidden, eps, residual);
   else
-    RmsNormForward(out, rstd, inp, w, N, c.hidden, eps);
+    RmsNormForward(out, rstd, inp, w, N, c.hidden, eps, residual);
 }
 
 void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const float* dout,
@@ -199,15 +199,15 @@ void NormBackward(const ModelConfig& c, float* dinp, float* dw, float* db, const
 }
 
 void NormForwardOperand(const LowpContext* lp, const ModelConfig& c, float* out, float* mean, float* rstd,
-                        const float* inp, const float* w, const float* b, int64_t N) {
-  if (!IsLowp(lp)) return NormForward(c, out, mean, rstd, inp, w, b, N);
+                        const float* inp, const float* w, const float* b, int64_t N, ResidualAdd residual) {
+  if (!IsLowp(lp)) return NormForward(c, out, mean, rstd, inp, w, b, N, residual);
   PROFILE_SCOPE("norm forward");
   uint16_t* out16 = reinterpret_cast<uint16_t*>(out);
   const float eps = static_cast<float>(c.norm_eps);
   if (c.arch.norm == NormKind::kLayerNorm)
-    LayerNormForwardLowp(lp->precision, out16, mean, rstd, inp, w, b, N, c.hidden, eps);
+    LayerNormForwardLowp(lp->precision, out16, mean, rstd, inp, w, b, N, c.hidden, eps, residual);
   else
-    RmsNormForwardLowp(lp->precision, out16, rstd, inp, w, N, c.hidden, eps);
+    RmsNormForwardLowp(lp->precision, out16, rstd, inp, w, N, c.hidden, eps, residual);
 }
 
 void ActivationForwardOperand(const LowpContext* lp, const ModelConfig& c, float* act, const float* up,
@@ -268,12 +268,9 @@ void BlockAttnOutForward(const BlockContext& ctx, const BlockParams& w, const Bl
   const int64_t I = c.intermediate, up_rows = UpRows(c);
   LinearForward(ctx.lowp, a.x_mid, LinearOperand{a.attn}, w.out_w, RowParallelBias(ctx, w.out_b), N, HD, C);
   TpSum(ctx, a.x_mid, N * C);
-  {
-    PROFILE_SCOPE("residual add");
-    Add(a.x_mid, a.x_mid, a.x_in, N * C);
-  }
-
-  NormForwardOperand(ctx.lowp, c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N);
+  // x_mid += x_in, fused into the norm that reads it.
+  NormForwardOperand(ctx.lowp, c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N,
+                     ResidualAdd{a.x_in, a.x_mid});
   LinearForward(ctx.lowp, a.up, Operand(ctx.lowp, a.norm2), w.up_w, w.up_b, N, C, up_rows);
   ActivationForwardOperand(ctx.lowp, c, a.act, a.up, N);
   LinearForward(ctx.lowp, x_out, Operand(ctx.lowp, a.act), w.down_w, RowParallelBias(ctx, w.down_b), N, I, C);

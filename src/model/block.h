@@ -14,6 +14,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/lowp.h"
+#include "kernels/norms.h"
 #include "kernels/rope.h"
 #include "model/config.h"
 #include "model/params.h"
@@ -134,12 +135,13 @@ void LinearForward(const LowpContext* lp, float* y, LinearOperand x, const float
 void LinearBackward(const LowpContext* lp, float* dx, float* dw, float* db, LinearOperand dy,
                     LinearOperand x, const float* w, int64_t N, int64_t in, int64_t out);
 
-// Shared pieces (also used by the model's final norm).
+// Shared pieces (also used by the model's final norm). With `residual`,
+// the norm's input is inp + residual.add, also stored (kernels/norms.h).
 void NormForward(const ModelConfig& c, float* out, float* mean, float* rstd, const float* inp,
-                 const float* w, const float* b, int64_t N);
+                 const float* w, const float* b, int64_t N, ResidualAdd residual = {});
 // NormForward whose output is read only through Operand(lp, out).
 void NormForwardOperand(const LowpContext* lp, const ModelConfig& c, float* out, float* mean, float* rstd,
-                        const float* inp, const float* w, const float* b, int64_t N);
+                        const float* inp, const float* w, const float* b, int64_t N, ResidualAdd residual = {});
 // The MLP's activation (GELU, or SwiGLU of the fused gate/up) of up [N, up
 // rows] into act [N, I], read only through Operand(lp, act).
 void ActivationForwardOperand(const LowpContext* lp, const ModelConfig& c, float* act, const float* up,

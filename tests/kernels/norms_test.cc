@@ -304,3 +304,61 @@ TEST(RmsNorm, BackwardIsBitwiseIndependentOfThreadCount) {
 
 }  // namespace
 }  // namespace seek
+
+namespace seek {
+namespace {
+
+// The residual add fused into the forward kernels: bitwise an add pass and
+// then the plain kernel, with the sum stored separately or over the input,
+// for LayerNorm (with and without bias) and RMSNorm, f32 and 16-bit outputs.
+TEST(Norms, FusedResidualAddIsTheAddThenTheNorm) {
+  const uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  const float eps = 1e-5f;
+  for (const Shape& s : kShapes) {
+    const int64_t n = s.n * s.c;
+    const auto x = RandomVec(rng, n, 3.f), add = RandomVec(rng, n, 3.f);
+    const auto w = RandomVec(rng, s.c), b = RandomVec(rng, s.c);
+    std::vector<float> sum(n);
+    for (int64_t i = 0; i < n; ++i) sum[i] = x[i] + add[i];
+    const std::string where = std::to_string(s.n) + "x" + std::to_string(s.c) + " seed " + std::to_string(seed);
+    for (int kind = 0; kind < 3; ++kind) {  // LayerNorm, LayerNorm without bias, RMSNorm
+      for (Precision p : {Precision::kF32, Precision::kBf16, Precision::kF16}) {
+        // out: f32, or 16-bit halves at the start of it.
+        auto run = [&](const float* inp, ResidualAdd r, std::vector<float>* out, std::vector<float>* mean,
+                       std::vector<float>* rstd) {
+          out->assign(n, 0.f);
+          mean->assign(s.n, 0.f);
+          rstd->assign(s.n, 0.f);
+          uint16_t* o16 = reinterpret_cast<uint16_t*>(out->data());
+          const float* bias = kind == 0 ? b.data() : nullptr;
+          if (kind < 2 && p == Precision::kF32)
+            LayerNormForward(out->data(), mean->data(), rstd->data(), inp, w.data(), bias, s.n, s.c, eps, r);
+          else if (kind < 2)
+            LayerNormForwardLowp(p, o16, mean->data(), rstd->data(), inp, w.data(), bias, s.n, s.c, eps, r);
+          else if (p == Precision::kF32)
+            RmsNormForward(out->data(), rstd->data(), inp, w.data(), s.n, s.c, eps, r);
+          else
+            RmsNormForwardLowp(p, o16, rstd->data(), inp, w.data(), s.n, s.c, eps, r);
+        };
+        std::vector<float> want, want_mean, want_rstd, got, got_mean, got_rstd;
+        run(sum.data(), {}, &want, &want_mean, &want_rstd);
+        std::vector<float> stored(n, 0.f);  // the sum, stored apart
+        run(x.data(), ResidualAdd{add.data(), stored.data()}, &got, &got_mean, &got_rstd);
+        const std::string tag = where + " kind " + std::to_string(kind) + " " + PrecisionName(p);
+        EXPECT_EQ(stored, sum) << tag;
+        EXPECT_EQ(got, want) << tag;
+        EXPECT_EQ(got_mean, want_mean) << tag;
+        EXPECT_EQ(got_rstd, want_rstd) << tag;
+        std::vector<float> in_place = x;  // the sum over the input
+        run(in_place.data(), ResidualAdd{add.data(), in_place.data()}, &got, &got_mean, &got_rstd);
+        EXPECT_EQ(in_place, sum) << tag;
+        EXPECT_EQ(got, want) << tag;
+        EXPECT_EQ(got_rstd, want_rstd) << tag;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace seek
