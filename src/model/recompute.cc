@@ -84,8 +84,9 @@ void RecomputeBlock(const BlockContext& ctx, const BlockParams& w, const BlockAc
       BlockForward(ctx, w, a, x_out);
       return;
     case Recompute::kSelective:
-      // The norms rewrite their kept mean/rstd with identical values; the
-      // calls are BlockAttnInForward's and BlockAttnOutForward's own.
+      // The norms rewrite their kept mean/rstd with identical values: the
+      // calls are BlockAttnInForward's and BlockAttnOutForward's, less the
+      // latter's residual add, whose sum x_mid already holds.
       NormForwardOperand(ctx.lowp, c, a.norm1, a.norm1_mean, a.norm1_rstd, a.x_in, w.norm1_w, w.norm1_b, N);
       NormForwardOperand(ctx.lowp, c, a.norm2, a.norm2_mean, a.norm2_rstd, a.x_mid, w.norm2_w, w.norm2_b, N);
       ActivationForwardOperand(ctx.lowp, c, a.act, a.up, N);

@@ -103,7 +103,8 @@ void Transformer::UseActivationSlot(int k) {
 // The 16-bit copies rounded on the way into a multiply: of the linear
 // inputs only the attention output (the norms and the MLP activation are
 // stored rounded by their producers), and of the output gradients the
-// widest, the LM head's d logits.
+// widest (the LM head's d logits only under TP: otherwise the loss rounds
+// them over the logits).
 int64_t Transformer::LowpInputHalves(int64_t B, int64_t T) const {
   return precision_ == Precision::kF32 ? 0 : Pad(B * T * local_.n_head * local_.head_dim());
 }
@@ -190,7 +191,7 @@ void Transformer::EnsureBuffers(int64_t B, int64_t T) {
   UseActivationSlot(slot_);
   pos_.assign(N, 0);
   // Conversion scratch for the widest linear layer's input and output; only
-  // the 16-bit modes read it (at vocab 8192 and 8K tokens it is 268 MB).
+  // the 16-bit modes read it (31 MB for the benchmark model at 8K tokens).
   lowp_mem_ = AlignedBuffer();
   lowp_mem_ = AlignedBuffer(static_cast<size_t>(LowpScratchHalves(B, T)) * sizeof(uint16_t));
   lowp_.x = static_cast<uint16_t*>(lowp_mem_.data());

@@ -80,9 +80,10 @@ class Transformer {
   // Forward and backward. Gradients ACCUMULATE (+=) into params().grad(), so
   // micro-batches sum; the trainer zeroes them. d(loss)/d(logit) is scaled by
   // grad_scale; 0 means 1 / (this batch's target count), i.e. the mean loss.
-  // Afterwards logits() holds the logits' gradient, not the logits, unless
-  // blocks were recomputed (their workspace shares the logits' memory; see
-  // EnsureBuffers): then it holds nothing defined.
+  // Afterwards logits() holds the logits' gradient, not the logits (in a
+  // 16-bit mode without TP, its first half holds it as [N, V] 16-bit
+  // values), unless blocks were recomputed (their workspace shares the
+  // logits' memory; see EnsureBuffers): then it holds nothing defined.
   StatusOr<LossResult> ForwardBackward(const Batch& b, float grad_scale = 0.f);
 
   // ---- Pipeline stages. Every stage gets the whole Batch (positions and

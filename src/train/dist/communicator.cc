@@ -15,8 +15,12 @@ Status Communicator::Wait(Request& request, const char* what) {
   // Spin for a millisecond (most waits are short), then poll every 0.1 ms so
   // that ranks sharing cores with busy peers do not steal their time.
   for (;;) {
-    ASSIGN_OR_RETURN(bool done, request.Test());
-    if (done) return Status::Ok();
+    StatusOr<bool> done = request.Test();
+    if (!done.ok()) {
+      StopWaitingOnDestruction();
+      return done.status();
+    }
+    if (*done) return Status::Ok();
     AnswerPings();
     const double waited = std::chrono::duration<double>(Clock::now() - start).count();
     if (waited > timeout_s_) {

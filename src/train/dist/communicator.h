@@ -18,10 +18,12 @@
 // that is itself inside a wait) and returns an error naming the
 // ranks that did not answer. The caller then ends the job (AbortJob), since
 // the other ranks are stuck in a collective that cannot complete. From that
-// timeout on, the process is failing: unfinished Requests destroyed while
-// the error unwinds no longer wait for their peers (which may never come);
-// their MPI handles and the buffers they own are kept until the process
-// ends, so a late completion still writes into live memory.
+// timeout (or any other error of a wait) on, the process is failing:
+// unfinished Requests destroyed while the error unwinds no longer wait for
+// their peers (which may never come). Their MPI handles and the buffers they
+// own (the blocking double collectives' operands, packed pieces) are kept
+// until they complete or the process ends; buffers the caller passed must
+// stay alive until the job is aborted.
 //
 // Large tensors: any size works (MPI's int counts are handled in pieces).
 // Thread-safety: one thread per process makes all calls (MPI_THREAD_FUNNELED).
@@ -96,7 +98,8 @@ class Communicator {
   // After a timeout: the job-wide ranks that did not answer a ping within
   // `grace_s` (empty for a local communicator).
   virtual std::string UnresponsiveRanks(double grace_s) { return ""; }
-  // After a timeout: unfinished requests destroyed from now on do not wait.
+  // After a timeout or a failed wait: unfinished requests destroyed from now
+  // on do not wait.
   virtual void StopWaitingOnDestruction() {}
 
  private:

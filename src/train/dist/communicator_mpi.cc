@@ -29,8 +29,30 @@ MPI_Comm g_control = MPI_COMM_NULL;
 constexpr int kPingTag = 1, kPongTag = 2;
 std::vector<MPI_Request> g_pongs;  // answers in flight
 
+// Set by the first failed wait: the process is failing (see
+// communicator.h), and unfinished requests are abandoned, not waited for.
+bool g_failing = false;
+struct Abandoned {
+  std::vector<MPI_Request> reqs;
+  std::vector<float> scratch;
+  std::vector<double> f64;
+};
+// Kept, with the buffers MPI may still write into, until they complete.
+std::vector<Abandoned>* g_abandoned = nullptr;
+
+// Frees the abandoned requests that have completed (if their peers came back).
+void SweepAbandoned() {
+  if (g_abandoned == nullptr) return;
+  std::erase_if(*g_abandoned, [](Abandoned& a) {
+    int flag = 0;
+    MPI_Testall(static_cast<int>(a.reqs.size()), a.reqs.data(), &flag, MPI_STATUSES_IGNORE);
+    return flag != 0;
+  });
+}
+
 void AnswerPingsNow() {
   if (g_control == MPI_COMM_NULL) return;
+  SweepAbandoned();
   for (;;) {
     int flag = 0;
     MPI_Status st;
@@ -45,22 +67,12 @@ void AnswerPingsNow() {
   }
 }
 
-// Set by the first timed-out wait: the process is failing (see
-// communicator.h), and unfinished requests are abandoned, not waited for.
-bool g_failing = false;
-struct Abandoned {
-  std::vector<MPI_Request> reqs;
-  std::vector<float> scratch;
-  std::vector<double> f64;
-};
-std::vector<Abandoned>* g_abandoned = nullptr;  // never freed: MPI may still write into it
 
 class MpiRequest : public Request {
  public:
   std::vector<MPI_Request> reqs;
   std::vector<float> scratch;   // packed pieces of large reduce-scatters / all-gathers
-  std::vector<double> f64;      // the operands of small double collectives
-  std::function<void()> on_complete;  // unpacks scratch
+  std::vector<double> f64;      // the operands of the blocking double collectives
   bool done = false;
 
   ~MpiRequest() override {
@@ -81,7 +93,6 @@ class MpiRequest : public Request {
                               "test"));
     if (!flag) return false;
     done = true;
-    if (on_complete) on_complete();
     return true;
   }
 };

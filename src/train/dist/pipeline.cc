@@ -141,8 +141,9 @@ StatusOr<double> RunOneFOneB(Transformer* model, Communicator* pipe, const std::
   auto msg = std::make_unique<StepMessages>();
   StatusOr<double> r = RunOneFOneB(model, pipe, mbs, grad_scale, *msg);
   // After an error the job ends (communicator.h). Pending requests are left
-  // alone: destroying one waits for a peer that may never come, and freeing
-  // a buffer MPI may still write into would corrupt memory.
+  // alone: destroying one may wait for a peer that never comes (unless a
+  // wait has timed out), and freeing a buffer MPI may still write into
+  // would corrupt memory.
   if (!r.ok()) {
     for (auto* v : {&msg->recv_x, &msg->recv_dy, &msg->sends})
       for (RequestPtr& q : *v) (void)q.release();
