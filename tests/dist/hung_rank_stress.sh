@@ -10,35 +10,21 @@
 set -uo pipefail
 seek=$(realpath "$1"); n=$2; shift 2
 command -v mpirun >/dev/null || { echo "no mpirun (scripts/setup.sh installs openmpi-bin)"; exit 2; }
+source "$(dirname "$0")/train_test_lib.sh"
 work=$(mktemp -d); cd "$work"
-/usr/bin/python3 - <<'PY'
-import random
-rng = random.Random()
-words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(1, 6))) for _ in range(300)]
-with open("text.txt", "w") as f:
-    for _ in range(600):
-        f.write(" ".join(rng.choice(words) for _ in range(rng.randint(5, 30))) + ".\n")
-PY
-"$seek" shards --input text.txt --out shards --doc-lines 4 >/dev/null
-cat > long.json <<JSON
-{"model": {"model_type": "gpt2", "n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 32},
- "data": {"shards": ["shards/shard_00000.bin"], "val_fraction": 0.1},
- "optim": {"lr": 3e-3, "warmup_steps": 3},
- "train": {"batch_size": 4, "seq_len": 32, "grad_accum": 2, "max_steps": 100000, "log_every": 1,
-           "eval_every": 7, "eval_batches": 2, "sample_tokens": 0, "checkpoint_every": 3,
-           "threads": 1, "dist_timeout_s": 5}}
-JSON
+random_corpus
+train_config long.json ', "max_steps": 100000, "checkpoint_every": 3, "eval_every": 7, "dist_timeout_s": 5'
 good=0; badn=0
 for i in $(seq 1 $n); do
   rm -rf rk
   timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 -x OMP_NUM_THREADS=1 "$seek" train --config long.json --out rk "$@" > rh.log 2>&1 &
   job=$!
-  for _ in $(seq 1 300); do grep -q '^saved checkpoint' rh.log 2>/dev/null && break; sleep 0.1; done
+  wait_for '^saved checkpoint' rh.log 30
   sleep "0.$((RANDOM % 1000))"
-  victim=
-  for p in $(pgrep -f "$seek train --config long.json"); do
-    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
-  done
+  victim=$(rank_pid 1 long.json)
+  if [ -z "$victim" ]; then
+    badn=$((badn + 1)); echo "run $i: no rank 1 found"; kill $job; wait $job; continue
+  fi
   start=$(date +%s)
   kill -STOP "$victim"
   wait $job; rc=$?

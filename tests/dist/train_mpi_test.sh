@@ -10,6 +10,7 @@ seek=$(realpath "$1")
 command -v mpirun >/dev/null || { echo "skip: no mpirun (scripts/setup.sh installs openmpi-bin)"; exit 77; }
 work=$(mktemp -d)
 trap 'pkill -9 -f "$work/" 2>/dev/null; rm -rf "$work"' EXIT
+source "$(dirname "$0")/train_test_lib.sh"
 cd "$work"
 pass=0 fail=0
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
@@ -36,28 +37,9 @@ sys.exit(0 if keys and not missing and worst <= tol else 1)
 PY
 }
 
-# A fresh random corpus of word-like documents, one shard.
-/usr/bin/python3 - <<'PY'
-import random
-rng = random.Random()
-words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(1, 6))) for _ in range(300)]
-with open("text.txt", "w") as f:
-    for _ in range(600):
-        f.write(" ".join(rng.choice(words) for _ in range(rng.randint(5, 30))) + ".\n")
-PY
-"$seek" shards --input text.txt --out shards --doc-lines 4 >/dev/null || { echo "FAIL shards"; exit 1; }
-config() {  # config NAME EXTRA_TRAIN_KEYS
-  cat > "$1" <<JSON
-{"model": {"model_type": "gpt2", "n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 32},
- "data": {"shards": ["shards/shard_00000.bin"], "val_fraction": 0.1},
- "optim": {"lr": 3e-3, "warmup_steps": 3},
- "train": {"batch_size": 4, "seq_len": 32, "grad_accum": 2, "max_steps": 12, "log_every": 1,
-           "eval_every": 6, "eval_batches": 2, "sample_tokens": 0, "checkpoint_every": 6,
-           "threads": 1 $2}}
-JSON
-}
-config cfg.json ""
-config zero.json ', "zero_stage": 1, "dp_bucket_mb": 0.01'
+random_corpus || { echo "FAIL shards"; exit 1; }
+train_config cfg.json ""
+train_config zero.json ', "zero_stage": 1, "dp_bucket_mb": 0.01'
 
 "$seek" train --config cfg.json --out r1 > r1.log 2>&1 && ok "one process" || { bad "one process"; tail r1.log; }
 # Byte-level shards: a vocabulary of 257, which no tp > 1 divides.
@@ -107,21 +89,12 @@ out=$(mpi 2 train --config cfg.json --out bad2 --tp 4 2>&1); rc=$?
 out=$("$seek" train --config cfg.json --out bad3 --pp 3 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q "pp=3: the model has only 2 blocks" <<<"$out" && ok "fewer blocks than stages" || { bad "fewer blocks than stages (exit $rc)"; echo "$out" | tail -3; }
 
-# rank_pid N: the process of rank N of the running job.
-rank_pid() {
-  for p in $(pgrep -f "$seek train --config long.json"); do
-    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo $p; return; }
-  done
-}
-# wait_for PATTERN FILE SECONDS: until FILE has a line matching PATTERN.
-wait_for() { for _ in $(seq 1 $((5 * $3))); do grep -qE "$1" "$2" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
-
 # A killed rank: the job ends with a message naming it; the rerun resumes.
-config long.json ', "max_steps": 100000, "checkpoint_every": 3, "eval_every": 0, "dist_timeout_s": 10'
+train_config long.json ', "max_steps": 100000, "checkpoint_every": 3, "eval_every": 0, "dist_timeout_s": 10'
 mpi 2 train --config long.json --out rk > rk.log 2>&1 &
 job=$!
 victim=
-wait_for '^saved checkpoint' rk.log 120 && victim=$(rank_pid 1)
+wait_for '^saved checkpoint' rk.log 120 && victim=$(rank_pid 1 long.json)
 [ -z "$victim" ] && kill $job
 start=$(date +%s)
 [ -n "${victim:-}" ] && kill -9 "$victim"
@@ -137,7 +110,7 @@ if mpi 2 train --config long.json --out rk --resume --steps-this-run 2 > rk2.log
 limit=120 mpi 2 train --config long.json --out rk --resume > rh.log 2>&1 &
 job=$!
 victim=
-wait_for '^saved checkpoint' rh.log 120 && victim=$(rank_pid 1)
+wait_for '^saved checkpoint' rh.log 120 && victim=$(rank_pid 1 long.json)
 [ -z "$victim" ] && kill $job
 start=$(date +%s)
 [ -n "${victim:-}" ] && kill -STOP "$victim"
