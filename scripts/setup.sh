@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build git pkg-config curl
   clang libclang-rt-14-dev libomp-dev             # libFuzzer build of the parsers
-  libdnnl-dev                                     # GEMM (oneDNN)
+  libdnnl-dev ocl-icd-opencl-dev                  # GEMM (oneDNN; its CMake config needs the OpenCL headers)
   libfmt-dev nlohmann-json3-dev libcli11-dev      # formatting, JSON, CLI
   libxxhash-dev                                   # checksums (token shards)
   libpcre2-dev libicu-dev                         # tokenizer.json: Unicode regexes (PCRE2), NFC (ICU)
