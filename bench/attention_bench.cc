@@ -5,7 +5,8 @@
 // pair in the forward (QK^T and PV), with L^2 / 2 pairs per document of
 // length L; forward+backward counts 3.5x that (the backward recomputes QK^T
 // and adds dP, dV, dK, dQ). Tile counters show what the masks let it skip;
-// peak_GFLOP/s is oneDNN's GEMM rate in the same run (bench_util.h).
+// peak_GFLOP/s is oneDNN's f32 GEMM rate in the same run (bench_util.h).
+// bf16 = 1: bf16 products (AttentionShape::bf16), beside the f32 ones.
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -23,6 +24,7 @@ void BM_Attention(benchmark::State& state) {
   const int64_t B = 8, H = 6, D = 64;
   AttentionShape s;
   s.batch = B, s.n_q = s.n_kv = T, s.n_head = H, s.n_kv_head = H, s.head_dim = D;
+  s.bf16 = state.range(3) != 0;
   Rng rng(1);
   auto random = [&](size_t n) {
     std::vector<float> x(n);
@@ -54,19 +56,11 @@ void BM_Attention(benchmark::State& state) {
   state.counters["tiles_skipped"] = double(st.tiles_skipped);
   state.counters["peak_GFLOP/s"] = bench::GemmPeakGflops();
 }
-// {T, documents (0: one per sequence), backward}
+// {T, documents (0: one per sequence), backward, bf16}
 BENCHMARK(BM_Attention)
-    ->ArgNames({"T", "docs", "bwd"})
-    ->Args({256, 0, 0})
-    ->Args({256, 0, 1})
-    ->Args({1024, 0, 0})
-    ->Args({1024, 0, 1})
-    ->Args({1024, 8, 0})
-    ->Args({1024, 8, 1})
-    ->Args({2048, 0, 0})
-    ->Args({2048, 0, 1})
-    ->Args({2048, 8, 0})
-    ->Args({2048, 8, 1})
+    ->ArgNames({"T", "docs", "bwd", "bf16"})
+    ->ArgsProduct({{256}, {0}, {0, 1}, {0, 1}})
+    ->ArgsProduct({{1024, 2048}, {0, 8}, {0, 1}, {0, 1}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

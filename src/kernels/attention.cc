@@ -1,4 +1,4 @@
-// kernels/attention.cc — tiled flash attention, forward and backward, f32 CPU.
+// kernels/attention.cc — tiled flash attention, forward and backward, CPU; f32 data, f32 or bf16 products.
 //
 // Scores are computed transposed, S^T[key j, query i], for one (key tile,
 // query tile) pair at a time:
@@ -13,6 +13,11 @@
 // (attention_tile.h).
 // B operands need rows whose width is a multiple of 16; when head_dim is not,
 // they are first copied into a zero-padded buffer.
+// bf16 products (AttentionShape::bf16) keep this structure and these
+// layouts, with operands packed as bf16 pairs (attention_tile_bf16.h): K and
+// V once per call, as rows (A operands) and as lane pairs (B operands), each
+// query tile's Q^T and dO^T transposed, and P^T, G^T of each pair as rows or
+// lane pairs for the product that reads them.
 #include "kernels/attention.h"
 
 #include <omp.h>
@@ -28,6 +33,7 @@
 #include "core/aligned.h"
 #include "core/check.h"
 #include "kernels/attention_tile.h"
+#include "kernels/attention_tile_bf16.h"
 
 // BackwardPair must be one body for both schedules (see there).
 #if defined(__clang__)
@@ -39,6 +45,7 @@
 namespace seek {
 namespace {
 
+using attention_tile::Bf16Ops;
 using attention_tile::Exp;
 using attention_tile::I16;
 using attention_tile::kK;
@@ -47,7 +54,12 @@ using attention_tile::kQ;
 using attention_tile::Load;
 using attention_tile::LoadI;
 using attention_tile::Max;
+using attention_tile::PackRow;
+using attention_tile::PackRowPair;
+using attention_tile::PackRows;
 using attention_tile::PackTransposed;
+using attention_tile::PackTransposedPairs;
+using attention_tile::PairRows;
 using attention_tile::RoundUp16;
 using attention_tile::RowRanges;
 using attention_tile::Splat;
@@ -61,17 +73,18 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 // Uninitialised aligned floats, for buffers that are written before they are
 // read (AlignedBuffer zero-fills, which costs a pass over memory).
 struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
+  void operator()(void* p) const { std::free(p); }
 };
 using Floats = std::unique_ptr<float[], FreeDeleter>;
-Floats NewFloats(int64_t n) {
-  const size_t bytes =
-      (static_cast<size_t>(n) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
-  float* p =
-      static_cast<float*>(std::aligned_alloc(kAlignment, std::max<size_t>(bytes, kAlignment)));
+using Words = std::unique_ptr<uint32_t[], FreeDeleter>;  // bf16 pairs
+void* NewBytes(int64_t n) {
+  const size_t bytes = (static_cast<size_t>(n) * 4 + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, std::max<size_t>(bytes, kAlignment));
   CHECK(p != nullptr);
-  return Floats(p);
+  return p;
 }
+Floats NewFloats(int64_t n) { return Floats(static_cast<float*>(NewBytes(n))); }
+Words NewWords(int64_t n) { return Words(static_cast<uint32_t*>(NewBytes(n))); }
 
 // Rows of a [B * T, heads, D]-like tensor: head h of row r is at p + r * row + h * head.
 struct Rows {
@@ -103,6 +116,8 @@ struct QueryTile {
 // Shape, strides and document starts shared by forward and backward.
 struct Plan {
   int64_t B, Tq, Tk, H, KVH, G, D, dp, nqt, nkt;
+  bool bf16;   // bf16 products
+  int64_t dh;  // words (bf16 pairs) of a head row: D / 2
   int64_t qs, ks, vs, os;
   float scale;
   std::vector<int32_t> doc_start;  // [B, Tk] first position of each position's document
@@ -113,6 +128,8 @@ struct Plan {
     CHECK(KVH > 0 && H % KVH == 0);
     G = H / KVH;
     dp = RoundUp16(D);
+    bf16 = s.bf16 && D % 2 == 0;
+    dh = D / 2;
     nqt = (Tq + kQ - 1) / kQ;
     nkt = (Tk + kK - 1) / kK;
     qs = s.q_stride ? s.q_stride : H * D;
@@ -167,24 +184,81 @@ struct Plan {
   }
 };
 
+// bf16 K and V of a call (bf16 products), packed once for all its tiles.
+struct KvPack {
+  Words buf;
+  int64_t row_words = 0, pairs = 0, dp = 0, kvh = 0;
+  uint32_t *k_rows = nullptr, *v_rows = nullptr;    // [B * Tk, KVH, dh]: A operands
+  uint32_t *k_pairs = nullptr, *v_pairs = nullptr;  // [B, KVH, ceil(Tk / 2), dp]: B operands
+
+  // Forward reads K rows and V pairs, backward K rows, V rows and K pairs.
+  KvPack(const Plan& pl, const float* k, const float* v, bool backward, bool parallel)
+      : row_words(pl.KVH * pl.dh), pairs((pl.Tk + 1) / 2), dp(pl.dp), kvh(pl.KVH) {
+    if (!pl.bf16) return;
+    const int64_t rows = pl.B * pl.Tk, nr = rows * row_words, np = pl.B * pl.KVH * pairs * pl.dp;
+    buf = NewWords(nr + np + (backward ? nr : 0));
+    k_rows = buf.get();
+    (backward ? k_pairs : v_pairs) = k_rows + nr;
+    if (backward) v_rows = k_pairs + np;
+#pragma omp parallel if (parallel)
+    {
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t h = 0; h < pl.KVH; ++h) {
+          PackRow(k + r * pl.ks + h * pl.D, pl.D, 1.0f, k_rows + r * row_words + h * pl.dh);
+          if (backward)
+            PackRow(v + r * pl.vs + h * pl.D, pl.D, 1.0f, v_rows + r * row_words + h * pl.dh);
+        }
+      const float* src = backward ? k : v;
+      const int64_t stride = backward ? pl.ks : pl.vs;
+      uint32_t* dst = backward ? k_pairs : v_pairs;
+#pragma omp for schedule(static)
+      for (int64_t it = 0; it < pl.B * pl.KVH * pairs; ++it) {
+        const int64_t b = it / (pl.KVH * pairs), h = it / pairs % pl.KVH, p = it % pairs;
+        const float* lo = src + (b * pl.Tk + 2 * p) * stride + h * pl.D;
+        PackRowPair(lo, 2 * p + 1 < pl.Tk ? lo + stride : nullptr, pl.D, pl.dp, dst + it * pl.dp);
+      }
+    }
+  }
+  // Rows from token row r (of B * Tk), head h: a_rs = row_words.
+  const uint32_t* KRows(int64_t r, int64_t h) const { return k_rows + r * row_words + h * (row_words / kvh); }
+  const uint32_t* VRows(int64_t r, int64_t h) const { return v_rows + r * row_words + h * (row_words / kvh); }
+  // Pairs from key k0 (even) of sequence b, head h: ldb = dp.
+  const uint32_t* KPairs(int64_t b, int64_t h, int64_t k0) const {
+    return k_pairs + ((b * kvh + h) * pairs + k0 / 2) * dp;
+  }
+  const uint32_t* VPairs(int64_t b, int64_t h, int64_t k0) const {
+    return v_pairs + ((b * kvh + h) * pairs + k0 / 2) * dp;
+  }
+};
+
 struct ForwardScratch {
   AlignedBuffer buf;
   float *qt, *st, *o;  // [D, kQ] scaled Q^T; [kK, kQ] S^T then P^T; [kQ, dp] output
+  // bf16 products: [dh, kQ] scaled Q^T pairs, their [kQ, dh] rows, [kK / 2, kQ] P^T lane pairs
+  uint32_t *qtb, *qrows, *pp;
   alignas(64) float m[kQ], l[kQ], alpha[kQ];
   TileMask mask;
   explicit ForwardScratch(const Plan& pl)
-      : buf(sizeof(float) * (pl.D * kQ + kK * kQ + kQ * pl.dp)) {
+      : buf(sizeof(float) * (pl.D * kQ + kK * kQ + kQ * pl.dp + 2 * pl.dh * kQ + kK / 2 * kQ)) {
     qt = static_cast<float*>(buf.data());
     st = qt + pl.D * kQ;
     o = st + kK * kQ;
+    qtb = reinterpret_cast<uint32_t*>(o + kQ * pl.dp);
+    qrows = qtb + pl.dh * kQ;
+    pp = qrows + pl.dh * kQ;
   }
 };
 
 void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* q, const Rows& k,
-                 const Rows& v, float* out, float* lse, ForwardScratch& w) {
+                 const Rows& v, const KvPack& kv, float* out, float* lse, ForwardScratch& w) {
   const QueryTile t = pl.Query(b, qt);
   const int64_t nq = RoundUp16(t.qn), kvh = h / pl.G, dp = pl.dp;
-  PackTransposed(q + (b * pl.Tq + t.q0) * pl.qs + h * pl.D, pl.qs, t.qn, pl.D, pl.scale, w.qt, kQ);
+  const float* q_rows = q + (b * pl.Tq + t.q0) * pl.qs + h * pl.D;
+  if (pl.bf16)
+    PackTransposedPairs(q_rows, pl.qs, t.qn, pl.D, pl.scale, w.qrows, w.qtb, kQ);
+  else
+    PackTransposed(q_rows, pl.qs, t.qn, pl.D, pl.scale, w.qt, kQ);
   w.mask.SetQueries(&pl.doc_start[b * pl.Tk + t.p_lo], t.p_lo, t.qn);
   std::fill(w.o, w.o + t.qn * dp, 0.0f);
   std::fill(w.m, w.m + kQ, -kInf);
@@ -196,8 +270,12 @@ void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* 
     if (!full) w.mask.SetKeys(k0, kn, t.qn);
     const RowRanges by_key = full ? RowRanges{} : w.mask.ByKey();
     const RowRanges by_query = full ? RowRanges{} : w.mask.ByQuery();
-    TileGemm(kn, nq, pl.D, k.At(b * pl.Tk + k0, kvh), k.row, 1, w.qt, kQ, w.st, kQ, false, {},
-             by_key);
+    if (pl.bf16)
+      TileGemm<Bf16Ops>(kn, nq, pl.D, kv.KRows(b * pl.Tk + k0, kvh), kv.row_words, 1, w.qtb, kQ,
+                        w.st, kQ, false, {}, by_key);
+    else
+      TileGemm(kn, nq, pl.D, k.At(b * pl.Tk + k0, kvh), k.row, 1, w.qt, kQ, w.st, kQ, false, {},
+               by_key);
     if (!full) w.mask.Apply(w.st, kn, nq, k0);
     for (int64_t i = 0; i < nq; i += kLanes) {
       V16 mx = Splat(-kInf);
@@ -220,7 +298,14 @@ void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* 
       if (w.alpha[i] == 1.0f) continue;
       for (int64_t c = 0; c < dp; ++c) w.o[i * dp + c] *= w.alpha[i];
     }
-    TileGemm(t.qn, dp, kn, w.st, 1, kQ, v.At(b * pl.Tk + k0, kvh), v.row, w.o, dp, true, by_query);
+    if (pl.bf16) {
+      PairRows(w.st, kn, nq, kQ, w.pp);
+      TileGemm<Bf16Ops>(t.qn, dp, kn, w.pp, 1, kQ, kv.VPairs(b, kvh, k0), dp, w.o, dp, true,
+                        by_query);
+    } else {
+      TileGemm(t.qn, dp, kn, w.st, 1, kQ, v.At(b * pl.Tk + k0, kvh), v.row, w.o, dp, true,
+               by_query);
+    }
   }
   for (int64_t i = 0; i < t.qn; ++i) {
     const float inv = w.l[i] > 0 ? 1.0f / w.l[i] : 0.0f;
@@ -232,25 +317,62 @@ void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* 
 
 // Query tiles packed for backward, tile index x: Q^T (scaled) and dO^T as
 // [x, D, kQ]; lse and D_i = rowsum(dout * out) as [x, kQ], 0 in padding.
+// With bf16 products, instead of Q^T and dO^T: their pairs as [x, dh, kQ]
+// (qtb, dotb) and the lane pairs of Q and dO rows as [x, kQ / 2, dp] (qp, dop).
 struct QueryPack {
-  float *qt, *dot, *lse, *di;
-  static int64_t Floats(const Plan& pl, int64_t tiles) { return tiles * (2 * pl.D * kQ + 2 * kQ); }
-  QueryPack(const Plan& pl, float* p, int64_t tiles)
-      : qt(p), dot(p + tiles * pl.D * kQ), lse(dot + tiles * pl.D * kQ), di(lse + tiles * kQ) {}
+  float *qt = nullptr, *dot = nullptr, *lse, *di;
+  uint32_t *qtb = nullptr, *dotb = nullptr, *qp = nullptr, *dop = nullptr;
+  int64_t tb = 0, pb = 0;  // words of one tile's qtb and qp
+  static int64_t TileFloats(const Plan& pl) {
+    return 2 * kQ + (pl.bf16 ? 2 * pl.dh * kQ + kQ * pl.dp : 2 * pl.D * kQ);
+  }
+  static int64_t Floats(const Plan& pl, int64_t tiles) { return tiles * TileFloats(pl); }
+  QueryPack(const Plan& pl, float* p, int64_t tiles) {
+    lse = p;
+    di = lse + tiles * kQ;
+    float* rest = di + tiles * kQ;
+    if (!pl.bf16) {
+      qt = rest;
+      dot = qt + tiles * pl.D * kQ;
+      return;
+    }
+    tb = pl.dh * kQ, pb = kQ / 2 * pl.dp;
+    qtb = reinterpret_cast<uint32_t*>(rest);
+    dotb = qtb + tiles * tb;
+    qp = dotb + tiles * tb;
+    dop = qp + tiles * pb;
+  }
 };
 
 // Inputs of the backward pass.
 struct BackwardCtx {
   const float *q, *k, *v, *dout, *out, *lse;  // the caller's tensors
-  Rows q_b, dout_b, k_b;                      // q, dout, k as B operands (maybe padded)
+  Rows q_b, dout_b, k_b;                      // q, dout, k as B operands (maybe padded; f32)
+  const KvPack* kv;                           // bf16 products: K and V packed
 };
 
+// tmp: kQ * dh words of scratch (bf16 products).
 void PackQueryTile(const Plan& pl, const BackwardCtx& c, int64_t b, int64_t h, int64_t qt,
-                   const QueryPack& pk, int64_t x) {
+                   const QueryPack& pk, int64_t x, uint32_t* tmp) {
   const QueryTile t = pl.Query(b, qt);
   const int64_t row = b * pl.Tq + t.q0, D = pl.D;
-  PackTransposed(c.q + row * pl.qs + h * D, pl.qs, t.qn, D, pl.scale, pk.qt + x * D * kQ, kQ);
-  PackTransposed(c.dout + row * pl.os + h * D, pl.os, t.qn, D, 1.0f, pk.dot + x * D * kQ, kQ);
+  const float* q = c.q + row * pl.qs + h * D;
+  const float* dout = c.dout + row * pl.os + h * D;
+  if (pl.bf16) {
+    PackTransposedPairs(q, pl.qs, t.qn, D, pl.scale, tmp, pk.qtb + x * pk.tb, kQ);
+    PackTransposedPairs(dout, pl.os, t.qn, D, 1.0f, tmp, pk.dotb + x * pk.tb, kQ);
+    for (int64_t p = 0; p < kQ / 2; ++p) {
+      const int64_t i = 2 * p;
+      const bool lo = i < t.qn, hi = i + 1 < t.qn;
+      PackRowPair(lo ? q + i * pl.qs : nullptr, hi ? q + (i + 1) * pl.qs : nullptr, D, pl.dp,
+                  pk.qp + x * pk.pb + p * pl.dp);
+      PackRowPair(lo ? dout + i * pl.os : nullptr, hi ? dout + (i + 1) * pl.os : nullptr, D, pl.dp,
+                  pk.dop + x * pk.pb + p * pl.dp);
+    }
+  } else {
+    PackTransposed(q, pl.qs, t.qn, D, pl.scale, pk.qt + x * D * kQ, kQ);
+    PackTransposed(dout, pl.os, t.qn, D, 1.0f, pk.dot + x * D * kQ, kQ);
+  }
   for (int64_t i = 0; i < t.qn; ++i) {
     const float* o = c.out + (row + i) * pl.os + h * D;
     const float* g = c.dout + (row + i) * pl.os + h * D;
@@ -281,17 +403,25 @@ struct BackwardScratch {
   float *st, *gt, *dk, *dv;  // [kK, kQ] S^T then P^T; [kK, kQ] dP^T then G^T; [kK, dp] x2
   float* dq;                 // [G, Tq, dp] one-pass dq, or [kQ, dp] dq pass
   float* pack;               // one pass: the group's QueryPack, G * nqt tiles
+  // bf16 products: P^T and G^T rows [kK, kQ / 2], G^T lane pairs [kK / 2, kQ],
+  // and PackQueryTile's [kQ, dh].
+  uint32_t *pt, *gtr, *gp, *tmp;
   TileMask mask;
   BackwardScratch(const Plan& pl, bool one_pass) {
     const int64_t dq_size = one_pass ? pl.G * pl.Tq * pl.dp : kQ * pl.dp;
     const int64_t pack_size = one_pass ? QueryPack::Floats(pl, pl.G * pl.nqt) : 0;
-    buf = NewFloats(2 * kK * kQ + 2 * kK * pl.dp + dq_size + pack_size);
+    const int64_t words = pl.bf16 ? 3 * kK * kQ / 2 + kQ * pl.dh : 0;
+    buf = NewFloats(2 * kK * kQ + 2 * kK * pl.dp + dq_size + pack_size + words);
     st = buf.get();
     gt = st + kK * kQ;
     dk = gt + kK * kQ;
     dv = dk + kK * pl.dp;
     dq = dv + kK * pl.dp;
     pack = dq + dq_size;
+    pt = reinterpret_cast<uint32_t*>(pack + pack_size);
+    gtr = pt + kK * kQ / 2;
+    gp = gtr + kK * kQ / 2;
+    tmp = gp + kK * kQ / 2;
     std::fill(st, dk, 0.0f);  // finite stale values: see BackwardPair
   }
 };
@@ -318,22 +448,48 @@ SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, const Quer
   const RowRanges by_key = full ? RowRanges{} : w.mask.ByKey();
   const RowRanges by_query = full ? RowRanges{} : w.mask.ByQuery();
   // S^T = K Q^T, then P^T = exp(S^T - lse).
-  TileGemm(kn, nq, pl.D, c.k + krow * pl.ks + kvh * pl.D, pl.ks, 1, pk.qt + x * pl.D * kQ, kQ, w.st,
-           kQ, false, {}, by_key);
+  if (pl.bf16)
+    TileGemm<Bf16Ops>(kn, nq, pl.D, c.kv->KRows(krow, kvh), c.kv->row_words, 1, pk.qtb + x * pk.tb,
+                      kQ, w.st, kQ, false, {}, by_key);
+  else
+    TileGemm(kn, nq, pl.D, c.k + krow * pl.ks + kvh * pl.D, pl.ks, 1, pk.qt + x * pl.D * kQ, kQ,
+             w.st, kQ, false, {}, by_key);
   if (!full) w.mask.Apply(w.st, kn, nq, k0);
   for (int64_t j = 0; j < kn; ++j)
     for (int64_t i = 0; i < nq; i += kLanes)
       Store(w.st + j * kQ + i, Exp(Load(w.st + j * kQ + i) - Load(lse + i)));
   // dP^T = V dO^T, then G^T = P^T (dP^T - D); dP^T outside the computed
   // blocks holds stale finite values that P^T = 0 cancels.
-  TileGemm(kn, nq, pl.D, c.v + krow * pl.vs + kvh * pl.D, pl.vs, 1, pk.dot + x * pl.D * kQ, kQ,
-           w.gt, kQ, false, {}, by_key);
+  if (pl.bf16)
+    TileGemm<Bf16Ops>(kn, nq, pl.D, c.kv->VRows(krow, kvh), c.kv->row_words, 1,
+                      pk.dotb + x * pk.tb, kQ, w.gt, kQ, false, {}, by_key);
+  else
+    TileGemm(kn, nq, pl.D, c.v + krow * pl.vs + kvh * pl.D, pl.vs, 1, pk.dot + x * pl.D * kQ, kQ,
+             w.gt, kQ, false, {}, by_key);
   for (int64_t j = 0; j < kn; ++j)
     for (int64_t i = 0; i < nq; i += kLanes) {
       V16 p = Load(w.st + j * kQ + i), dpv = Load(w.gt + j * kQ + i);
       Store(w.gt + j * kQ + i, p * (dpv - Load(di + i)));
     }
   const int64_t qrow = b * pl.Tq + t.q0;
+  if (pl.bf16) {
+    // Query padding past qn pairs with zero rows of dO and Q; keys past kn
+    // with zero rows of K (and G^T's missing row reads as 0).
+    if (want_kv) {
+      PackRows(w.st, kn, nq, kQ, w.pt, kQ / 2);
+      PackRows(w.gt, kn, nq, kQ, w.gtr, kQ / 2);
+      TileGemm<Bf16Ops>(kn, dp, t.qn, w.pt, kQ / 2, 1, pk.dop + x * pk.pb, dp, w.dv, dp, true,
+                        by_key);
+      TileGemm<Bf16Ops>(kn, dp, t.qn, w.gtr, kQ / 2, 1, pk.qp + x * pk.pb, dp, w.dk, dp, true,
+                        by_key);
+    }
+    if (dq != nullptr) {
+      PairRows(w.gt, kn, nq, kQ, w.gp);
+      TileGemm<Bf16Ops>(t.qn, dp, kn, w.gp, 1, kQ, c.kv->KPairs(b, kvh, k0), dp, dq, dp, true,
+                        by_query);
+    }
+    return;
+  }
   if (want_kv) {
     TileGemm(kn, dp, t.qn, w.st, kQ, 1, c.dout_b.At(qrow, h), c.dout_b.row, w.dv, dp, true, by_key);
     TileGemm(kn, dp, t.qn, w.gt, kQ, 1, c.q_b.At(qrow, h), c.q_b.row, w.dk, dp, true, by_key);
@@ -382,7 +538,9 @@ void AttentionForward(const AttentionShape& s, float* out, float* lse, const flo
   const bool parallel = pl.Parallel(st);
   AlignedBuffer v_pad;
   const Rows k_rows{k, pl.ks, pl.D};
-  const Rows v_rows = PaddedRows(v, pl.B * pl.Tk, pl.KVH, pl.D, pl.vs, pl.dp, v_pad);
+  const Rows v_rows = pl.bf16 ? Rows{v, pl.vs, pl.D}
+                              : PaddedRows(v, pl.B * pl.Tk, pl.KVH, pl.D, pl.vs, pl.dp, v_pad);
+  const KvPack kv(pl, k, v, false, parallel);
   const int64_t bh = pl.B * pl.H, items = bh * pl.nqt;
 #pragma omp parallel if (parallel)
   {
@@ -391,7 +549,7 @@ void AttentionForward(const AttentionShape& s, float* out, float* lse, const flo
 #pragma omp for schedule(dynamic, 1)
     for (int64_t it = 0; it < items; ++it) {
       const int64_t qt = pl.nqt - 1 - it / bh, b = it % bh / pl.H, h = it % pl.H;
-      ForwardTile(pl, b, h, qt, q, k_rows, v_rows, out, lse, w);
+      ForwardTile(pl, b, h, qt, q, k_rows, v_rows, kv, out, lse, w);
     }
   }
 }
@@ -405,15 +563,22 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
   const bool parallel = pl.Parallel(st);
   const int64_t B = pl.B, H = pl.H, G = pl.G, Tq = pl.Tq, dp = pl.dp, nqt = pl.nqt;
   AlignedBuffer q_pad, dout_pad, k_pad;
+  auto b_operand = [&](const float* src, int64_t rows, int64_t heads, int64_t stride,
+                       AlignedBuffer& store) {  // f32 products only
+    return pl.bf16 ? Rows{src, stride, pl.D}
+                   : PaddedRows(src, rows, heads, pl.D, stride, dp, store);
+  };
+  const KvPack kv(pl, k, v, true, parallel);
   const BackwardCtx c{q,
                       k,
                       v,
                       dout,
                       out,
                       lse,
-                      PaddedRows(q, B * Tq, H, pl.D, pl.qs, dp, q_pad),
-                      PaddedRows(dout, B * Tq, H, pl.D, pl.os, dp, dout_pad),
-                      PaddedRows(k, B * pl.Tk, pl.KVH, pl.D, pl.ks, dp, k_pad)};
+                      b_operand(q, B * Tq, H, pl.qs, q_pad),
+                      b_operand(dout, B * Tq, H, pl.os, dout_pad),
+                      b_operand(k, B * pl.Tk, pl.KVH, pl.ks, k_pad),
+                      &kv};
 
   // Two race-free schedules with the same summation order, hence equal bits.
   // One pass over (b, kv head) when that gives every thread several items:
@@ -434,7 +599,7 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
         const int64_t b = it / pl.KVH, kvh = it % pl.KVH;
         for (int64_t g = 0; g < G; ++g)
           for (int64_t qt = 0; qt < nqt; ++qt)
-            PackQueryTile(pl, c, b, kvh * G + g, qt, pk, g * nqt + qt);
+            PackQueryTile(pl, c, b, kvh * G + g, qt, pk, g * nqt + qt, w.tmp);
         std::fill(w.dq, w.dq + G * Tq * dp, 0.0f);
         auto x = [&](int64_t h, int64_t qt) { return (h - kvh * G) * nqt + qt; };
         for (int64_t kt = 0; kt < pl.nkt; ++kt) KeyTile(pl, c, pk, x, b, kvh, kt, w.dq, dk, dv, w);
@@ -453,7 +618,7 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
     BackwardScratch w(pl, false);
 #pragma omp for schedule(static)
     for (int64_t x = 0; x < tiles; ++x)
-      PackQueryTile(pl, c, x / (H * nqt), x / nqt % H, x % nqt, pk, x);
+      PackQueryTile(pl, c, x / (H * nqt), x / nqt % H, x % nqt, pk, x, w.tmp);
       // Early key tiles first: more query tiles see them.
 #pragma omp for schedule(dynamic, 1) nowait
     for (int64_t it = 0; it < B * pl.KVH * pl.nkt; ++it) {

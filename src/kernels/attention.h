@@ -1,4 +1,4 @@
-// kernels/attention.h — fused causal attention with document masks, f32.
+// kernels/attention.h — fused causal attention with document masks; f32 data, f32 or bf16 products.
 //
 // Flash-attention style: queries and keys are processed in tiles with an
 // online softmax, so the full [Tq, Tk] score matrix is never materialised.
@@ -42,6 +42,12 @@ struct AttentionShape {
   // KVH*D for k and v). Lets q, k, v live inside one fused QKV buffer.
   int64_t q_stride = 0, k_stride = 0, v_stride = 0, o_stride = 0;
   float scale = 0;  // 0 means 1/sqrt(D)
+  // bf16 products (mixed precision): every product of two tensors (Q K^T,
+  // P V and the five of backward) multiplies bf16-rounded operands and sums
+  // in f32, as PyTorch's bf16 autocast does; the softmax, lse, D_i and all
+  // outputs stay f32. Scores round scale * q, backward rounds P and
+  // G = P (dP - D_i). Needs an even head_dim (else the products stay f32).
+  bool bf16 = false;
 };
 
 // Tile pairs of one call, summed over batch rows and query heads (backward
@@ -75,7 +81,7 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
                        const float* v, const int32_t* doc, AttentionStats* stats = nullptr);
 
 // Reference twins: materialise the full score matrix per (b, h), plain loops,
-// double accumulation.
+// double accumulation; with s.bf16 they round the same operands to bf16.
 void AttentionForwardRef(const AttentionShape& s, float* out, float* lse, const float* q,
                          const float* k, const float* v, const int32_t* doc);
 void AttentionBackwardRef(const AttentionShape& s, float* dq, float* dk, float* dv,

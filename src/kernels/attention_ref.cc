@@ -2,7 +2,9 @@
 //
 // Plain loops in double over the full [Tq, Tk] score matrix of each
 // (batch, head), written for obviousness, not speed: the tests hold the tiled
-// kernels in attention.cc to these. Same contract as attention.h.
+// kernels in attention.cc to these. Same contract as attention.h; with bf16
+// products, each product's operands are rounded to bf16 (R below) where the
+// kernels round them.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +12,7 @@
 
 #include "core/check.h"
 #include "kernels/attention.h"
+#include "kernels/lowp.h"
 
 namespace seek {
 namespace {
@@ -17,6 +20,11 @@ namespace {
 struct RefDims {
   int64_t B, Tq, Tk, H, KVH, D, qs, ks, vs, os;
   double scale;
+  bool bf16;
+  // A product's operand: x itself, or x rounded to bf16.
+  double R(double x) const {
+    return bf16 ? FromBf16Ref(ToBf16Ref(static_cast<float>(x))) : x;
+  }
   explicit RefDims(const AttentionShape& s)
       : B(s.batch), Tq(s.n_q), Tk(s.n_kv), H(s.n_head), KVH(s.n_kv_head), D(s.head_dim) {
     CHECK(Tk >= Tq && KVH > 0 && H % KVH == 0 && D > 0);
@@ -25,6 +33,7 @@ struct RefDims {
     vs = s.v_stride ? s.v_stride : KVH * D;
     os = s.o_stride ? s.o_stride : H * D;
     scale = s.scale != 0 ? s.scale : 1.0 / std::sqrt(static_cast<double>(D));
+    bf16 = s.bf16 && D % 2 == 0;
   }
   int64_t KvHead(int64_t h) const { return h / (H / KVH); }
 };
@@ -54,8 +63,14 @@ std::vector<double> Scores(const RefDims& d, const std::vector<char>& visible, c
       const float* qi = q + (b * d.Tq + i) * d.qs + h * d.D;
       const float* kj = k + (b * d.Tk + j) * d.ks + d.KvHead(h) * d.D;
       double dot = 0;
-      for (int64_t c = 0; c < d.D; ++c) dot += double(qi[c]) * kj[c];
-      s[i * d.Tk + j] = dot * d.scale;
+      if (d.bf16) {  // the kernels round scale * q
+        const float scale = static_cast<float>(d.scale);
+        for (int64_t c = 0; c < d.D; ++c) dot += d.R(scale * qi[c]) * d.R(kj[c]);
+      } else {
+        for (int64_t c = 0; c < d.D; ++c) dot += double(qi[c]) * kj[c];
+        dot *= d.scale;
+      }
+      s[i * d.Tk + j] = dot;
     }
   return s;
 }
@@ -80,7 +95,7 @@ void AttentionForwardRef(const AttentionShape& s, float* out, float* lse, const 
           const double p = std::exp(row[j] - mx);
           sum += p;
           const float* vj = v + (b * d.Tk + j) * d.vs + d.KvHead(h) * d.D;
-          for (int64_t c = 0; c < d.D; ++c) acc[c] += p * vj[c];
+          for (int64_t c = 0; c < d.D; ++c) acc[c] += d.R(p) * d.R(vj[c]);
         }
         float* o = out + (b * d.Tq + i) * d.os + h * d.D;
         for (int64_t c = 0; c < d.D; ++c) o[c] = sum > 0 ? static_cast<float>(acc[c] / sum) : 0.f;
@@ -115,15 +130,15 @@ void AttentionBackwardRef(const AttentionShape& s, float* dq, float* dk, float* 
           const float* kj = k + (b * d.Tk + j) * d.ks + kvh * d.D;
           const float* vj = v + (b * d.Tk + j) * d.vs + kvh * d.D;
           double dp = 0;
-          for (int64_t c = 0; c < d.D; ++c) dp += double(go[c]) * vj[c];
-          const double ds = p * (dp - di) * d.scale;
+          for (int64_t c = 0; c < d.D; ++c) dp += d.R(go[c]) * d.R(vj[c]);
+          const double ds = d.R(p * (dp - di)) * d.scale;
           double* gqi = gq.data() + ((b * d.Tq + i) * d.H + h) * d.D;
           double* gkj = gk.data() + ((b * d.Tk + j) * d.KVH + kvh) * d.D;
           double* gvj = gv.data() + ((b * d.Tk + j) * d.KVH + kvh) * d.D;
           for (int64_t c = 0; c < d.D; ++c) {
-            gvj[c] += p * go[c];
-            gqi[c] += ds * kj[c];
-            gkj[c] += ds * qi[c];
+            gvj[c] += d.R(p) * d.R(go[c]);
+            gqi[c] += ds * d.R(kj[c]);
+            gkj[c] += ds * d.R(qi[c]);
           }
         }
       }

@@ -3,8 +3,9 @@
 // Internal to attention.cc (include it nowhere else): 16-lane float vectors
 // (GCC vector extensions: one AVX-512 register, two AVX2 ones, plain code
 // elsewhere), a vectorised exp, a register-blocked micro-GEMM for products of
-// one (query tile, key tile) pair, a 16x16 transpose for packing Q^T, and the
-// mask of one tile pair. Nothing here allocates or threads.
+// one (query tile, key tile) pair (f32 here, bf16 pairs through the same
+// template in attention_tile_bf16.h), a 16x16 transpose for packing Q^T, and
+// the mask of one tile pair. Nothing here allocates or threads.
 #pragma once
 
 #include <algorithm>
@@ -75,26 +76,37 @@ inline V16 Exp(V16 x) {
   return underflow ? V16{} : y * scale;
 }
 
-// C[MR, 16 NV] (+)= A[MR, k] B[k, 16 NV], A(r, p) = a[r * a_rs + p * a_ks]:
-// A is read one broadcast scalar at a time, so any A layout costs the same.
-template <int MR, int NV>
-inline void MicroTile(int64_t k, const float* __restrict a, int64_t a_rs, int64_t a_ks,
-                      const float* __restrict b, int64_t ldb, float* __restrict c, int64_t ldc,
-                      bool accumulate) {
+// The f32 products: A(r, p) is one float, broadcast; B rows are floats.
+struct F32Ops {
+  using Elem = float;
+  static constexpr int64_t kPack = 1;  // k indices per A or B element
+  static V16 Bcast(float a) { return Splat(a); }
+  static V16 LoadB(const float* p) { return Load(p); }
+  static V16 Madd(V16 acc, V16 a, V16 b) { return acc + a * b; }
+};
+
+// C[MR, 16 NV] (+)= A[MR, k] B[k, 16 NV] with Ops' elements (Ops::kPack k
+// indices each), kp = k / kPack elements of A per row and of B per column,
+// A(r, p) = a[r * a_rs + p * a_ks]: A is read one broadcast element at a
+// time, so any A layout costs the same.
+template <class Ops, int MR, int NV>
+inline void MicroTile(int64_t kp, const typename Ops::Elem* __restrict a, int64_t a_rs,
+                      int64_t a_ks, const typename Ops::Elem* __restrict b, int64_t ldb,
+                      float* __restrict c, int64_t ldc, bool accumulate) {
   V16 acc[MR][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = accumulate ? Load(c + r * ldc + v * kLanes) : V16{};
-  for (int64_t p = 0; p < k; ++p) {
-    V16 bv[NV];
+  for (int64_t p = 0; p < kp; ++p) {
+    decltype(Ops::LoadB(b)) bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = Load(b + p * ldb + v * kLanes);
+    for (int v = 0; v < NV; ++v) bv[v] = Ops::LoadB(b + p * ldb + v * kLanes);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
-      V16 av = Splat(a[r * a_rs + p * a_ks]);
+      const auto av = Ops::Bcast(a[r * a_rs + p * a_ks]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] += av * bv[v];
+      for (int v = 0; v < NV; ++v) acc[r][v] = Ops::Madd(acc[r][v], av, bv[v]);
     }
   }
 #pragma GCC unroll 8
@@ -105,14 +117,16 @@ inline void MicroTile(int64_t k, const float* __restrict a, int64_t a_rs, int64_
 
 inline constexpr int kRowBlock = 6;  // MR of the full micro-tiles: 24 accumulators
 
-using MicroTileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*,
-                             int64_t, bool);
-template <int MR>
-inline constexpr MicroTileFn kMicroTileRow[4] = {&MicroTile<MR, 1>, &MicroTile<MR, 2>,
-                                                 &MicroTile<MR, 3>, &MicroTile<MR, 4>};
-inline constexpr const MicroTileFn* kMicroTiles[kRowBlock] = {kMicroTileRow<1>, kMicroTileRow<2>,
-                                                              kMicroTileRow<3>, kMicroTileRow<4>,
-                                                              kMicroTileRow<5>, kMicroTileRow<6>};
+template <class Ops>
+using MicroTileFn = void (*)(int64_t, const typename Ops::Elem*, int64_t, int64_t,
+                             const typename Ops::Elem*, int64_t, float*, int64_t, bool);
+template <class Ops, int MR>
+inline constexpr MicroTileFn<Ops> kMicroTileRow[4] = {&MicroTile<Ops, MR, 1>, &MicroTile<Ops, MR, 2>,
+                                                      &MicroTile<Ops, MR, 3>, &MicroTile<Ops, MR, 4>};
+template <class Ops>
+inline constexpr const MicroTileFn<Ops>* kMicroTiles[kRowBlock] = {
+    kMicroTileRow<Ops, 1>, kMicroTileRow<Ops, 2>, kMicroTileRow<Ops, 3>,
+    kMicroTileRow<Ops, 4>, kMicroTileRow<Ops, 5>, kMicroTileRow<Ops, 6>};
 
 // Per-row bounds [lo[r], hi[r]) of the part of a product a row needs, both
 // non-decreasing in r; a block of rows [r0, r1) computes [lo[r0], hi[r1 - 1]).
@@ -122,17 +136,22 @@ struct RowRanges {
 };
 
 // C[m, n] (+)= A[m, k] B[k, n] with n a multiple of 16; A as in MicroTile, B
-// and C row-major with leading dimensions ldb and ldc.
+// and C row-major with leading dimensions ldb and ldc (B's rows are Ops'
+// elements: kPack rows of the math each; a last partial one is padded with
+// zeros by whoever packed it).
 // k_ranges: row r's sum runs over p in that range only (the other products
-// are known zeros). n_ranges: row r needs only those columns (widened to
-// whole vectors); the rest of C is left as it was and must be masked later.
-inline void TileGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs, int64_t a_ks,
-                     const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate,
-                     RowRanges k_ranges = {}, RowRanges n_ranges = {}) {
+// are known zeros; widened to whole elements). n_ranges: row r needs only
+// those columns (widened to whole vectors); the rest of C is left as it was
+// and must be masked later.
+template <class Ops = F32Ops>
+inline void TileGemm(int64_t m, int64_t n, int64_t k, const typename Ops::Elem* a, int64_t a_rs,
+                     int64_t a_ks, const typename Ops::Elem* b, int64_t ldb, float* c, int64_t ldc,
+                     bool accumulate, RowRanges k_ranges = {}, RowRanges n_ranges = {}) {
+  constexpr int64_t kP = Ops::kPack;
   for (int64_t r0 = 0; r0 < m; r0 += kRowBlock) {
     const int64_t mr = std::min<int64_t>(kRowBlock, m - r0), r1 = r0 + mr - 1;
-    int64_t k0 = 0, k1 = k, n0 = 0, n1 = n;
-    if (k_ranges.lo != nullptr) k0 = k_ranges.lo[r0], k1 = k_ranges.hi[r1];
+    int64_t k0 = 0, k1 = (k + kP - 1) / kP, n0 = 0, n1 = n;
+    if (k_ranges.lo != nullptr) k0 = k_ranges.lo[r0] / kP, k1 = (k_ranges.hi[r1] + kP - 1) / kP;
     if (n_ranges.lo != nullptr) {
       n0 = n_ranges.lo[r0] / kLanes * kLanes;
       n1 = std::min(n, RoundUp16(n_ranges.hi[r1]));
@@ -143,8 +162,8 @@ inline void TileGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_
     }
     for (int64_t c0 = n0; c0 < n1; c0 += 4 * kLanes) {
       const int64_t nv = std::min<int64_t>(4, (n1 - c0) / kLanes);
-      kMicroTiles[mr - 1][nv - 1](k1 - k0, a + r0 * a_rs + k0 * a_ks, a_rs, a_ks, b + k0 * ldb + c0,
-                                  ldb, c + r0 * ldc + c0, ldc, accumulate);
+      kMicroTiles<Ops>[mr - 1][nv - 1](k1 - k0, a + r0 * a_rs + k0 * a_ks, a_rs, a_ks,
+                                       b + k0 * ldb + c0, ldb, c + r0 * ldc + c0, ldc, accumulate);
     }
   }
 }
@@ -156,16 +175,16 @@ constexpr int ButterflyLane(int h, bool high, int l) {
   if (high) return (l & h) ? 16 + l : l ^ h;
   return (l & h) ? 16 + (l ^ h) : l;
 }
-template <int H, bool kHigh, size_t... L>
-[[gnu::always_inline]] inline V16 Butterfly(V16 a, V16 b, std::index_sequence<L...>) {
+template <int H, bool kHigh, typename Vec, size_t... L>
+[[gnu::always_inline]] inline Vec Butterfly(Vec a, Vec b, std::index_sequence<L...>) {
   return __builtin_shufflevector(a, b, ButterflyLane(H, kHigh, L)...);
 }
-template <int H>
-inline void ButterflyStep(V16* r) {
+template <int H, typename Vec>
+inline void ButterflyStep(Vec* r) {
 #pragma GCC unroll 16
   for (int i = 0; i < 16; ++i) {
     if (i & H) continue;
-    const V16 a = r[i], b = r[i | H];
+    const Vec a = r[i], b = r[i | H];
     r[i] = Butterfly<H, false>(a, b, std::make_index_sequence<16>());
     r[i | H] = Butterfly<H, true>(a, b, std::make_index_sequence<16>());
   }

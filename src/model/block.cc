@@ -23,6 +23,9 @@ AttentionShape AttnShape(const BlockContext& ctx) {
   s.head_dim = c.head_dim();
   s.q_stride = s.k_stride = s.v_stride = c.qkv_dim();
   s.o_stride = c.n_head * c.head_dim();
+  // bf16 mixed precision multiplies bf16 operands inside attention too, as
+  // the linear layers do (fp16 keeps f32 products: this CPU has no fp16 dot).
+  s.bf16 = ctx.lowp != nullptr && ctx.lowp->precision == Precision::kBf16;
   return s;
 }
 

@@ -105,10 +105,19 @@ std::string Describe(uint64_t seed, const AttentionShape& s, bool docs) {
   return "seed " + std::to_string(seed) + " B" + std::to_string(s.batch) + " Tq" +
          std::to_string(s.n_q) + " Tk" + std::to_string(s.n_kv) + " H" + std::to_string(s.n_head) +
          " KVH" + std::to_string(s.n_kv_head) + " D" + std::to_string(s.head_dim) +
-         (docs ? " docs" : "");
+         (docs ? " docs" : "") + (s.bf16 ? " bf16" : "");
 }
 
-void CheckAgainstReference(bool docs) {
+// bf16 products against the reference that rounds the same operands: what
+// remains is f32 against double sums and the odd operand that rounds the
+// other way (a P or G whose f32 value differs in the last bits; forward
+// rounds P against the running maximum, the reference against the final
+// one). Each such flip moves one product by 2^-8 of itself, so the sums stay
+// within ~1e-3 of the largest value (measured: up to 7e-4); 4e-3 leaves
+// margin. The f32 products meet 1e-5.
+constexpr float kBf16Tol = 4e-3f;
+
+void CheckAgainstReference(bool docs, bool bf16 = false) {
   uint64_t seed = FreshSeed();
   Rng rng(seed);
   // Every (KVH, D) at two lengths; one D in turn at the others (keeps the
@@ -121,10 +130,11 @@ void CheckAgainstReference(bool docs) {
         const int64_t T = lengths[t], KVH = kv_heads[kv], D = head_dims[d];
         if (T != 65 && T != 130 && d != (t + kv) % 3) continue;
         Problem p(rng, 2, T, T, 4, KVH, D);
+        p.s.bf16 = bf16;
         if (docs) p.doc = RandomDocs(rng, 2, T, 40);
         const Result want = RunAttention(p, true);
         const Result got = RunAttention(p, false, &want);
-        ExpectMatch(got, want, Describe(seed, p.s, docs));
+        ExpectMatch(got, want, Describe(seed, p.s, docs), bf16 ? kBf16Tol : 1e-5f);
       }
     }
   }
@@ -137,12 +147,48 @@ TEST(Attention, MatchesReferenceWithDocuments) {
   CheckAgainstReference(true);
 }
 
+TEST(Attention, Bf16ProductsMatchTheirReference) {
+  CheckAgainstReference(false, true);
+  CheckAgainstReference(true, true);
+}
+
+// The bf16 kernels do round: they sit far closer to the reference that
+// rounds like them than to the f32 one, which in turn differs from that
+// reference by what bf16 operands cost (within 3e-2 here: 8-bit mantissas,
+// sums of up to 130 terms).
+TEST(Attention, Bf16ProductsRoundWhereTheReferenceDoes) {
+  uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  Problem p(rng, 2, 130, 130, 4, 2, 64);
+  p.doc = RandomDocs(rng, 2, 130, 90);
+  p.s.bf16 = true;
+  const Result want16 = RunAttention(p, true);
+  const Result got = RunAttention(p, false, &want16);
+  Problem p32 = p;
+  p32.s.bf16 = false;
+  const Result want32 = RunAttention(p32, true, &want16);
+  const std::string what = Describe(seed, p.s, true);
+  auto check = [&](const std::vector<float>& g, const std::vector<float>& w16,
+                   const std::vector<float>& w32, const char* name) {
+    const float near = Err(g, w16), rounding = Err(w16, w32);
+    EXPECT_LT(near * 4, rounding) << name << " " << what;
+    EXPECT_LT(rounding, 3e-2f) << name << " " << what;
+    EXPECT_LT(Err(g, w32), 3e-2f) << name << " " << what;
+  };
+  check(got.out, want16.out, want32.out, "out");
+  check(got.dq, want16.dq, want32.dq, "dq");
+  check(got.dk, want16.dk, want32.dk, "dk");
+  check(got.dv, want16.dv, want32.dv, "dv");
+}
+
 TEST(Attention, StridedRowsInsideFusedQkvBuffer) {
   uint64_t seed = FreshSeed();
   Rng rng(seed);
   const int64_t B = 2, T = 70, H = 4, KVH = 2;
-  for (int64_t D : {24, 32}) {  // 24: head rows not a whole number of vectors
+  for (int round = 0; round < 4; ++round) {
+    const int64_t D = round % 2 == 0 ? 24 : 32;  // 24: head rows not a whole number of vectors
     Problem p(rng, B, T, T, H, KVH, D);
+    p.s.bf16 = round >= 2;  // f32 products, then bf16
     p.doc = RandomDocs(rng, B, T, 30);
     const int64_t W = (H + 2 * KVH) * D, OW = H * D + 5;  // fused row; out row with a gap
     std::vector<float> qkv(B * T * W), dout(B * T * OW, NAN);
@@ -170,7 +216,7 @@ TEST(Attention, StridedRowsInsideFusedQkvBuffer) {
       got.dk.insert(got.dk.end(), &dqkv[r * W + H * D], &dqkv[r * W + (H + KVH) * D]);
       got.dv.insert(got.dv.end(), &dqkv[r * W + (H + KVH) * D], &dqkv[(r + 1) * W]);
     }
-    ExpectMatch(got, want, Describe(seed, s, true));
+    ExpectMatch(got, want, Describe(seed, s, true), s.bf16 ? kBf16Tol : 1e-5f);
     // Strides change addresses only, never the arithmetic.
     EXPECT_EQ(got.out, dense.out) << Describe(seed, s, true);
     EXPECT_EQ(got.dq, dense.dq) << Describe(seed, s, true);
@@ -357,8 +403,10 @@ TEST(Attention, BackwardIsBitwiseDeterministicAcrossThreadCounts) {
   Rng rng(seed);
   const int saved = omp_get_max_threads();
   // KVH 1: one or two passes depending on the thread count; KVH 4: one pass.
-  for (int64_t KVH : {1, 4}) {
+  for (int round = 0; round < 4; ++round) {
+    const int64_t KVH = round % 2 == 0 ? 1 : 4;
     Problem p(rng, 4, 140, 140, 4, KVH, KVH == 1 ? 40 : 32);
+    p.s.bf16 = round >= 2;  // f32 products, then bf16
     p.doc = RandomDocs(rng, 4, 140, 90);
     omp_set_num_threads(1);
     const Result one = RunAttention(p, false);

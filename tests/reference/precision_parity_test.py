@@ -8,7 +8,8 @@ For the tiny gpt2 and llama (GQA) configs, on fresh random batches:
    gradient tensor must match within rel = max|a-b| / max|b| <= GRAD_RTOL,
    the logits within LOGITS_ATOL and the loss within LOSS_ATOL.
    Why these tolerances: mixed precision rounds every linear layer's inputs
-   and weights (and, in backward, its output gradient) to 16 bits, unit
+   and weights (and, in backward, its output gradient) to 16 bits (in bf16
+   also the operands of attention's products: Q, K, V, P, dO and dS), unit
    roundoff u = 2^-8 for bf16 and 2^-11 for fp16; accumulation is fp32. A
    gradient passes through at most 2 L + 2 such roundings (L = 2 layers
    here); they are independent and mostly cancel, and the largest error,
