@@ -15,7 +15,10 @@
 # times every bf16 multiply of one training step in isolation (gemm_bench's
 # BM_GemmBf16, when Google Benchmark is installed) and gives Seek's bf16 MFU
 # against that same-run rate of oneDNN at the model's own shapes: 100% would
-# be a step that is nothing but its GEMMs.
+# be a step that is nothing but its GEMMs. And each round measures the CPU's
+# arithmetic peaks (bench/cpu_peak: f32 FMA, bf16 dot product) and says what
+# share of them the issue's ratio targets (3x PyTorch f32, 2.8x autocast)
+# would need, counting the model FLOPs as the trainer does.
 #   bash bench/train_throughput.sh [build-dir] [steps] [precisions, default "fp32 bf16"] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +26,7 @@ build=${1:-build}
 steps=${2:-20}
 precisions=${3:-fp32 bf16}
 rounds=${4:-2}
-ninja -C "$build" seek make_random_shard $(ninja -C "$build" -t targets all | grep -q "^gemm_bench:" && echo gemm_bench) >/dev/null
+ninja -C "$build" seek make_random_shard cpu_peak $(ninja -C "$build" -t targets all | grep -q "^gemm_bench:" && echo gemm_bench) >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/bench/make_random_shard" "$work/shard.bin" 8192 600
@@ -89,6 +92,20 @@ for round in $(seq "$rounds"); do
   torch_f32=$(torch_run --autocast none)
   torch_bf16=$(torch_run --autocast bf16)
   echo "torch f32 $torch_f32 tokens/s, bf16 autocast $torch_bf16 tokens/s"
+  peaks=$("$build/bench/cpu_peak" | sed -n 's/RESULT //p')
+  /usr/bin/python3 - "$torch_f32" "$torch_bf16" $peaks <<'PY'
+import sys
+f32, bf16 = float(sys.argv[1]), float(sys.argv[2])
+peak = dict(x.split("=") for x in sys.argv[3:])
+C, L, V, T = 384, 6, 8192, 256
+model_flop = 6 * (L * 12 * C * C + V * C) + 6 * L * T * C  # per token (TrainingFlopsPerToken)
+for name, ratio, base, key in (("3x torch f32", 3.0, f32, "f32_fma_gflops"),
+                               ("2.8x torch bf16 autocast", 2.8, bf16, "bf16_dot_gflops")):
+    need = ratio * base * model_flop / 1e9
+    top = float(peak[key])
+    share = f"{100 * need / top:.0f}% of" if top > 0 else "(no peak measured for)"
+    print(f"  target {name}: {ratio * base:.0f} tokens/s = {need:.0f} GFLOP/s = {share} the CPU's {key} {top:.0f}")
+PY
   for p in $precisions; do
     read -r tps mfu < <(seek_run gpt2 "$p")
     anchor=$torch_f32; what="torch f32"

@@ -38,19 +38,20 @@ inline int64_t RoundUp16(int64_t n) {
   return (n + kLanes - 1) / kLanes * kLanes;
 }
 
-inline V16 Load(const float* p) {
-  V16 v;
+// One vector of any lane type from or to unaligned memory.
+template <typename Vec, typename T>
+inline Vec LoadVec(const T* p) {
+  Vec v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline I16 LoadI(const int32_t* p) {
-  I16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void Store(float* p, V16 v) {
+template <typename Vec, typename T>
+inline void StoreVec(T* p, Vec v) {
   std::memcpy(p, &v, sizeof v);
 }
+inline V16 Load(const float* p) { return LoadVec<V16>(p); }
+inline I16 LoadI(const int32_t* p) { return LoadVec<I16>(p); }
+inline void Store(float* p, V16 v) { StoreVec(p, v); }
 // x - 0 is x for every x, -0 included, so this compiles to one broadcast.
 inline V16 Splat(float x) {
   return x - V16{};
@@ -192,14 +193,19 @@ inline void ButterflyStep(Vec* r) {
 
 // Row c of out (rows ld apart) = scale * column c of the 16x16 block at in
 // (rows in_stride apart): four butterfly steps, 64 two-input shuffles.
-inline void Transpose16(const float* in, int64_t in_stride, float scale, float* out, int64_t ld) {
-  V16 r[16];
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; ++i) r[i] = Load(in + i * in_stride) * scale;
+// r[i] lane c = old r[c] lane i.
+template <typename Vec>
+inline void Transpose16InPlace(Vec* r) {
   ButterflyStep<8>(r);
   ButterflyStep<4>(r);
   ButterflyStep<2>(r);
   ButterflyStep<1>(r);
+}
+inline void Transpose16(const float* in, int64_t in_stride, float scale, float* out, int64_t ld) {
+  V16 r[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) r[i] = Load(in + i * in_stride) * scale;
+  Transpose16InPlace(r);
 #pragma GCC unroll 16
   for (int i = 0; i < 16; ++i) Store(out + i * ld, r[i]);
 }

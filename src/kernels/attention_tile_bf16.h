@@ -31,14 +31,8 @@ namespace seek::attention_tile {
 
 typedef uint32_t W16 __attribute__((vector_size(64)));  // 16 words: 32 bf16
 
-inline W16 LoadW(const uint32_t* p) {
-  W16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void StoreW(uint32_t* p, W16 v) {
-  std::memcpy(p, &v, sizeof v);
-}
+inline W16 LoadW(const uint32_t* p) { return LoadVec<W16>(p); }
+inline void StoreW(uint32_t* p, W16 v) { StoreVec(p, v); }
 
 // bf16 of each lane in the lane's high half, low half zero.
 inline W16 RoundHigh(V16 x) {
@@ -133,10 +127,7 @@ inline void TransposeWords16(const uint32_t* in, int64_t in_stride, uint32_t* ou
   W16 r[16];
 #pragma GCC unroll 16
   for (int i = 0; i < 16; ++i) r[i] = LoadW(in + i * in_stride);
-  ButterflyStep<8>(r);
-  ButterflyStep<4>(r);
-  ButterflyStep<2>(r);
-  ButterflyStep<1>(r);
+  Transpose16InPlace(r);
 #pragma GCC unroll 16
   for (int i = 0; i < 16; ++i) StoreW(out + i * ld, r[i]);
 }
