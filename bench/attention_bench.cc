@@ -59,7 +59,7 @@ void BM_Attention(benchmark::State& state) {
 // {T, documents (0: one per sequence), backward, bf16}
 BENCHMARK(BM_Attention)
     ->ArgNames({"T", "docs", "bwd", "bf16"})
-    ->ArgsProduct({{256}, {0}, {0, 1}, {0, 1}})
+    ->ArgsProduct({{256}, {0, 8}, {0, 1}, {0, 1}})
     ->ArgsProduct({{1024, 2048}, {0, 8}, {0, 1}, {0, 1}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

@@ -184,51 +184,66 @@ struct Plan {
   }
 };
 
-// bf16 K and V of a call (bf16 products), packed once for all its tiles.
+// bf16 K and V (bf16 products) in blocks of one (batch row, kv head):
+// either every block of the call, packed once for all its tiles, or one
+// block at a time in thread scratch (Pack), which then stays in cache for
+// the products that read it.
 struct KvPack {
   Words buf;
-  int64_t row_words = 0, pairs = 0, dp = 0, kvh = 0;
-  uint32_t *k_rows = nullptr, *v_rows = nullptr;    // [B * Tk, KVH, dh]: A operands
-  uint32_t *k_pairs = nullptr, *v_pairs = nullptr;  // [B, KVH, ceil(Tk / 2), dp]: B operands
+  int64_t Tk = 0, KVH = 0, dh = 0, dp = 0, pairs = 0;
+  bool backward = false, one_block = false;
+  uint32_t *k_rows = nullptr, *v_rows = nullptr;    // [block, Tk, dh]: A operands, a_rs = dh
+  uint32_t *k_pairs = nullptr, *v_pairs = nullptr;  // [block, ceil(Tk / 2), dp]: B operands, ldb = dp
 
   // Forward reads K rows and V pairs, backward K rows, V rows and K pairs.
-  KvPack(const Plan& pl, const float* k, const float* v, bool backward, bool parallel)
-      : row_words(pl.KVH * pl.dh), pairs((pl.Tk + 1) / 2), dp(pl.dp), kvh(pl.KVH) {
+  // Room for every block of the call, or (one_block) for one.
+  KvPack(const Plan& pl, bool backward, bool one_block)
+      : Tk(pl.Tk), KVH(pl.KVH), dh(pl.dh), dp(pl.dp), pairs((pl.Tk + 1) / 2),
+        backward(backward), one_block(one_block) {
     if (!pl.bf16) return;
-    const int64_t rows = pl.B * pl.Tk, nr = rows * row_words, np = pl.B * pl.KVH * pairs * pl.dp;
+    const int64_t blocks = one_block ? 1 : pl.B * pl.KVH;
+    const int64_t nr = blocks * Tk * dh, np = blocks * pairs * dp;
     buf = NewWords(nr + np + (backward ? nr : 0));
     k_rows = buf.get();
     (backward ? k_pairs : v_pairs) = k_rows + nr;
     if (backward) v_rows = k_pairs + np;
-#pragma omp parallel if (parallel)
-    {
-#pragma omp for schedule(static)
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t h = 0; h < pl.KVH; ++h) {
-          PackRow(k + r * pl.ks + h * pl.D, pl.D, 1.0f, k_rows + r * row_words + h * pl.dh);
-          if (backward)
-            PackRow(v + r * pl.vs + h * pl.D, pl.D, 1.0f, v_rows + r * row_words + h * pl.dh);
-        }
-      const float* src = backward ? k : v;
-      const int64_t stride = backward ? pl.ks : pl.vs;
-      uint32_t* dst = backward ? k_pairs : v_pairs;
-#pragma omp for schedule(static)
-      for (int64_t it = 0; it < pl.B * pl.KVH * pairs; ++it) {
-        const int64_t b = it / (pl.KVH * pairs), h = it / pairs % pl.KVH, p = it % pairs;
-        const float* lo = src + (b * pl.Tk + 2 * p) * stride + h * pl.D;
-        PackRowPair(lo, 2 * p + 1 < pl.Tk ? lo + stride : nullptr, pl.D, pl.dp, dst + it * pl.dp);
-      }
+  }
+  // Every block of the call.
+  void PackAll(const Plan& pl, const float* k, const float* v, bool parallel) {
+    if (!pl.bf16) return;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t it = 0; it < pl.B * pl.KVH; ++it) Pack(pl, k, v, it / pl.KVH, it % pl.KVH);
+  }
+  // Block (b, h): into its place, or into the one block.
+  void Pack(const Plan& pl, const float* k, const float* v, int64_t b, int64_t h) {
+    const int64_t x = Block(b, h);
+    const float* kb = k + b * Tk * pl.ks + h * pl.D;
+    const float* vb = v + b * Tk * pl.vs + h * pl.D;
+    for (int64_t j = 0; j < Tk; ++j) {
+      PackRow(kb + j * pl.ks, pl.D, 1.0f, k_rows + (x * Tk + j) * dh);
+      if (backward) PackRow(vb + j * pl.vs, pl.D, 1.0f, v_rows + (x * Tk + j) * dh);
+    }
+    const float* src = backward ? kb : vb;
+    const int64_t stride = backward ? pl.ks : pl.vs;
+    uint32_t* dst = (backward ? k_pairs : v_pairs) + x * pairs * dp;
+    for (int64_t p = 0; p < pairs; ++p) {
+      const float* lo = src + 2 * p * stride;
+      PackRowPair(lo, 2 * p + 1 < Tk ? lo + stride : nullptr, pl.D, dp, dst + p * dp);
     }
   }
-  // Rows from token row r (of B * Tk), head h: a_rs = row_words.
-  const uint32_t* KRows(int64_t r, int64_t h) const { return k_rows + r * row_words + h * (row_words / kvh); }
-  const uint32_t* VRows(int64_t r, int64_t h) const { return v_rows + r * row_words + h * (row_words / kvh); }
-  // Pairs from key k0 (even) of sequence b, head h: ldb = dp.
-  const uint32_t* KPairs(int64_t b, int64_t h, int64_t k0) const {
-    return k_pairs + ((b * kvh + h) * pairs + k0 / 2) * dp;
+  int64_t Block(int64_t b, int64_t h) const { return one_block ? 0 : b * KVH + h; }
+  // From key j of sequence b, kv head h (j even for pairs).
+  const uint32_t* KRows(int64_t b, int64_t h, int64_t j) const {
+    return k_rows + (Block(b, h) * Tk + j) * dh;
   }
-  const uint32_t* VPairs(int64_t b, int64_t h, int64_t k0) const {
-    return v_pairs + ((b * kvh + h) * pairs + k0 / 2) * dp;
+  const uint32_t* VRows(int64_t b, int64_t h, int64_t j) const {
+    return v_rows + (Block(b, h) * Tk + j) * dh;
+  }
+  const uint32_t* KPairs(int64_t b, int64_t h, int64_t j) const {
+    return k_pairs + (Block(b, h) * pairs + j / 2) * dp;
+  }
+  const uint32_t* VPairs(int64_t b, int64_t h, int64_t j) const {
+    return v_pairs + (Block(b, h) * pairs + j / 2) * dp;
   }
 };
 
@@ -271,7 +286,7 @@ void ForwardTile(const Plan& pl, int64_t b, int64_t h, int64_t qt, const float* 
     const RowRanges by_key = full ? RowRanges{} : w.mask.ByKey();
     const RowRanges by_query = full ? RowRanges{} : w.mask.ByQuery();
     if (pl.bf16)
-      TileGemm<Bf16Ops>(kn, nq, pl.D, kv.KRows(b * pl.Tk + k0, kvh), kv.row_words, 1, w.qtb, kQ,
+      TileGemm<Bf16Ops>(kn, nq, pl.D, kv.KRows(b, kvh, k0), pl.dh, 1, w.qtb, kQ,
                         w.st, kQ, false, {}, by_key);
     else
       TileGemm(kn, nq, pl.D, k.At(b * pl.Tk + k0, kvh), k.row, 1, w.qt, kQ, w.st, kQ, false, {},
@@ -348,7 +363,6 @@ struct QueryPack {
 struct BackwardCtx {
   const float *q, *k, *v, *dout, *out, *lse;  // the caller's tensors
   Rows q_b, dout_b, k_b;                      // q, dout, k as B operands (maybe padded; f32)
-  const KvPack* kv;                           // bf16 products: K and V packed
 };
 
 // tmp: kQ * dh words of scratch (bf16 products).
@@ -404,8 +418,9 @@ struct BackwardScratch {
   float* dq;                 // [G, Tq, dp] one-pass dq, or [kQ, dp] dq pass
   float* pack;               // one pass: the group's QueryPack, G * nqt tiles
   // bf16 products: P^T and G^T rows [kK, kQ / 2], G^T lane pairs [kK / 2, kQ],
-  // and PackQueryTile's [kQ, dh].
+  // and PackQueryTile's [kQ, dh]; the packed K and V the pairs read.
   uint32_t *pt, *gtr, *gp, *tmp;
+  const KvPack* kv = nullptr;
   TileMask mask;
   BackwardScratch(const Plan& pl, bool one_pass) {
     const int64_t dq_size = one_pass ? pl.G * pl.Tq * pl.dp : kQ * pl.dp;
@@ -449,7 +464,7 @@ SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, const Quer
   const RowRanges by_query = full ? RowRanges{} : w.mask.ByQuery();
   // S^T = K Q^T, then P^T = exp(S^T - lse).
   if (pl.bf16)
-    TileGemm<Bf16Ops>(kn, nq, pl.D, c.kv->KRows(krow, kvh), c.kv->row_words, 1, pk.qtb + x * pk.tb,
+    TileGemm<Bf16Ops>(kn, nq, pl.D, w.kv->KRows(b, kvh, k0), pl.dh, 1, pk.qtb + x * pk.tb,
                       kQ, w.st, kQ, false, {}, by_key);
   else
     TileGemm(kn, nq, pl.D, c.k + krow * pl.ks + kvh * pl.D, pl.ks, 1, pk.qt + x * pl.D * kQ, kQ,
@@ -461,7 +476,7 @@ SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, const Quer
   // dP^T = V dO^T, then G^T = P^T (dP^T - D); dP^T outside the computed
   // blocks holds stale finite values that P^T = 0 cancels.
   if (pl.bf16)
-    TileGemm<Bf16Ops>(kn, nq, pl.D, c.kv->VRows(krow, kvh), c.kv->row_words, 1,
+    TileGemm<Bf16Ops>(kn, nq, pl.D, w.kv->VRows(b, kvh, k0), pl.dh, 1,
                       pk.dotb + x * pk.tb, kQ, w.gt, kQ, false, {}, by_key);
   else
     TileGemm(kn, nq, pl.D, c.v + krow * pl.vs + kvh * pl.D, pl.vs, 1, pk.dot + x * pl.D * kQ, kQ,
@@ -485,7 +500,7 @@ SEEK_ONE_BODY void BackwardPair(const Plan& pl, const BackwardCtx& c, const Quer
     }
     if (dq != nullptr) {
       PairRows(w.gt, kn, nq, kQ, w.gp);
-      TileGemm<Bf16Ops>(t.qn, dp, kn, w.gp, 1, kQ, c.kv->KPairs(b, kvh, k0), dp, dq, dp, true,
+      TileGemm<Bf16Ops>(t.qn, dp, kn, w.gp, 1, kQ, w.kv->KPairs(b, kvh, k0), dp, dq, dp, true,
                         by_query);
     }
     return;
@@ -540,7 +555,8 @@ void AttentionForward(const AttentionShape& s, float* out, float* lse, const flo
   const Rows k_rows{k, pl.ks, pl.D};
   const Rows v_rows = pl.bf16 ? Rows{v, pl.vs, pl.D}
                               : PaddedRows(v, pl.B * pl.Tk, pl.KVH, pl.D, pl.vs, pl.dp, v_pad);
-  const KvPack kv(pl, k, v, false, parallel);
+  KvPack kv(pl, false, false);
+  kv.PackAll(pl, k, v, parallel);
   const int64_t bh = pl.B * pl.H, items = bh * pl.nqt;
 #pragma omp parallel if (parallel)
   {
@@ -568,7 +584,6 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
     return pl.bf16 ? Rows{src, stride, pl.D}
                    : PaddedRows(src, rows, heads, pl.D, stride, dp, store);
   };
-  const KvPack kv(pl, k, v, true, parallel);
   const BackwardCtx c{q,
                       k,
                       v,
@@ -577,8 +592,7 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
                       lse,
                       b_operand(q, B * Tq, H, pl.qs, q_pad),
                       b_operand(dout, B * Tq, H, pl.os, dout_pad),
-                      b_operand(k, B * pl.Tk, pl.KVH, pl.ks, k_pad),
-                      &kv};
+                      b_operand(k, B * pl.Tk, pl.KVH, pl.ks, k_pad)};
 
   // Two race-free schedules with the same summation order, hence equal bits.
   // One pass over (b, kv head) when that gives every thread several items:
@@ -594,9 +608,12 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
     {
       BackwardScratch w(pl, true);
       const QueryPack pk(pl, w.pack, G * nqt);
+      KvPack kv(pl, true, true);  // the item's K and V, hot for its products
+      w.kv = &kv;
 #pragma omp for schedule(dynamic, 1)
       for (int64_t it = 0; it < B * pl.KVH; ++it) {
         const int64_t b = it / pl.KVH, kvh = it % pl.KVH;
+        if (pl.bf16) kv.Pack(pl, k, v, b, kvh);
         for (int64_t g = 0; g < G; ++g)
           for (int64_t qt = 0; qt < nqt; ++qt)
             PackQueryTile(pl, c, b, kvh * G + g, qt, pk, g * nqt + qt, w.tmp);
@@ -613,9 +630,12 @@ void AttentionBackward(const AttentionShape& s, float* dq, float* dk, float* dv,
   const int64_t tiles = B * H * nqt;
   Floats pack = NewFloats(QueryPack::Floats(pl, tiles));
   const QueryPack pk(pl, pack.get(), tiles);
+  KvPack kv(pl, true, false);
+  kv.PackAll(pl, k, v, parallel);
 #pragma omp parallel
   {
     BackwardScratch w(pl, false);
+    w.kv = &kv;
 #pragma omp for schedule(static)
     for (int64_t x = 0; x < tiles; ++x)
       PackQueryTile(pl, c, x / (H * nqt), x / nqt % H, x % nqt, pk, x, w.tmp);

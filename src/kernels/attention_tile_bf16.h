@@ -1,7 +1,7 @@
 // kernels/attention_tile_bf16.h — the bf16 tile arithmetic of the attention
 // kernels.
 //
-// Internal to attention.cc (include it nowhere else). A "word" holds two bf16
+// Internal to attention.cc (and its test). A "word" holds two bf16
 // values, the one of the lower k index in its low half, so a product's inner
 // dimension runs over pairs:
 //   VDPBF16PS (AVX512-BF16) adds a[2l] b[2l] + a[2l+1] b[2l+1] to lane l of an
@@ -9,8 +9,8 @@
 //   CPU issues it about as often (490 against 265 GFLOP/s a core). Without
 //   the instruction the same products run as two f32 FMAs on the halves.
 // Packing: rounding is ToBf16Ref's (nearest even, fp32 subnormals to signed
-// zero, NaN stays NaN), done with integer vector operations, so every CPU
-// rounds alike. Row layouts ("adjacent": a row's consecutive values paired)
+// zero, NaN stays NaN): VCVTNE2PS2BF16 where the CPU has it, else integer
+// vector operations that give the same bits. Row layouts ("adjacent": a row's consecutive values paired)
 // serve as A operands and as B operands of transposed products; "lane pairs"
 // (two rows interleaved column by column) serve as B operands. Nothing here
 // allocates or threads.
@@ -44,16 +44,30 @@ inline W16 RoundHigh(V16 x) {
 }
 // Word l = (lo[l], hi[l]): two rows interleaved by column.
 inline W16 PairLanes(V16 lo, V16 hi) {
+#if defined(__AVX512BF16__)
+  // VCVTNE2PS2BF16 rounds as ToBf16Ref does; it leaves lo's 16 values
+  // first, then hi's, which one permute interleaves.
+  const __m512i packed = (__m512i)_mm512_cvtne2ps_pbh((__m512)hi, (__m512)lo);
+  const __m512i interleave =
+      _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                       21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return (W16)_mm512_permutexvar_epi16(interleave, packed);
+#else
   return (RoundHigh(lo) >> 16) | RoundHigh(hi);
+#endif
 }
 // Word l = (x[2l], x[2l + 1]) of the 32 values x = a then b: one row.
 inline W16 PairAdjacent(V16 a, V16 b) {
+#if defined(__AVX512BF16__)
+  return (W16)_mm512_cvtne2ps_pbh((__m512)b, (__m512)a);
+#else
   const W16 ra = RoundHigh(a), rb = RoundHigh(b);
   const W16 even = __builtin_shufflevector(ra, rb, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
                                            26, 28, 30);
   const W16 odd = __builtin_shufflevector(ra, rb, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25,
                                           27, 29, 31);
   return (even >> 16) | odd;
+#endif
 }
 inline uint32_t PairOf(float lo, float hi) {
   return ToBf16Ref(lo) | static_cast<uint32_t>(ToBf16Ref(hi)) << 16;

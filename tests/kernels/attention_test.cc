@@ -1,5 +1,6 @@
 // Tests of the tiled attention kernels against their reference twins, against
-// finite differences, against per-document runs, and of the tile skipping.
+// finite differences, against per-document runs, and of the tile skipping;
+// and of the bf16 packing against ToBf16Ref.
 #include "kernels/attention.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention_tile_bf16.h"  // internal; included here to test its packing
+#include "kernels/lowp.h"
 #include "test_util.h"
 
 namespace seek {
@@ -145,6 +148,36 @@ TEST(Attention, MatchesReferenceCausal) {
 }
 TEST(Attention, MatchesReferenceWithDocuments) {
   CheckAgainstReference(true);
+}
+
+// The vector packing (VCVTNE2PS2BF16 where the CPU has it, integer code
+// elsewhere) rounds each value exactly as ToBf16Ref: random bits, with
+// zeros, subnormals, exact ties, infinities and NaNs mixed in.
+TEST(AttentionTile, Bf16PackingRoundsAsToBf16Ref) {
+  using namespace attention_tile;
+  uint64_t seed = FreshSeed();
+  Rng rng(seed);
+  for (int it = 0; it < 20000; ++it) {
+    float x[32];
+    for (float& e : x) {
+      uint32_t u = static_cast<uint32_t>(rng.NextU64());
+      switch (rng.Below(6)) {
+        case 0: u &= 0x807FFFFFu; break;                  // zero or subnormal
+        case 1: u = (u & 0xFFFF0000u) | 0x8000u; break;   // a tie
+        case 2: u |= 0x7F800000u; break;                  // inf or NaN
+        default: break;
+      }
+      std::memcpy(&e, &u, 4);
+    }
+    const W16 adjacent = PairAdjacent(Load(x), Load(x + 16));
+    const W16 lanes = PairLanes(Load(x), Load(x + 16));
+    for (int l = 0; l < 16; ++l) {
+      const uint32_t want_adjacent = ToBf16Ref(x[2 * l]) | uint32_t(ToBf16Ref(x[2 * l + 1])) << 16;
+      const uint32_t want_lanes = ToBf16Ref(x[l]) | uint32_t(ToBf16Ref(x[16 + l])) << 16;
+      ASSERT_EQ(adjacent[l], want_adjacent) << "seed " << seed << " lane " << l;
+      ASSERT_EQ(lanes[l], want_lanes) << "seed " << seed << " lane " << l;
+    }
+  }
 }
 
 TEST(Attention, Bf16ProductsMatchTheirReference) {
