@@ -69,12 +69,7 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
   if (Cases(world->size()).empty()) GTEST_SKIP() << "needs an even number of ranks";
   for (const Case& k : Cases(world->size())) {
     TpSetup setup(*world, k);
-    const ModelConfig& c = setup.c;
-    const uint64_t seed = setup.seed;
-    const ModelShard& shard = setup.shard;
-    Communicator* group = setup.group.get();
-    auto& single = setup.single;
-    auto& tp = setup.tp;
+    auto& [c, seed, group, collectives, shard, single, tp] = setup;
 
     single->params().ZeroGrad();
     Rng rng(seed);
@@ -114,7 +109,7 @@ TEST(TensorParallelMpi, FirstStepEqualsSingleProcess) {
     }
     EXPECT_LE(all_diff / all_scale, 1e-6) << k.family << " tp " << k.tp << " seed " << seed;
     ParamStore gathered(c);
-    ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group, &gathered).ok());
+    ASSERT_TRUE(GatherFullParams(c, shard, tp->params(), group.get(), &gathered).ok());
     for (const ParamInfo& p : fp.infos())
       for (int64_t i = 0; i < p.numel(); ++i)
         ASSERT_EQ(gathered.data()[p.offset + i], fp.data()[p.offset + i])
@@ -135,12 +130,7 @@ TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
   if (Cases(world->size()).empty()) GTEST_SKIP() << "needs an even number of ranks";
   for (const Case& k : Cases(world->size())) {
     TpSetup setup(*world, k);
-    const ModelConfig& c = setup.c;
-    const uint64_t seed = setup.seed;
-    const ModelShard& shard = setup.shard;
-    Communicator* group = setup.group.get();
-    auto& single = setup.single;
-    auto& tp = setup.tp;
+    auto& [c, seed, group, collectives, shard, single, tp] = setup;
     OptimSection opt;
     opt.grad_clip = 0.5;  // small enough to clip: the global norm matters
     AdamWOptimizer single_opt(single->params(), opt), tp_opt(tp->params(), opt);
@@ -150,7 +140,7 @@ TEST(TensorParallelMpi, TwentyAdamWStepsFollowSingleProcess) {
       auto rb = MakeBatch(rng, 2, 15, c.vocab_size);
       Batch b{rb.B, rb.T, rb.tokens.data(), rb.targets.data(), rb.docs.data()};
       StepParallel par;
-      par.world = group;
+      par.world = group.get();
       par.shard = shard;
       par.count_loss = shard.tp_rank == 0;
       for (int32_t t : rb.targets) par.global_targets += t != -1;
