@@ -10,10 +10,10 @@
 //   the instruction the same products run as two f32 FMAs on the halves.
 // Packing: rounding is ToBf16Ref's (nearest even, fp32 subnormals to signed
 // zero, NaN stays NaN): VCVTNE2PS2BF16 where the CPU has it, else integer
-// vector operations that give the same bits. Row layouts ("adjacent": a row's consecutive values paired)
-// serve as A operands and as B operands of transposed products; "lane pairs"
-// (two rows interleaved column by column) serve as B operands. Nothing here
-// allocates or threads.
+// vector operations that give the same bits. Row layouts ("adjacent": a
+// row's consecutive values paired) serve as A operands and as B operands of
+// transposed products; "lane pairs" (two rows interleaved column by column)
+// serve as B operands. Nothing here allocates or threads.
 #pragma once
 
 #include <algorithm>
