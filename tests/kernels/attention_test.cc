@@ -185,10 +185,15 @@ TEST(Attention, Bf16ProductsMatchTheirReference) {
   CheckAgainstReference(true, true);
 }
 
-// The bf16 kernels do round: they sit far closer to the reference that
-// rounds like them than to the f32 one, which in turn differs from that
-// reference by what bf16 operands cost (within 3e-2 here: 8-bit mantissas,
-// sums of up to 130 terms).
+// The bf16 kernels do round: their results sit far closer to the reference
+// that rounds like them than that reference sits to the f32 one, which
+// differs by what bf16 operands cost (within 3e-2 here: 8-bit mantissas,
+// sums of up to 130 terms). Closeness is compared as root mean square: the
+// largest differences come from the odd operand that rounds the other way
+// (a P or G a last bit apart; forward rounds P against the running maximum,
+// the reference against the final one) and alone are held to kBf16Tol.
+// Measured over 1,000 seeds: RMS ratios of at least 7.3 (out), 19 (dq), 21
+// (dk) and 20 (dv); the largest differences alone came within 2.4x.
 TEST(Attention, Bf16ProductsRoundWhereTheReferenceDoes) {
   uint64_t seed = FreshSeed();
   Rng rng(seed);
@@ -201,11 +206,16 @@ TEST(Attention, Bf16ProductsRoundWhereTheReferenceDoes) {
   p32.s.bf16 = false;
   const Result want32 = RunAttention(p32, true, &want16);
   const std::string what = Describe(seed, p.s, true);
+  auto rms = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double sum = 0;
+    for (size_t i = 0; i < a.size(); ++i) sum += double(a[i] - b[i]) * (a[i] - b[i]);
+    return std::sqrt(sum / a.size());
+  };
   auto check = [&](const std::vector<float>& g, const std::vector<float>& w16,
                    const std::vector<float>& w32, const char* name) {
-    const float near = Err(g, w16), rounding = Err(w16, w32);
-    EXPECT_LT(near * 4, rounding) << name << " " << what;
-    EXPECT_LT(rounding, 3e-2f) << name << " " << what;
+    EXPECT_LT(rms(g, w16) * 4, rms(w16, w32)) << name << " " << what;
+    EXPECT_LT(Err(g, w16), kBf16Tol) << name << " " << what;
+    EXPECT_LT(Err(w16, w32), 3e-2f) << name << " " << what;
     EXPECT_LT(Err(g, w32), 3e-2f) << name << " " << what;
   };
   check(got.out, want16.out, want32.out, "out");
